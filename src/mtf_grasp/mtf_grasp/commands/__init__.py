@@ -1,0 +1,1 @@
+"""Subcommands of `mtf-grasp`, one module each; discovered by `mtf_grasp.cli`."""

@@ -1,0 +1,10 @@
+# Source this file to use the workspace: venv, generated interfaces, loopback DDS defaults.
+_mtf_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$_mtf_root/.venv/bin/activate"
+export AMENT_PREFIX_PATH=$_mtf_root/.venv${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}
+# colcon's setup.bash needs unset-safe variables; it adds the install space.
+. "$_mtf_root/install/setup.bash"
+export ROS_AUTOMATIC_DISCOVERY_RANGE=${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}
+export FASTDDS_BUILTIN_TRANSPORTS=${FASTDDS_BUILTIN_TRANSPORTS:-LARGE_DATA}
+export MUJOCO_GL=${MUJOCO_GL:-egl}
+unset _mtf_root
