@@ -1,0 +1,82 @@
+"""Model weights over ROS 2 services: ModelBlob building, sha256 checked on receipt, blocking calls.
+
+Payloads are assigned and read as whole buffers: element-wise conversion of a `uint8[]` field
+costs seconds for a model of a few MB, a buffer assignment costs microseconds.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+
+from mtf_grasp_interfaces.msg import ModelBlob
+
+
+class BlobRejected(Exception):
+    """A received blob failed a transport check; `reason` is a one-line explanation."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ServiceTimeout(TimeoutError):
+    """A service did not appear or did not answer in time."""
+
+
+@dataclass(frozen=True)
+class BlobHeader:
+    """Who sent the weights, for which round, and how much training is behind them."""
+
+    sender: str
+    architecture: str
+    round_index: int
+    version: int
+    sample_count: int = 0
+    local_steps: float = 0.0
+
+
+def make_blob(payload: bytes, *, header: BlobHeader, encoding: str, metadata_json: str = '',
+              sha256: str | None = None) -> ModelBlob:
+    """A ModelBlob carrying `payload`; its digest is computed here unless the codec gave one."""
+    blob = ModelBlob(sender=header.sender, architecture=header.architecture,
+                     round=header.round_index, version=header.version,
+                     sample_count=header.sample_count, local_steps=float(header.local_steps),
+                     encoding=encoding, metadata_json=metadata_json,
+                     sha256=sha256 or hashlib.sha256(payload).hexdigest())
+    blob.payload = payload  # one buffer copy, not a per-byte loop
+    return blob
+
+
+def received_payload(blob: ModelBlob) -> bytes:
+    """The blob's payload bytes after checking them against the digest the sender declared."""
+    view = memoryview(blob.payload)
+    digest = hashlib.sha256(view).hexdigest()
+    if digest != blob.sha256:
+        raise BlobRejected(f'sha256 mismatch from {blob.sender or "?"} (round {blob.round}): '
+                           f'declared {blob.sha256[:12] or "nothing"}, received {digest[:12]}')
+    return view.tobytes()
+
+
+def header_of(blob: ModelBlob) -> BlobHeader:
+    return BlobHeader(sender=blob.sender, architecture=blob.architecture, round_index=blob.round,
+                      version=blob.version, sample_count=blob.sample_count,
+                      local_steps=blob.local_steps)
+
+
+def call_service(client, request, *, timeout_s: float):
+    """Call `client` and block this thread for the response.
+
+    The node must be spun by an executor in another thread (the nodes run their round logic
+    in the main thread and spin a MultiThreadedExecutor beside it), so waiting here never
+    starves the callback that delivers the response.
+    """
+    if not client.wait_for_service(timeout_sec=timeout_s):
+        raise ServiceTimeout(f'service {client.srv_name} not available after {timeout_s:.0f} s')
+    done = threading.Event()
+    future = client.call_async(request)
+    future.add_done_callback(lambda _: done.set())
+    if not done.wait(timeout_s):
+        client.remove_pending_request(future)
+        raise ServiceTimeout(f'service {client.srv_name} did not answer within {timeout_s:.0f} s')
+    return future.result()

@@ -1,0 +1,54 @@
+"""An 8 MB model blob crosses process boundaries over a service byte-identical (sha256 checked)."""
+import hashlib
+import os
+import time
+from pathlib import Path
+
+import pytest
+import rclpy
+
+from mtf_grasp_interfaces.msg import ModelBlob
+from mtf_grasp_interfaces.srv import SubmitModel
+
+pytestmark = pytest.mark.ros
+
+
+def test_8mb_blob_round_trips_between_processes(ros_processes, ros_node):
+    server = ros_processes.python(Path(__file__).with_name('blob_echo_server.py'), name='server')
+    client = ros_node.create_client(SubmitModel, 'submit_model')
+    deadline = time.monotonic() + 30
+    while not client.wait_for_service(timeout_sec=0.5):
+        assert server.poll() is None, ros_processes.log(server)
+        assert time.monotonic() < deadline, 'service never appeared'
+
+    payload = os.urandom(8 * 1024 * 1024)
+    blob = ModelBlob(sender='robot_0', architecture='test', encoding='raw',
+                     sha256=hashlib.sha256(payload).hexdigest())
+    blob.payload = payload
+    future = client.call_async(SubmitModel.Request(blob=blob))
+
+    rclpy.spin_until_future_complete(ros_node, future, executor=ros_node.executor, timeout_sec=30)
+    response = future.result()
+    assert response is not None, 'no response within 30 s'
+    assert response.message == blob.sha256
+    assert response.accepted
+
+
+def test_corrupted_blob_is_detected_by_the_receiver(ros_processes, ros_node):
+    server = ros_processes.python(Path(__file__).with_name('blob_echo_server.py'), name='server')
+    client = ros_node.create_client(SubmitModel, 'submit_model')
+    deadline = time.monotonic() + 30
+    while not client.wait_for_service(timeout_sec=0.5):
+        assert server.poll() is None, ros_processes.log(server)
+        assert time.monotonic() < deadline, 'service never appeared'
+
+    payload = bytearray(os.urandom(1024))
+    digest = hashlib.sha256(payload).hexdigest()
+    payload[0] ^= 0xFF
+    blob = ModelBlob(sha256=digest)
+    blob.payload = bytes(payload)
+    future = client.call_async(SubmitModel.Request(blob=blob))
+
+    rclpy.spin_until_future_complete(ros_node, future, executor=ros_node.executor, timeout_sec=30)
+    assert future.result() is not None
+    assert not future.result().accepted

@@ -1,0 +1,75 @@
+"""Node plans and the process supervisor behind `mtf-grasp fleet`."""
+import io
+import signal
+import sys
+import time
+
+import pytest
+import yaml
+
+from mtf_grasp.plan import NodeSpec, command_line, write_params_file
+from mtf_grasp.supervisor import NodeFailed, Supervisor
+
+
+def test_params_file_is_keyed_by_fully_qualified_node_name(tmp_path):
+    specs = [NodeSpec('fl_server', 'fl_server', parameters={'rounds': 3}),
+             NodeSpec('fl_client', 'fl_client', namespace='robot_1', parameters={'robot_id': 'robot_1'})]
+    doc = yaml.safe_load(write_params_file(specs, tmp_path / 'p.yaml').read_text())
+    assert doc == {'/fl_server': {'ros__parameters': {'rounds': 3}},
+                   '/robot_1/fl_client': {'ros__parameters': {'robot_id': 'robot_1'}}}
+
+
+def test_command_line_names_node_namespace_and_params(tmp_path, monkeypatch):
+    spec = NodeSpec('fl_client', 'client', namespace='/robot_2/', remappings=(('grasps', 'out'),))
+    argv = command_line(spec, tmp_path / 'p.yaml')
+    assert argv[0].endswith('lib/mtf_grasp/fl_client')
+    assert argv[1:] == ['--ros-args', '-r', '__node:=client', '-r', '__ns:=/robot_2',
+                        '-r', 'grasps:=out', '--params-file', str(tmp_path / 'p.yaml')]
+
+
+def python_node(code):
+    """An argv builder that runs `code` with the node's name as argv[1]: real processes, no ROS."""
+    return lambda spec, params: [sys.executable, '-c', code, spec.name]
+
+
+def test_supervisor_prefixes_output_and_returns_when_nodes_finish(tmp_path):
+    echo = io.StringIO()
+    specs = [NodeSpec('x', 'a'), NodeSpec('x', 'b')]
+    with Supervisor(specs, workdir=tmp_path, echo=echo,
+                    argv_for=python_node('import sys; print("hello from", sys.argv[1])')) as sup:
+        sup.wait(finished=['a', 'b'], timeout=30)
+    assert '[a] hello from a' in echo.getvalue()
+    assert '[b] hello from b' in echo.getvalue()
+    assert (tmp_path / 'logs' / 'a.log').read_text() == 'hello from a\n'
+
+
+def test_a_failing_node_fails_the_run_and_the_others_are_stopped(tmp_path):
+    code = ('import sys, time\n'
+            'if sys.argv[1] == "bad": print("boom"); sys.exit(3)\n'
+            'time.sleep(60)')
+    sup = Supervisor([NodeSpec('x', 'bad'), NodeSpec('x', 'sleeper')], workdir=tmp_path,
+                     echo=None, argv_for=python_node(code))
+    with pytest.raises(NodeFailed) as failure, sup:
+        sup.wait(timeout=30)
+    assert failure.value.name == 'bad' and failure.value.returncode == 3
+    assert 'boom' in str(failure.value)
+    assert sup.children['sleeper'].proc.poll() is not None
+
+
+def test_killed_node_does_not_fail_the_run_and_can_be_restarted(tmp_path):
+    code = 'import time; print("up", flush=True); time.sleep(60)'
+    with Supervisor([NodeSpec('x', 'n')], workdir=tmp_path, echo=None,
+                    argv_for=python_node(code)) as sup:
+        sup.kill('n', signal.SIGKILL)
+        sup.wait(until=lambda: True, timeout=5)
+        sup.restart('n')
+        time.sleep(0.5)
+        assert sup.children['n'].proc.poll() is None
+    assert (tmp_path / 'logs' / 'n.log').read_text().count('up') == 2
+
+
+def test_wait_times_out_naming_the_nodes_still_running(tmp_path):
+    with Supervisor([NodeSpec('x', 'slow')], workdir=tmp_path, echo=None,
+                    argv_for=python_node('import time; time.sleep(60)')) as sup:
+        with pytest.raises(TimeoutError, match='slow'):
+            sup.wait(finished=['slow'], timeout=0.5)
