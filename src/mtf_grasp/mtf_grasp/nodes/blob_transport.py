@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from dataclasses import dataclass
 
 from mtf_grasp_interfaces.msg import ModelBlob
+from mtf_grasp_interfaces.srv import SubmitModel
 
 
 class BlobRejected(Exception):
@@ -72,11 +74,36 @@ def call_service(client, request, *, timeout_s: float):
     starves the callback that delivers the response.
     """
     if not client.wait_for_service(timeout_sec=timeout_s):
-        raise ServiceTimeout(f'service {client.srv_name} not available after {timeout_s:.0f} s')
+        raise ServiceTimeout(f'service {client.service_name} not available after {timeout_s:.0f} s')
     done = threading.Event()
     future = client.call_async(request)
     future.add_done_callback(lambda _: done.set())
     if not done.wait(timeout_s):
         client.remove_pending_request(future)
-        raise ServiceTimeout(f'service {client.srv_name} did not answer within {timeout_s:.0f} s')
+        raise ServiceTimeout(f'service {client.service_name} did not answer within {timeout_s:.0f} s')
     return future.result()
+
+
+def fetch_when_available(client, request, *, timeout_s: float, poll_s: float = 0.2) -> ModelBlob:
+    """Ask a fetch_model service until it has the model of the requested round.
+
+    A seed model exists only once its coordinator finished seed training, so "not available
+    yet" is the normal answer for a while; only `timeout_s` without a model is an error.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        response = call_service(client, request, timeout_s=max(1.0, deadline - time.monotonic()))
+        if response.available:
+            return response.blob
+        if time.monotonic() + poll_s > deadline:
+            raise ServiceTimeout(f'{client.service_name}: no model for round {request.round} within '
+                                 f'{timeout_s:.0f} s ({response.message})')
+        time.sleep(poll_s)
+
+
+def submit(client, blob: ModelBlob, *, timeout_s: float) -> str:
+    """Push `blob`; a refusal by the receiver raises BlobRejected with its reason."""
+    response = call_service(client, SubmitModel.Request(blob=blob), timeout_s=timeout_s)
+    if not response.accepted:
+        raise BlobRejected(f'{client.service_name} refused the model: {response.message}')
+    return response.message

@@ -1,1 +1,60 @@
-"""sim"""
+"""MuJoCo simulation core: table-top scenes, RGB-D rendering, two-finger grasp trials, and the
+SimGrasp dataset generator. No rclpy here; the `sim_camera` node and `sim-trials` wrap it.
+
+Importing this package picks a working headless GL backend for MuJoCo first (MUJOCO_GL if it
+works, else EGL, else OSMesa), because MuJoCo binds the backend when it is imported.
+
+Conventions: world z is up and the table top is z = 0; camera frames are ROS optical frames
+(x right, y down, z forward); image angles are radians in image axes (x right, y down), the same
+as `mtf_grasp.grasping.GraspRect.angle` (Jacquard files hold them in degrees).
+
+API
+---
+    spec = random_scene(seed, *, n_objects=None, categories=CATEGORY_NAMES, intrinsics=None)
+        -> SceneSpec(seed, objects, camera: CameraPose, intrinsics: CameraIntrinsics, lighting,
+                     table_rgba). Same seed, same scene. 1-4 objects of CATEGORY_NAMES.
+    sim = SimScene(spec)            # compiled MuJoCo world, objects dropped and settled
+    sim.reset()                     # back to the settled state (trials call it themselves)
+    with SceneRenderer(sim) as renderer:
+        frame = renderer.render(sensor_noise=False, rng=None)
+        # Frame(rgb HxWx3 uint8, depth HxW float32 metres (0 = no data),
+        #       segmentation HxW int32 object index or -1, intrinsics, camera_pose)
+        # sensor_noise=True: RealSense-like depth noise and holes, colour noise (seeded by
+        # rng, default the scene seed, so renders repeat exactly).
+    result = execute_grasp(sim, *, center_px=(u, v), angle=rad, opening_px=px,
+                           depth_image=frame.depth, intrinsics=None, camera_pose=None)
+        -> TrialResult(success: bool, lift_height_m: float, reason: str, object_index: int)
+        # Image grasp -> top-down gripper pose (depth median around the centre, intrinsics,
+        # camera pose; defaults: the scene's own camera), then a physics trial from the settled
+        # state: descend (stopping on contact), close with 25 N per finger, lift 12 cm, hold.
+        # reason: lifted | slipped | blocked | no_contact | no_depth.
+    run_trial(sim, GripperPose(position=(x, y, z), yaw=rad, opening=m)) -> TrialResult
+    image_grasp_to_pose(*, center_px, angle, opening_px, depth_image, intrinsics, camera_pose)
+        -> GripperPose | None
+    CameraIntrinsics(fx, fy, cx, cy, width, height); CameraIntrinsics.realsense_d435()
+        (640x480, fx = fy = 615, cx = 319.5, cy = 239.5); .deproject(u, v, z), .project(pts),
+        .to_dict()
+    CameraPose(position, rotation)  # world <- optical frame; .matrix (4x4), .to_world(p),
+        .to_camera(p), CameraPose.look_at(eye, target, roll=0)
+    grasp_candidates(sim) -> [Candidate]; to_image(candidate, *, intrinsics, camera_pose)
+        -> ImageGrasp(x, y, angle_deg, opening_px, jaw_px)   # geometric antipodal proposals
+    label_scene(spec) -> LabelledScene(frame (noisy), grasps [ImageGrasp], category, ...)
+    generate_dataset(out, *, scenes, seed, workers=2, progress=True) -> manifest dict
+        # the SimGrasp dataset in the Jacquard layout (see mtf_grasp.sim.generator)
+"""
+from mtf_grasp.sim.camera import CameraIntrinsics, CameraPose
+from mtf_grasp.sim.scene import Lighting, ObjectSpec, SceneSpec, random_scene
+from mtf_grasp.sim.shapes import CATEGORY_NAMES, Part
+from mtf_grasp.sim.world import SimScene
+from mtf_grasp.sim.render import Frame, SceneRenderer
+from mtf_grasp.sim.trial import GripperPose, TrialResult, execute_grasp, image_grasp_to_pose, run_trial
+from mtf_grasp.sim.candidates import Candidate, ImageGrasp, grasp_candidates, to_image
+from mtf_grasp.sim.labelling import LabelledScene, label_scene
+from mtf_grasp.sim.generator import generate_dataset
+
+__all__ = [
+    'CATEGORY_NAMES', 'CameraIntrinsics', 'CameraPose', 'Candidate', 'Frame', 'GripperPose',
+    'ImageGrasp', 'LabelledScene', 'Lighting', 'ObjectSpec', 'Part', 'SceneRenderer', 'SceneSpec',
+    'SimScene', 'TrialResult', 'execute_grasp', 'generate_dataset', 'grasp_candidates',
+    'image_grasp_to_pose', 'label_scene', 'random_scene', 'run_trial', 'to_image',
+]

@@ -1,0 +1,160 @@
+"""End-to-end grasp_inference latency (frame published -> grasp array received) against the bare forward.
+
+The node runs as its own process, exactly as deployed; this process plays the camera and the
+consumer. Frames go one at a time (the next once the previous is answered), so the latency has
+no queueing in it, and `hz` is the closed-loop rate. The bare forward of the same backend is
+timed first, in this process, while the node is not running.
+"""
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from mtf_grasp.errors import InputError
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument('--backend', choices=('torch', 'onnxruntime'), default='torch')
+    parser.add_argument('--model', default=None, help='model file (default: GR-ConvNet --width at --size, untrained)')
+    parser.add_argument('--size', type=int, default=224, help='camera image side = model input side (px)')
+    parser.add_argument('--width', type=int, default=16, help='GR-ConvNet width of the default model')
+    parser.add_argument('--frames', type=int, default=100, help='timed frames')
+    parser.add_argument('--warmup', type=int, default=10, help='untimed frames first')
+    parser.add_argument('--timeout', type=float, default=60.0, help='seconds to wait for the node')
+
+
+def run(args) -> dict:
+    if args.frames < 1 or args.warmup < 0:
+        raise InputError(f'--frames must be >= 1 and --warmup >= 0, got {args.frames}, {args.warmup}')
+    with tempfile.TemporaryDirectory(prefix='mtf-bench-inference-') as tmp:
+        model_path = Path(args.model) if args.model else _default_model(Path(tmp), size=args.size, width=args.width)
+        forward_ms = _bare_forward_ms(model_path, backend=args.backend, size=args.size,
+                                      repeats=args.frames, warmup=args.warmup)
+        latency_ms, wall_s = _node_latency_ms(model_path, backend=args.backend, size=args.size, frames=args.frames,
+                                              warmup=args.warmup, timeout_s=args.timeout, workdir=Path(tmp))
+    p50, forward_p50 = _percentile(latency_ms, 50), _percentile(forward_ms, 50)
+    return {'backend': args.backend, 'size': args.size, 'frames': len(latency_ms),
+            'p50_ms': round(p50, 2), 'p99_ms': round(_percentile(latency_ms, 99), 2),
+            'hz': round(len(latency_ms) / wall_s, 2), 'forward_p50_ms': round(forward_p50, 2),
+            'overhead_ratio': round(p50 / forward_p50 - 1.0, 3)}
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
+
+
+def _default_model(tmp: Path, *, size: int, width: int) -> Path:
+    import torch
+
+    from mtf_grasp.grasping import ModelSpec, build_model, save_model
+
+    torch.manual_seed(0)
+    spec = ModelSpec(width=width, input_size=size)
+    path = tmp / 'bench_model.safetensors'
+    save_model(path, build_model(spec), spec, extra_meta={'version': 1})
+    return path
+
+
+def _test_frame(size: int):
+    """A table with a box: the same content every frame, so every frame costs the same."""
+    import numpy as np
+
+    rgb = np.full((size, size, 3), 100, np.uint8)
+    depth = np.full((size, size), 600, np.uint16)
+    box = slice(size // 3, 2 * size // 3), slice(size // 2 - size // 10, size // 2 + size // 10)
+    rgb[box], depth[box] = (200, 50, 50), 550
+    return rgb, depth
+
+
+def _bare_forward_ms(model_path: Path, *, backend: str, size: int, repeats: int, warmup: int) -> list[float]:
+    from mtf_grasp.perception import DetectorSettings, GraspDetector
+
+    detector = GraspDetector.from_file(model_path, settings=DetectorSettings(backend=backend))
+    if detector.spec.input_size != size:
+        raise InputError(f'--model: input size {detector.spec.input_size} differs from --size {size}')
+    rgb, depth = _test_frame(size)
+    x, _ = detector.preprocess(rgb, depth.astype('float32') / 1000)
+    times = []
+    for i in range(warmup + repeats):
+        start = time.perf_counter()
+        detector.forward(x)
+        if i >= warmup:
+            times.append((time.perf_counter() - start) * 1e3)
+    return times
+
+
+def _node_latency_ms(model_path: Path, *, backend: str, size: int, frames: int, warmup: int, timeout_s: float,
+                     workdir: Path) -> tuple[list[float], float]:
+    import rclpy
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from sensor_msgs.msg import CameraInfo, Image
+    from std_msgs.msg import Header
+
+    from mtf_grasp.nodes.ros_images import camera_info_message, image_message
+    from mtf_grasp.perception import CameraIntrinsics, ns_to_sec_nanosec, stamp_to_ns, topics
+    from mtf_grasp.plan import NodeSpec
+    from mtf_grasp.supervisor import Supervisor
+    from mtf_grasp_interfaces.msg import GraspArray
+
+    spec = NodeSpec('grasp_inference', 'grasp_inference', 'bench', {'model_path': str(model_path), 'backend': backend})
+    rgb, depth = _test_frame(size)
+    intrinsics = CameraIntrinsics(fx=size * 0.9, fy=size * 0.9, cx=(size - 1) / 2, cy=(size - 1) / 2,
+                                  width=size, height=size)
+    qos = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
+    rclpy.init()
+    node = rclpy.create_node('inference_bench', namespace='bench')
+    answered: dict[int, float] = {}
+    node.create_subscription(GraspArray, topics.GRASPS,
+                             lambda m: answered.setdefault(stamp_to_ns(m.header.stamp), time.perf_counter()), qos)
+    color = node.create_publisher(Image, topics.COLOR, qos)
+    depth_pub = node.create_publisher(Image, topics.DEPTH, qos)
+    info = node.create_publisher(CameraInfo, topics.CAMERA_INFO, qos)
+
+    def send(index: int) -> tuple[int, float]:
+        stamp_ns = (index + 1) * 10_000_000
+        header = Header(frame_id=topics.COLOR_FRAME)
+        header.stamp.sec, header.stamp.nanosec = ns_to_sec_nanosec(stamp_ns)
+        messages = (image_message(rgb, 'rgb8', header), image_message(depth, '16UC1', header),
+                    camera_info_message(intrinsics, header))
+        sent = time.perf_counter()       # message building is the camera driver's cost, not the node's
+        for publisher, message in zip((info, depth_pub, color), messages[::-1]):
+            publisher.publish(message)
+        return stamp_ns, sent
+
+    def await_answer(stamp_ns: int, limit_s: float) -> bool:
+        deadline = time.monotonic() + limit_s
+        while stamp_ns not in answered and time.monotonic() < deadline:
+            rclpy.spin_once(node, timeout_sec=0.001)
+        return stamp_ns in answered
+
+    latencies = []
+    try:
+        with Supervisor([spec], workdir=workdir, echo=None) as supervisor:
+            index = 0
+            deadline = time.monotonic() + timeout_s
+            while True:   # discovery: repeat the first frame until the node answers
+                stamp_ns, _ = send(index)
+                index += 1
+                if await_answer(stamp_ns, 1.0):
+                    break
+                supervisor.wait(timeout=0.01, until=lambda: True)
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f'grasp_inference did not answer within {timeout_s:.0f} s')
+            started = None
+            for n in range(warmup + frames):
+                if n == warmup:
+                    started = time.perf_counter()
+                stamp_ns, sent = send(index)
+                index += 1
+                if not await_answer(stamp_ns, 10.0):
+                    raise RuntimeError(f'frame {n} was not answered within 10 s')
+                if n >= warmup:
+                    latencies.append((answered[stamp_ns] - sent) * 1e3)
+            wall_s = time.perf_counter() - started
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return latencies, wall_s

@@ -1,0 +1,79 @@
+"""`mtf-grasp experiment`: every federated method and both reference bounds on one partition."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        'experiment', help='compare FedAvg, FedNova, MTF-Grasp-Avg/Nova, centralized and local-only',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument('--config', required=True, metavar='FILE', help='config/experiments/*.yaml')
+    parser.add_argument('--quick', action='store_true', help="apply the config's quick: overrides")
+    parser.add_argument('--seed', type=int, default=None, help="override the config's seed")
+    parser.add_argument('--seeds', type=int, nargs='+', metavar='S',
+                        help='run once per seed into DIR/seed_S and write the mean over seeds')
+    parser.add_argument('--out', required=True, metavar='DIR',
+                        help='results.json, partition.json, table.md and PNG plots go here')
+    parser.add_argument('--json', action='store_true', help='print the results as JSON on stdout')
+    parser.add_argument('--manifest', metavar='FILE', help='reuse this partition manifest')
+    parser.add_argument('--ablations', action='store_true',
+                        help='also run MTF-Grasp-Avg ranked by DDS/DQS/random, for every j and assignment')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bars on stderr')
+    parser.set_defaults(run=run)
+
+
+def _run_once(args, seed: int | None, out: Path) -> tuple[dict, list[Path]]:
+    import torch
+
+    from mtf_grasp.errors import InputError
+    from mtf_grasp.federated.ablations import run_ablations
+    from mtf_grasp.federated.config import load_experiment_config
+    from mtf_grasp.federated.experiment import run_experiment
+    from mtf_grasp.federated.report import write_report
+    from mtf_grasp.federated.workload import prepare_workload
+
+    config = load_experiment_config(args.config, quick=args.quick, seed=seed)
+    if config.torch_threads:
+        torch.set_num_threads(config.torch_threads)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        workload = prepare_workload(config, manifest=args.manifest)
+    except ValueError as exc:
+        raise InputError(f'{args.config}: cannot partition {config.data.root}: {exc}') from None
+    workload.partition.save(out / 'partition.json')
+    progress = not args.no_progress
+    result = run_experiment(config, workload, progress=progress)
+    if args.ablations:
+        result['ablations'] = run_ablations(config, workload, progress=progress)
+    result['quick'] = args.quick
+    (out / 'results.json').write_text(json.dumps(result, indent=1) + '\n')
+    title = f'{config.name}{" (quick)" if args.quick else ""}, seed {config.seed}'
+    return result, [out / 'results.json', out / 'partition.json', *write_report(result, out, title=title)]
+
+
+def _run_seeds(args, out: Path) -> tuple[dict, list[Path]]:
+    from mtf_grasp.federated.report import plot_accuracy_per_round, seeds_table, summarise_seeds
+
+    results = {seed: _run_once(args, seed, out / f'seed_{seed}')[0] for seed in args.seeds}
+    summary = summarise_seeds(results)
+    name = f'{Path(args.config).stem}{" (quick)" if args.quick else ""}'
+    paths = [out / 'summary.json', out / 'summary.md', out / 'accuracy_per_round_mean.png']
+    paths[0].write_text(json.dumps(summary, indent=1) + '\n')
+    paths[1].write_text(seeds_table(summary, dataset=name))
+    plot_accuracy_per_round(summary['methods'], paths[2], title=f'{name}, mean of {len(args.seeds)} seeds')
+    return summary, paths
+
+
+def run(args) -> int:
+    out = Path(args.out)
+    result, paths = _run_seeds(args, out) if args.seeds else _run_once(args, args.seed, out)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(paths[1 if args.seeds else 5].read_text(), end='')
+        for path in paths:
+            print(f'wrote {path}')
+    return 0

@@ -1,0 +1,120 @@
+"""The experiment config: one YAML file that the in-process experiment and the ROS fleet share.
+
+`config/experiments/*.yaml` hold the keys below; an optional `quick:` mapping holds overrides
+(merged over the rest) for the fast variant run by `--quick`. The fleet's config can point at one of
+these files (or embed the same mapping) and call `experiment_from_mapping`, so both run the same
+model, data, partition, seeds and round settings.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from mtf_grasp.configfile import from_mapping, load_yaml
+from mtf_grasp.errors import InputError
+from mtf_grasp.federated.planning import TIERED_METHODS, method_base
+from mtf_grasp.federated.rounds import LocalTrainingSettings
+from mtf_grasp.grasping.model_spec import ModelSpec
+
+REFERENCE_METHODS = ('centralized', 'local_only')
+ALL_METHODS = ('fedavg', 'fednova', 'mtf_avg', 'mtf_nova', 'centralized', 'local_only')
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    root: str = '/work/data/simgrasp_500'
+    labeller: Literal['object', 'angle'] = 'object'
+    test_fraction: float = 0.2
+    max_samples: int = 0            # 0: every sample; else a seeded subset of this size
+    augment: bool = False
+
+
+@dataclass(frozen=True)
+class PartitionConfig:
+    method: Literal['quantity_skew', 'class_noniid'] = 'quantity_skew'
+    robots: int = 7                 # n
+    beta: float = 0.7               # quantity skew: Dirichlet(β) over robots
+    classes_per_robot: int | None = None   # class non-IID: k classes per robot ...
+    alpha: float | None = None             # ... or Dirichlet(α) over robots per class
+    min_samples: int = 10
+
+
+@dataclass(frozen=True)
+class FederationConfig:
+    rounds: int = 10
+    top_level: int = 2              # j
+    seed_epochs: int = 5            # et: top-level robots' training into the seed model
+    local_epochs: int = 15          # er: low-level fine-tuning
+    baseline_epochs: int | None = None   # FedAvg/FedNova/FedProx/centralized/local-only; None: er
+    lambda_dds: float = 0.5
+    lambda_dqs: float = 0.5
+    ranking: Literal['is', 'dds', 'dqs', 'random'] = 'is'
+    assignment: Literal['balanced', 'round_robin', 'class_complement'] = 'balanced'
+    encoding: Literal['fp32', 'fp16'] = 'fp32'
+    fedprox_mu: float = 0.01
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    name: str = 'experiment'
+    seed: int = 0
+    # torch threads per process: 1 avoids oversubscribing small shared machines (0: torch's default)
+    torch_threads: int = 1
+    methods: list[str] = field(default_factory=lambda: list(ALL_METHODS))
+    model: ModelSpec = field(default_factory=ModelSpec)
+    data: DataConfig = field(default_factory=DataConfig)
+    partition: PartitionConfig = field(default_factory=PartitionConfig)
+    federation: FederationConfig = field(default_factory=FederationConfig)
+    training: LocalTrainingSettings = field(default_factory=LocalTrainingSettings)
+
+    def __post_init__(self):
+        for method in self.methods:
+            if method not in REFERENCE_METHODS:
+                method_base(method)
+        if not 1 <= self.federation.top_level < self.partition.robots:
+            raise ValueError(f'federation.top_level j={self.federation.top_level} must lie in '
+                             f'[1, n-1] for partition.robots n={self.partition.robots}')
+
+    def epochs(self, method: str, *, coordinator: bool = False) -> int:
+        """Local epochs of one robot in one round: et for MTF coordinators, er for MTF low-level
+        robots, the baseline epochs (default er) for every other method."""
+        fed = self.federation
+        if method in TIERED_METHODS:
+            return fed.seed_epochs if coordinator else fed.local_epochs
+        return fed.local_epochs if fed.baseline_epochs is None else fed.baseline_epochs
+
+    def training_for(self, method: str) -> LocalTrainingSettings:
+        """Local training settings; FedProx adds its proximal term, every other method trains plainly."""
+        mu = self.federation.fedprox_mu if method == 'fedprox' else 0.0
+        return dataclasses.replace(self.training, prox_mu=mu)
+
+
+def _merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def experiment_from_mapping(data: Mapping[str, Any], source: str, *, quick: bool = False,
+                            seed: int | None = None) -> ExperimentConfig:
+    """Build the config from a mapping; with `quick`, its `quick:` overrides apply first."""
+    data = dict(data)
+    overrides = data.pop('quick', None) or {}
+    if not isinstance(overrides, Mapping):
+        raise InputError(f'{source}.quick: expected a mapping of overrides')
+    if quick:
+        data = _merge(data, overrides)
+    if seed is not None:
+        data['seed'] = seed
+    return from_mapping(ExperimentConfig, data, source)
+
+
+def load_experiment_config(path: str | Path, *, quick: bool = False, seed: int | None = None) -> ExperimentConfig:
+    """Read config/experiments/NAME.yaml (errors name the file and field)."""
+    return experiment_from_mapping(load_yaml(path), str(path), quick=quick, seed=seed)

@@ -1,0 +1,146 @@
+"""The experiment runner: every method on the same data, partition, initial model and seeds.
+
+Federated methods run through `simulation.run_round` (the fleet's round logic and wire hops);
+`centralized` trains one model on the union of the robots' data, `local_only` one model per robot
+on its own data, both for the baseline epochs each round. Results are plain dicts ready for JSON.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Callable
+
+import torch
+from tqdm import tqdm
+
+from mtf_grasp.federated.config import REFERENCE_METHODS, ExperimentConfig
+from mtf_grasp.federated.planning import plan_round, robot_seed
+from mtf_grasp.federated.rounds import ModelUpdate, local_update
+from mtf_grasp.federated.simulation import Wire, run_round
+from mtf_grasp.federated.traffic import TrafficLedger
+from mtf_grasp.federated.workload import Workload
+
+
+def initial_state(config: ExperimentConfig) -> dict[str, torch.Tensor]:
+    """The round-0 global model, the same for every method of a seed."""
+    from mtf_grasp.grasping import build_model
+
+    torch.manual_seed(robot_seed(config.seed, 'server', 0, 'init'))
+    return {k: v.clone() for k, v in build_model(config.model).state_dict().items()}
+
+
+def test_accuracy(state, config: ExperimentConfig, workload: Workload) -> float:
+    """Rectangle-metric accuracy of `state` on the shared test set."""
+    from mtf_grasp.grasping import evaluate, state_to_model
+
+    model = state_to_model(dict(state), config.model)
+    return evaluate(model, workload.dataset, indices=workload.test_indices,
+                    device=config.training.device).accuracy
+
+
+def plan_for(method: str, round_index: int, config: ExperimentConfig, workload: Workload):
+    fed = config.federation
+    return plan_round(workload.profiles, round_index=round_index, method=method, top_level_count=fed.top_level,
+                      lambda_dds=fed.lambda_dds, lambda_dqs=fed.lambda_dqs, ranking=fed.ranking,
+                      assignment=fed.assignment, seed=config.seed)
+
+
+def _record(result: dict, accuracy: float, tick: Callable[[], None]) -> None:
+    result['accuracy_per_round'].append(accuracy)
+    tick()
+
+
+def _federated(method: str, config: ExperimentConfig, workload: Workload, tick) -> dict:
+    ledger = TrafficLedger()
+    wire = Wire(spec=config.model, dtype=config.federation.encoding, ledger=ledger)
+    state = initial_state(config)
+    result = {'accuracy_per_round': [], 'per_robot_accuracy': {}}
+    rounds = config.federation.rounds
+    for index in range(rounds):
+        final = index == rounds - 1
+
+        def measure(update: ModelUpdate) -> None:
+            result['per_robot_accuracy'][update.robot_id] = test_accuracy(update.state, config, workload)
+
+        state = run_round(state, plan=plan_for(method, index, config, workload), config=config,
+                          dataset=workload.dataset, indices=workload.indices, wire=wire,
+                          on_update=measure if final else None)
+        _record(result, test_accuracy(state, config, workload), tick)
+    result['bytes_per_round'] = [ledger.round_summary(i) for i in range(rounds)]
+    return result
+
+
+def _train_alone(name: str, start, indices, round_index: int, config: ExperimentConfig, workload: Workload):
+    return local_update(global_state=start, spec=config.model, dataset=workload.dataset, indices=indices,
+                        epochs=config.epochs(name), round_index=round_index, robot_id=name,
+                        settings=config.training_for(name), base_seed=config.seed).state
+
+
+def _centralized(config: ExperimentConfig, workload: Workload, tick) -> dict:
+    pooled = sorted(i for indices in workload.indices.values() for i in indices)
+    state = initial_state(config)
+    result = {'accuracy_per_round': [], 'per_robot_accuracy': {}}
+    for index in range(config.federation.rounds):
+        state = _train_alone('centralized', state, pooled, index, config, workload)
+        _record(result, test_accuracy(state, config, workload), tick)
+    return result
+
+
+def _local_only(config: ExperimentConfig, workload: Workload, tick) -> dict:
+    states = {robot: initial_state(config) for robot in workload.indices}
+    result = {'accuracy_per_round': [], 'per_robot_accuracy': {}}
+    for index in range(config.federation.rounds):
+        for robot, indices in workload.indices.items():
+            states[robot] = _train_alone(robot, states[robot], indices, index, config, workload)
+            result['per_robot_accuracy'][robot] = test_accuracy(states[robot], config, workload)
+        per_robot = result['per_robot_accuracy'].values()
+        _record(result, sum(per_robot) / len(per_robot), tick)
+    return result
+
+
+def _silent_round(index: int) -> dict:
+    return {'round': index, 'transfers': 0, 'payload_bytes': 0, 'parameter_bytes': 0, 'robots': {}}
+
+
+def run_method(method: str, config: ExperimentConfig, workload: Workload, *, progress: bool = False) -> dict:
+    """{"accuracy_per_round", "final_accuracy", "per_robot_accuracy", "bytes_per_round", "params",
+    "seconds"} for one method."""
+    bar = tqdm(total=config.federation.rounds, desc=method, disable=not progress, leave=False)
+    start = time.perf_counter()
+    if method == 'centralized':
+        result = _centralized(config, workload, bar.update)
+    elif method == 'local_only':
+        result = _local_only(config, workload, bar.update)
+    else:
+        result = _federated(method, config, workload, bar.update)
+    bar.close()
+    if method in REFERENCE_METHODS:
+        result['bytes_per_round'] = [_silent_round(i) for i in range(config.federation.rounds)]
+    state = initial_state(config)
+    result['params'] = sum(v.numel() for v in state.values() if v.dtype.is_floating_point)
+    result['final_accuracy'] = result['accuracy_per_round'][-1]
+    result['seconds'] = round(time.perf_counter() - start, 1)
+    return result
+
+
+def describe_plan(config: ExperimentConfig, workload: Workload) -> tuple[list[dict], dict]:
+    """("scores": robots in rank order with IS/DDS/DQS and data, "assignment") of round 0's MTF plan."""
+    plan = plan_for('mtf_avg', 0, config, workload)
+    profiles = {p.robot_id: p for p in workload.profiles}
+    scores = [{'robot_id': rid, 'importance': imp, 'dds': dds, 'dqs': dqs,
+               'samples': profiles[rid].sample_count, 'class_histogram': list(profiles[rid].class_histogram)}
+              for rid, imp, dds, dqs in plan.ranking]
+    assignment = {'strategy': config.federation.assignment, 'ranking': config.federation.ranking,
+                  'top_level': list(plan.top_level),
+                  'clusters': {c: list(members) for c, members in plan.clusters.items()}}
+    return scores, assignment
+
+
+def run_experiment(config: ExperimentConfig, workload: Workload, *, progress: bool = False) -> dict:
+    """Every configured method on one workload: {"methods", "scores", "assignment", "partition", "config"}."""
+    scores, assignment = describe_plan(config, workload)
+    methods = {m: run_method(m, config, workload, progress=progress) for m in config.methods}
+    return {'methods': methods, 'scores': scores, 'assignment': assignment,
+            'partition': {'method': workload.partition.method, 'sizes': workload.partition.sizes(),
+                          'test': len(workload.test_indices)},
+            'config': dataclasses.asdict(config)}

@@ -1,0 +1,90 @@
+"""One federated round in one process, with the same wire hops as the ROS fleet.
+
+Every model that moves between fleet members goes through the codec (encode, count, decode), so the
+in-process experiment trains on exactly the floats the fleet's robots receive, and the byte counts
+are those of real payloads. Order of work per round:
+
+- flat (FedAvg/FedNova/FedProx): server -> every robot; each trains; robot -> server; eq. 9.
+- MTF: server -> each top-level robot; it trains et epochs into a seed; seed -> its low-level robots;
+  each fine-tunes er epochs; member -> coordinator; eq. 8 over the coordinator's own (unsent) update
+  and its members' received ones; cluster -> server; eq. 9.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+from typing import Callable, Iterator, Mapping, Sequence
+
+import torch
+
+from mtf_grasp.federated.codec import decode_state, encode_state
+from mtf_grasp.federated.config import ExperimentConfig
+from mtf_grasp.federated.planning import RoundPlan, method_base
+from mtf_grasp.federated.rounds import ModelUpdate, local_update, server_aggregate, tier_aggregate
+from mtf_grasp.federated.traffic import SERVER, TrafficLedger
+
+State = Mapping[str, torch.Tensor]
+
+
+@dataclass
+class Wire:
+    """Moves states between members through the codec and records each transfer in `ledger`."""
+
+    spec: object
+    dtype: str
+    ledger: TrafficLedger
+
+    def send(self, state: State, *, round_index: int, sender: str, receivers: Sequence[str]) -> dict:
+        """Encode once, count one transfer per receiver, return what every receiver decodes."""
+        encoded = encode_state(state, spec=self.spec, dtype=self.dtype)
+        for receiver in receivers:
+            self.ledger.record(encoded, round_index=round_index, sender=sender, receiver=receiver)
+        return decode_state(encoded.payload, sha256=encoded.sha256, encoding=encoded.encoding,
+                            expected_spec=self.spec)
+
+
+def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig, dataset,
+              indices: Mapping[str, Sequence[int]], wire: Wire,
+              on_update: Callable[[ModelUpdate], None] | None = None,
+              progress: bool = False) -> dict[str, torch.Tensor]:
+    """Run `plan` from `global_state`; return the next global state.
+
+    `on_update` sees each robot's trained update (before it is sent), e.g. to measure per-robot
+    accuracy. Updates are aggregated as they arrive, so at most one cluster is in memory.
+    """
+    method, index = plan.method, plan.round_index
+    base = method_base(method)
+    settings = config.training_for(method)
+
+    def train(robot: str, start: State, *, coordinator: bool = False, prior_steps: float = 0.0) -> ModelUpdate:
+        update = local_update(global_state=start, spec=config.model, dataset=dataset, indices=indices[robot],
+                              epochs=config.epochs(method, coordinator=coordinator), round_index=index,
+                              robot_id=robot, settings=settings, base_seed=config.seed,
+                              prior_steps=prior_steps, progress=progress)
+        if on_update is not None:
+            on_update(update)
+        return update
+
+    def uploaded(update: ModelUpdate, receiver: str) -> ModelUpdate:
+        state = wire.send(update.state, round_index=index, sender=update.robot_id, receivers=[receiver])
+        return replace(update, state=state)
+
+    if not plan.tiered:
+        robots = plan.robot_ids
+        received = wire.send(global_state, round_index=index, sender=SERVER, receivers=robots)
+        updates = (uploaded(train(robot, received), SERVER) for robot in robots)
+        return server_aggregate(updates, base=base, global_state=global_state)
+
+    received = wire.send(global_state, round_index=index, sender=SERVER, receivers=plan.top_level)
+
+    def clusters() -> Iterator[ModelUpdate]:
+        for coordinator in plan.top_level:
+            seed = train(coordinator, received, coordinator=True)
+            members = plan.clusters[coordinator]
+            seed_state = wire.send(seed.state, round_index=index, sender=coordinator, receivers=members)
+            fine_tuned = (uploaded(train(m, seed_state, prior_steps=seed.local_steps), coordinator)
+                          for m in members)
+            cluster = tier_aggregate(itertools.chain([seed], fine_tuned), base=base, global_state=received)
+            yield uploaded(cluster, SERVER)
+
+    return server_aggregate(clusters(), base=base, global_state=global_state)

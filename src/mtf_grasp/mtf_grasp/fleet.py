@@ -1,0 +1,185 @@
+"""The fleet plan: which nodes run, under which names and namespaces, with which parameters.
+
+Built from `config/fleet.yaml` and used by both `launch/fleet.launch.py` and `mtf-grasp fleet`,
+so one YAML file decides the fleet however it is started. The fleet file names an experiment
+config for the learning (data, partition, model, local training, tiers, seed) and adds what only
+a deployment has: the method to run, the rounds, a partition manifest, transport limits.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mtf_grasp.configfile import from_mapping, load_yaml
+from mtf_grasp.errors import InputError
+from mtf_grasp.plan import NodeSpec
+
+SERVER_NAME = 'fl_server'
+FLAT_METHODS = ('fedavg', 'fednova')
+TIERED_METHODS = ('mtf_avg', 'mtf_nova')
+
+
+@dataclass(frozen=True)
+class TransportConfig:
+    service_timeout_s: float = 60.0        # a service must appear and answer within this
+    round_timeout_s: float = 1800.0        # a round's deadline (published in the plan)
+    registration_timeout_s: float = 600.0  # every robot must have registered within this
+
+    def __post_init__(self):
+        for name in ('service_timeout_s', 'round_timeout_s', 'registration_timeout_s'):
+            if getattr(self, name) <= 0:
+                raise ValueError(f'{name} must be positive, got {getattr(self, name)}')
+
+
+@dataclass(frozen=True)
+class FleetConfig:
+    experiment: str                        # experiment YAML, relative to the fleet file
+    method: str = 'mtf_avg'
+    rounds: int | None = None              # default: the experiment's federation.rounds
+    seed: int | None = None                # default: the experiment's seed
+    quick: bool = False                    # apply the experiment's quick: overrides
+    data_root: str = ''                    # dataset root; default: the experiment's
+    robots: int | None = None              # n when drawing the partition; default: the experiment's
+    manifest: str = ''                     # partition manifest; empty: drawn from the experiment
+    transport: TransportConfig = field(default_factory=TransportConfig)
+
+    def __post_init__(self):
+        if self.method not in TIERED_METHODS + FLAT_METHODS:
+            raise ValueError(f'method {self.method!r} is not one of {", ".join(TIERED_METHODS + FLAT_METHODS)}')
+        if self.rounds is not None and self.rounds < 1:
+            raise ValueError(f'rounds must be at least 1, got {self.rounds}')
+
+
+@dataclass(frozen=True)
+class FleetSetup:
+    """Everything a fleet run needs, resolved: paths are absolute, rounds and seed are numbers."""
+
+    config: FleetConfig
+    experiment_path: Path
+    data_root: Path
+    manifest_path: Path
+    robots: tuple[str, ...]
+    rounds: int
+    seed: int
+    out_dir: Path
+
+    @property
+    def report_dir(self) -> Path:
+        return self.out_dir / 'records'
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.out_dir / 'checkpoints'
+
+    @property
+    def summary_path(self) -> Path:
+        return self.out_dir / 'summary.json'
+
+
+def load_fleet_config(path: str | Path, *, rounds: int | None = None) -> FleetConfig:
+    """Read a fleet YAML; `rounds` (from --rounds or rounds:=) overrides the file's."""
+    config = from_mapping(FleetConfig, load_yaml(path), str(path))
+    if rounds is not None:
+        if rounds < 1:
+            raise InputError(f'rounds: must be at least 1, got {rounds}')
+        config = dataclasses.replace(config, rounds=rounds)
+    return config
+
+
+def prepare_fleet(config_path: str | Path, *, out_dir: str | Path, rounds: int | None = None,
+                  robots: int | None = None) -> FleetSetup:
+    """Load the fleet config and its experiment, and fix the partition: the given manifest, or
+    the experiment's own drawn from its seed and written to `out_dir/partition.json`.
+    `rounds` and `robots` override the config's."""
+    from mtf_grasp.federated.config import load_experiment_config
+
+    config_path = Path(config_path).resolve()
+    config = load_fleet_config(config_path, rounds=rounds)
+    if robots is not None:
+        config = dataclasses.replace(config, robots=robots)
+    experiment_path = _relative_to(config_path, config.experiment, 'experiment')
+    experiment = load_experiment_config(experiment_path, quick=config.quick, seed=config.seed)
+    # Like `mtf-grasp experiment`, a relative data root is taken from the working directory.
+    data_root = Path(config.data_root or experiment.data.root).resolve()
+    experiment = dataclasses.replace(experiment, data=dataclasses.replace(experiment.data, root=str(data_root)))
+    if config.robots is not None:
+        if not experiment.federation.top_level < config.robots:
+            raise InputError(f'{config_path}: robots: {config.robots} robots cannot have '
+                             f'j={experiment.federation.top_level} top-level robots and any low-level one')
+        experiment = dataclasses.replace(experiment, partition=dataclasses.replace(
+            experiment.partition, robots=config.robots))
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest = _relative_to(config_path, config.manifest, 'manifest') if config.manifest else None
+    manifest_path, robots = fleet_manifest(experiment, manifest=manifest, out_dir=out_dir)
+    return FleetSetup(config=config, experiment_path=experiment_path, data_root=data_root,
+                      manifest_path=manifest_path, robots=tuple(robots),
+                      rounds=config.rounds or experiment.federation.rounds, seed=experiment.seed,
+                      out_dir=out_dir)
+
+
+def _relative_to(config_path: Path, value: str, field_name: str) -> Path:
+    path = (config_path.parent / value).resolve()
+    if not path.is_file():
+        raise InputError(f'{config_path}: {field_name}: no such file {path}')
+    return path
+
+
+def fleet_manifest(experiment, *, manifest: Path | None, out_dir: Path) -> tuple[Path, list[str]]:
+    """The partition the fleet trains on and its robot ids: `manifest` as given, or the
+    experiment's own partition drawn from its seed and saved as `out_dir/partition.json`."""
+    from mtf_grasp.federated import Partition, id_order
+
+    if manifest is None:
+        from mtf_grasp.federated.workload import prepare_workload
+
+        manifest = out_dir / 'partition.json'
+        try:
+            prepare_workload(experiment).partition.save(manifest)
+        except ValueError as exc:
+            raise InputError(f'cannot partition {experiment.data.root}: {exc}') from None
+    robots = sorted(Partition.load(manifest).robots, key=id_order)
+    return manifest, robots
+
+
+def fleet_nodes(setup: FleetSetup) -> list[NodeSpec]:
+    """The server, and per robot (in its own namespace) a client plus, for MTF methods, a tier
+    coordinator. Node names are unique across namespaces so logs and processes are told apart."""
+    config = setup.config
+    transport = config.transport
+    common = {
+        'experiment': str(setup.experiment_path), 'quick': config.quick, 'seed': setup.seed,
+        'data_root': str(setup.data_root), 'method': config.method, 'rounds': setup.rounds,
+        'manifest': str(setup.manifest_path), 'report_dir': str(setup.report_dir),
+        'service_timeout_s': transport.service_timeout_s, 'round_timeout_s': transport.round_timeout_s,
+    }
+    # Each node gets its own copy of the robot list: a shared object would be written to the
+    # params file as a YAML alias, which rcl's parser refuses.
+    specs = [NodeSpec('fl_server', SERVER_NAME, parameters={
+        **common, 'robots': list(setup.robots), 'checkpoint_dir': str(setup.checkpoint_dir),
+        'summary_file': str(setup.summary_path), 'registration_timeout_s': transport.registration_timeout_s})]
+    for robot in setup.robots:
+        specs.append(NodeSpec('fl_client', f'{robot}_client', namespace=robot,
+                              parameters={**common, 'robots': list(setup.robots), 'robot_id': robot}))
+        if config.method in TIERED_METHODS:
+            specs.append(NodeSpec('tier_coordinator', f'{robot}_coordinator', namespace=robot,
+                                  parameters={**common, 'robots': list(setup.robots), 'robot_id': robot}))
+    return specs
+
+
+def run_fleet(setup: FleetSetup, *, echo=None, timeout_s: float | None = None) -> dict:
+    """Run the plan as separate OS processes under a Supervisor until every node has finished;
+    return the summary the server wrote. A failed node raises NodeFailed; Ctrl-C stops them all."""
+    import json
+    import os
+
+    from mtf_grasp.supervisor import Supervisor
+
+    for stale in [*setup.report_dir.glob('*.jsonl'), setup.summary_path]:
+        stale.unlink(missing_ok=True)  # records of an earlier run in the same directory
+    specs = fleet_nodes(setup)
+    env = {'FASTDDS_BUILTIN_TRANSPORTS': os.environ.get('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')}
+    with Supervisor(specs, workdir=setup.out_dir, env=env, echo=echo) as supervisor:
+        supervisor.wait(finished=[spec.name for spec in specs], timeout=timeout_s)
+    return json.loads(setup.summary_path.read_text())

@@ -1,0 +1,71 @@
+"""From the four output maps to ranked grasp rectangles: smooth, find local peaks, read angle and width."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from scipy import ndimage
+
+from mtf_grasp.grasping.rect import GraspRect
+from mtf_grasp.grasping.targets import width_scale
+
+
+def _plateau_centre(q: np.ndarray, y: int, x: int, reach: int) -> tuple[int, int]:
+    """A flat-topped peak's middle: the mean position of the pixels near (y, x) as high as it."""
+    y0, x0 = max(y - reach, 0), max(x - reach, 0)
+    window = q[y0:y + reach + 1, x0:x + reach + 1]
+    ys, xs = np.nonzero(window >= q[y, x] - 1e-3)
+    return int(round(y0 + ys.mean())), int(round(x0 + xs.mean()))
+
+
+def decode_grasps(quality: np.ndarray, cos2: np.ndarray, sin2: np.ndarray, width: np.ndarray, *,
+                  max_grasps: int = 5, min_quality: float = 0.0, jaw_ratio: float = 0.5,
+                  smooth_sigma: float | None = None, min_distance: int | None = None) -> list[GraspRect]:
+    """Grasps at local maxima of the smoothed quality map, best first, at least `min_distance` apart.
+
+    Maps are S×S numpy arrays in the network's output units; widths become pixels via
+    `width_scale(S)`, the jaw is `jaw_ratio` times the opening. Defaults scale with S.
+    """
+    size = quality.shape[-1]
+    sigma = smooth_sigma if smooth_sigma is not None else 2.0 * size / 224
+    distance = min_distance if min_distance is not None else max(size // 12, 1)
+    q = np.clip(ndimage.gaussian_filter(np.asarray(quality, np.float64), sigma), 0.0, 1.0)
+    c2 = ndimage.gaussian_filter(np.asarray(cos2, np.float64), sigma)
+    s2 = ndimage.gaussian_filter(np.asarray(sin2, np.float64), sigma)
+    w = ndimage.gaussian_filter(np.asarray(width, np.float64), sigma / 2) * width_scale(size)
+    peaks = (q == ndimage.maximum_filter(q, size=2 * distance + 1)) & (q > min_quality)
+    ys, xs = np.nonzero(peaks)
+    order = np.lexsort((xs, ys, -q[ys, xs]))  # best first; ties in reading order, so repeatable
+    chosen: list[tuple[int, int]] = []
+    for y, x in zip(ys[order], xs[order]):
+        if len(chosen) >= max_grasps:
+            break
+        y, x = _plateau_centre(q, int(y), int(x), distance)
+        if all((y - cy) ** 2 + (x - cx) ** 2 >= distance ** 2 for cy, cx in chosen):
+            chosen.append((y, x))
+    grasps = []
+    for y, x in chosen:
+        length = max(float(w[y, x]), 1.0)
+        grasps.append(GraspRect(cx=float(x), cy=float(y), angle=0.5 * math.atan2(s2[y, x], c2[y, x]),
+                                length=length, jaw=length * jaw_ratio, quality=float(q[y, x])))
+    return grasps
+
+
+def maps_to_grasps(maps, **kwargs) -> list[GraspRect]:
+    """`decode_grasps` on one 4×S×S array or tensor."""
+    m = maps.detach().cpu().numpy() if isinstance(maps, torch.Tensor) else np.asarray(maps)
+    return decode_grasps(m[0], m[1], m[2], m[3], **kwargs)
+
+
+def predict_grasps(model: torch.nn.Module, x: torch.Tensor, *, max_grasps: int = 5,
+                   min_quality: float = 0.0) -> list[GraspRect]:
+    """Ranked grasps (model-input pixels) for one C×S×S input; the jaw ratio comes from `model.spec`."""
+    if x.dim() == 3:
+        x = x.unsqueeze(0)
+    device = next(model.parameters()).device
+    model.eval()
+    with torch.no_grad():
+        out = model(x.to(device))[0]
+    return maps_to_grasps(out, max_grasps=max_grasps, min_quality=min_quality,
+                          jaw_ratio=model.spec.jaw_ratio)

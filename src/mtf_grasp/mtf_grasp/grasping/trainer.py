@@ -1,0 +1,94 @@
+"""Centralized training from a YAML config: data, model, epochs -> model file, history, learning curve."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+
+from mtf_grasp.grasping.dataset import GraspDataset, open_dataset
+from mtf_grasp.grasping.device import resolve_device
+from mtf_grasp.grasping.evaluation import evaluate
+from mtf_grasp.grasping.learning_curve import plot_learning_curve
+from mtf_grasp.grasping.model_file import build_model, save_model
+from mtf_grasp.grasping.model_spec import ModelSpec
+from mtf_grasp.grasping.selection import sample_range
+from mtf_grasp.grasping.training import train_epochs
+
+
+@dataclass
+class TrainConfig:
+    model: ModelSpec = field(default_factory=ModelSpec)
+    epochs: int = 30
+    batch_size: int = 8
+    lr: float = 1e-3
+    optimizer: Literal['adam', 'sgd'] = 'adam'
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    seed: int = 0
+    augment: bool = True
+    device: str = 'auto'
+    format: str = 'auto'
+    samples: str = ':'            # training samples, "A:B" in name order
+    val_samples: str = ''         # held-out samples for the learning curve, "A:B"; '' = none
+    jaw_ratio_from_data: bool = True   # set model.jaw_ratio to the training rectangles' median jaw/opening
+    max_minutes: float | None = None   # stop after the epoch that crosses this wall-clock budget
+    skip_bad: bool = False
+    stereo_depth: bool = False
+
+
+def median_jaw_ratio(dataset: GraspDataset, indices: list[int]) -> float:
+    ratios = [r.jaw / r.length for i in indices for r in dataset.source_rects(i) if r.length > 0]
+    return float(np.median(ratios)) if ratios else 0.5
+
+
+def run_training(cfg: TrainConfig, data: str | Path, out: str | Path, *, progress: bool = True) -> dict:
+    """Train as `cfg` says on `data`, write out/model.safetensors, history.json, learning_curve.png;
+    return the history (also what history.json holds)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    device = resolve_device(cfg.device)
+    ds = open_dataset(data, fmt=cfg.format, spec=cfg.model, augment=cfg.augment, skip_bad=cfg.skip_bad,
+                      stereo_depth=cfg.stereo_depth, progress=progress)
+    train_idx = sample_range(cfg.samples, len(ds), what='samples')
+    val_idx = sample_range(cfg.val_samples, len(ds), what='val_samples') if cfg.val_samples else []
+    spec = cfg.model
+    if cfg.jaw_ratio_from_data:
+        spec = dataclasses.replace(spec, jaw_ratio=round(median_jaw_ratio(ds, train_idx), 4))
+    ds.spec = spec
+    torch.manual_seed(cfg.seed)
+    model = build_model(spec)
+    epochs: list[dict] = []
+    start = time.monotonic()
+
+    def after_epoch(epoch: int, loss: float) -> bool:
+        acc = evaluate(model, ds, indices=val_idx, device=device).accuracy if val_idx else None
+        epochs.append({'epoch': epoch + 1, 'loss': loss, 'val_accuracy': acc,
+                       'seconds': round(time.monotonic() - start, 2)})
+        if progress:
+            shown = '' if acc is None else f', held-out accuracy {acc:.3f}'
+            print(f'epoch {epoch + 1}/{cfg.epochs}: loss {loss:.4f}{shown} ({epochs[-1]["seconds"]:.0f} s)',
+                  flush=True)
+        return cfg.max_minutes is not None and time.monotonic() - start > cfg.max_minutes * 60
+
+    stats = train_epochs(model, ds, indices=train_idx, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
+                         seed=cfg.seed, device=device, optimizer=cfg.optimizer, momentum=cfg.momentum,
+                         weight_decay=cfg.weight_decay, progress=progress, on_epoch=after_epoch)
+    history = {'config': dataclasses.asdict(cfg), 'spec': dataclasses.asdict(spec), 'data': str(data),
+               'format': ds.format, 'device': device, 'train_samples': len(train_idx),
+               'val_samples': len(val_idx), 'skipped': [list(s) for s in ds.skipped], 'steps': stats.steps,
+               'seconds': round(time.monotonic() - start, 2), 'epochs': epochs,
+               'final_val_accuracy': epochs[-1]['val_accuracy'] if epochs else None}
+    save_model(out / 'model.safetensors', model, spec,
+               extra_meta={'epochs': len(epochs), 'train_samples': len(train_idx), 'format': ds.format,
+                           'seed': cfg.seed, 'val_accuracy': history['final_val_accuracy']})
+    (out / 'history.json').write_text(json.dumps(history, indent=2))
+    plot_learning_curve(epochs, out / 'learning_curve.png',
+                        title=f'{spec.arch} w{spec.width} {spec.channels} {spec.input_size}px, '
+                              f'{len(train_idx)} {ds.format} samples')
+    return history

@@ -1,0 +1,109 @@
+"""Local training: epochs over chosen samples, seeded and repeatable, with an optional FedProx term."""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+
+@dataclass
+class TrainStats:
+    steps: int
+    mean_loss: float
+    epoch_losses: list[float] = field(default_factory=list)
+
+
+def grasp_loss(raw: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy on the quality logits everywhere, plus smooth-L1 on cos 2θ, sin 2θ and
+    width where there is a grasp (elsewhere those maps mean nothing and would dilute the signal)."""
+    quality = F.binary_cross_entropy_with_logits(raw[:, 0], target[:, 0])
+    mask = target[:, 0] > 0
+    if not mask.any():
+        return quality + 0.0 * raw[:, 1:].sum()
+    geometry = sum(F.smooth_l1_loss(raw[:, k][mask], target[:, k][mask]) for k in (1, 2, 3))
+    return quality + geometry
+
+
+def prox_penalty(model: torch.nn.Module, reference: dict[str, torch.Tensor], mu: float) -> torch.Tensor:
+    """FedProx: mu/2 · ||w − w_ref||² over the trainable parameters."""
+    total = sum(((p - reference[name]) ** 2).sum() for name, p in model.named_parameters())
+    return 0.5 * mu * total
+
+
+@contextlib.contextmanager
+def deterministic():
+    """Deterministic kernels for the duration (restored afterwards): same inputs, same bits."""
+    before, bench = torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.benchmark
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.benchmark = False
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before)
+        torch.backends.cudnn.benchmark = bench
+
+
+def make_optimizer(model: torch.nn.Module, *, name: str, lr: float, momentum: float,
+                   weight_decay: float) -> torch.optim.Optimizer:
+    if name == 'adam':
+        return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    if name == 'sgd':
+        return torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    raise ValueError(f"optimizer {name!r} is not 'adam' or 'sgd'")
+
+
+def _batch(dataset, indices: Sequence[int], seed: int, epoch: int, device: str):
+    # Each sample's augmentation depends only on (seed, epoch, sample): the order of work cannot change it.
+    pairs = [dataset.item(i, rng=np.random.default_rng([seed, epoch, i])) for i in indices]
+    x = torch.stack([p[0] for p in pairs]).to(device)
+    y = torch.stack([p[1] for p in pairs]).to(device)
+    return x, y
+
+
+def train_epochs(model: torch.nn.Module, dataset, *, indices: Sequence[int], epochs: int, lr: float,
+                 batch_size: int, seed: int, device: str = 'cpu', optimizer: str = 'adam',
+                 momentum: float = 0.9, weight_decay: float = 0.0, prox_mu: float = 0.0,
+                 prox_reference: dict[str, torch.Tensor] | None = None, progress: bool = False,
+                 on_epoch: Callable[[int, float], bool | None] | None = None) -> TrainStats:
+    """Train `model` in place for `epochs` passes over `indices` of `dataset` (a GraspDataset).
+
+    A fresh optimizer each call; shuffling from a seeded generator, no worker processes and
+    deterministic kernels, so the same weights, indices and seed give bit-identical results on one
+    machine. `on_epoch(epoch, mean_loss)` is called after each epoch; returning True stops early.
+    """
+    indices = list(indices)
+    if not indices or epochs <= 0:
+        return TrainStats(steps=0, mean_loss=float('nan'), epoch_losses=[])
+    model.to(device).train()
+    opt = make_optimizer(model, name=optimizer, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    reference = None
+    if prox_mu > 0:
+        if prox_reference is None:
+            raise ValueError('prox_mu > 0 needs prox_reference (the global state_dict)')
+        reference = {k: v.detach().to(device) for k, v in prox_reference.items()}
+    generator = torch.Generator().manual_seed(seed)
+    steps, epoch_losses, all_losses = 0, [], []
+    with deterministic():
+        for epoch in range(epochs):
+            order = [indices[k] for k in torch.randperm(len(indices), generator=generator).tolist()]
+            batches = [order[k:k + batch_size] for k in range(0, len(order), batch_size)]
+            losses = []
+            for chunk in tqdm(batches, desc=f'epoch {epoch + 1}/{epochs}', disable=not progress, leave=False):
+                x, y = _batch(dataset, chunk, seed, epoch, device)
+                loss = grasp_loss(model.raw(x), y)
+                total = loss + prox_penalty(model, reference, prox_mu) if reference is not None else loss
+                opt.zero_grad(set_to_none=True)
+                total.backward()
+                opt.step()
+                losses.append(float(loss.detach()))
+                steps += 1
+            epoch_losses.append(float(np.mean(losses)))
+            all_losses.extend(losses)
+            if on_epoch is not None and on_epoch(epoch, epoch_losses[-1]):
+                break
+    return TrainStats(steps=steps, mean_loss=float(np.mean(all_losses)), epoch_losses=epoch_losses)

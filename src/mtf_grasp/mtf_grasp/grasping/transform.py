@@ -1,0 +1,97 @@
+"""From a camera frame to the network input: crop a square, resize, normalise; and the map back.
+
+Live inference and the offline loaders both call `preprocess`, so a frame gives the same tensor
+whichever way it arrives.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+
+from mtf_grasp.grasping.rect import GraspRect
+
+# Depth is centred on its mean and expressed in decimetres, so object heights of 2–15 cm
+# land in the ±1 range the network sees.
+DEPTH_GAIN = 10.0
+
+
+@dataclass(frozen=True)
+class ImageTransform:
+    """Similarity map between source-image pixels and model-input pixels (pixel centres, cv2 style)."""
+    scale: float      # model pixels per source pixel
+    x0: float         # crop origin in the source image
+    y0: float
+
+    @property
+    def to_model_matrix(self) -> np.ndarray:
+        s = self.scale
+        return np.array([[s, 0.0, (0.5 - self.x0) * s - 0.5], [0.0, s, (0.5 - self.y0) * s - 0.5]])
+
+    @property
+    def to_source_matrix(self) -> np.ndarray:
+        return cv2.invertAffineTransform(self.to_model_matrix)
+
+    def to_model(self, rect: GraspRect) -> GraspRect:
+        return rect.transformed(self.to_model_matrix)
+
+    def to_source(self, rect: GraspRect) -> GraspRect:
+        return rect.transformed(self.to_source_matrix)
+
+
+def square_crop(height: int, width: int, crop: tuple[int, int, int] | None) -> tuple[int, int, int]:
+    """(x0, y0, side) of the crop: the given one, checked, or the centred square."""
+    if crop is None:
+        side = min(height, width)
+        return (width - side) // 2, (height - side) // 2, side
+    x0, y0, side = (int(v) for v in crop)
+    if side <= 0 or x0 < 0 or y0 < 0 or x0 + side > width or y0 + side > height:
+        raise ValueError(f'crop {crop} (x0, y0, side) does not fit a {width}x{height} image')
+    return x0, y0, side
+
+
+def _depth_channel(depth: np.ndarray, size: int) -> np.ndarray:
+    """Resize depth ignoring holes (0, NaN), inpaint what stays empty, centre and scale it."""
+    valid = np.isfinite(depth) & (depth > 0)
+    filled = np.where(valid, depth, 0.0).astype(np.float32)
+    num = cv2.resize(filled, (size, size), interpolation=cv2.INTER_AREA)
+    den = cv2.resize(valid.astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
+    holes = den < 1e-3
+    out = np.where(holes, 0.0, num / np.maximum(den, 1e-3)).astype(np.float32)
+    if holes.all():
+        return np.zeros((size, size), np.float32)
+    if holes.any():
+        out = cv2.inpaint(out, holes.astype(np.uint8), 3, cv2.INPAINT_NS)
+    return np.clip((out - out.mean()) * DEPTH_GAIN, -1.0, 1.0)
+
+
+def _rgb_channels(rgb: np.ndarray, size: int) -> np.ndarray:
+    small = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    small -= small.reshape(-1, 3).mean(axis=0)
+    return small.transpose(2, 0, 1)
+
+
+def preprocess(rgb: np.ndarray | None, depth: np.ndarray | None, *, spec,
+               crop: tuple[int, int, int] | None = None) -> tuple[torch.Tensor, ImageTransform]:
+    """rgb H×W×3 uint8 (RGB order), depth H×W float32 metres -> (C×S×S float32 tensor, transform).
+
+    Channels follow `spec.channels`: 'rgbd' = depth then R, G, B; 'depth'; 'rgb'. A frame that a
+    channel does not need may be None. `crop` = (x0, y0, side) in source pixels; default: centred square.
+    """
+    needs_depth, needs_rgb = spec.channels in ('rgbd', 'depth'), spec.channels in ('rgbd', 'rgb')
+    ref = depth if needs_depth else rgb
+    if ref is None:
+        raise ValueError(f'channels {spec.channels!r} need {"depth" if needs_depth else "rgb"}, got None')
+    if needs_depth and needs_rgb and rgb.shape[:2] != depth.shape[:2]:
+        raise ValueError(f'rgb {rgb.shape[1]}x{rgb.shape[0]} and depth {depth.shape[1]}x{depth.shape[0]} differ')
+    x0, y0, side = square_crop(ref.shape[0], ref.shape[1], crop)
+    size = spec.input_size
+    planes = []
+    if needs_depth:
+        planes.append(_depth_channel(depth[y0:y0 + side, x0:x0 + side], size)[None])
+    if needs_rgb:
+        planes.append(_rgb_channels(rgb[y0:y0 + side, x0:x0 + side], size))
+    x = torch.from_numpy(np.ascontiguousarray(np.concatenate(planes, axis=0), dtype=np.float32))
+    return x, ImageTransform(scale=size / side, x0=float(x0), y0=float(y0))

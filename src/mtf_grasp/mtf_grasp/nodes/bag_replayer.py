@@ -1,0 +1,100 @@
+"""bag_replayer: publishes a rosbag2's messages (raw CDR, no re-serialisation) at the recorded or a
+scaled rate, optionally looping, into the node's namespace (`/camera/...` becomes `<ns>/camera/...`).
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+
+import rclpy
+from rclpy.node import Node
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+
+from mtf_grasp.errors import InputError
+from mtf_grasp.nodes.parameters import declare_config
+from mtf_grasp.nodes.subscriber_wait import wait_for_subscribers
+from mtf_grasp.perception.node_settings import ReplayConfig
+
+# Reliable publishers reach both reliable and best-effort (sensor-data) subscribers.
+REPLAY_QOS = QoSProfile(depth=10, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE)
+
+
+def message_class(msgtype: str):
+    """'sensor_msgs/msg/Image' -> sensor_msgs.msg.Image."""
+    package, _, name = msgtype.rpartition('/')
+    try:
+        return getattr(importlib.import_module(package.replace('/', '.')), name)
+    except (ImportError, AttributeError):
+        raise InputError(f'message type {msgtype} is not available (is its package built and sourced?)') from None
+
+
+class BagReplayer(Node):
+    def __init__(self, **node_kwargs):
+        super().__init__('bag_replayer', **node_kwargs)
+        from mtf_grasp.bags import read_bag
+
+        self.cfg = declare_config(self, ReplayConfig)
+        if not self.cfg.bag_path:
+            raise InputError('parameter bag_path: a bag directory is required')
+        self.messages = read_bag(self.cfg.bag_path)
+        types = {m.topic: m.msgtype for m in self.messages}
+        self._by_topic = {topic: self.create_publisher(message_class(msgtype), topic.lstrip('/'), REPLAY_QOS)
+                            for topic, msgtype in types.items()}
+        self.published = 0
+
+    def play(self) -> int:
+        """Publish on schedule; returns the number of messages published (runs forever with `loop`)."""
+        from mtf_grasp.bags import playback_schedule
+
+        if not wait_for_subscribers(self._by_topic.values(), count=self.cfg.wait_for_subscribers,
+                                    timeout_s=self.cfg.wait_timeout_s):
+            self.get_logger().warning(f'playing although not every topic has {self.cfg.wait_for_subscribers} '
+                                      f'subscribers after {self.cfg.wait_timeout_s} s')
+        start = time.monotonic()
+        schedule = playback_schedule([m.timestamp_ns for m in self.messages], rate=self.cfg.rate, loop=self.cfg.loop)
+        for index, due in schedule:
+            delay = start + due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            message = self.messages[index]
+            self._by_topic[message.topic].publish(message.data)
+            self.published += 1
+        self.get_logger().info(f'played {self.published} messages from {self.cfg.bag_path}')
+        return self.published
+
+
+def replay(parameters: dict | None = None, *, namespace: str = '') -> int:
+    """Run a replayer in this process (used by `mtf-grasp bag play`); returns messages published."""
+    from rclpy.parameter import Parameter
+
+    rclpy.init()
+    try:
+        overrides = [Parameter(k, value=v) for k, v in (parameters or {}).items()]
+        node = BagReplayer(namespace=namespace, parameter_overrides=overrides)
+        try:
+            return node.play()
+        finally:
+            node.destroy_node()
+    finally:
+        rclpy.try_shutdown()
+
+
+def main(args=None) -> int:
+    rclpy.init(args=args)
+    try:
+        node = BagReplayer()
+        node.play()
+        node.destroy_node()
+    except InputError as exc:
+        print(f'bag_replayer: error: {exc}', file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    finally:
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

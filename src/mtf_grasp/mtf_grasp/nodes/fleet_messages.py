@@ -1,0 +1,39 @@
+"""Conversions between the core's plan/profile types and their ROS messages."""
+from __future__ import annotations
+
+from builtin_interfaces.msg import Time
+from mtf_grasp_interfaces.msg import RobotProfile as ProfileMsg
+from mtf_grasp_interfaces.msg import RoundPlan as PlanMsg
+from mtf_grasp_interfaces.msg import TierAssignment
+
+from mtf_grasp.federated.planning import RoundPlan
+from mtf_grasp.federated.profiles import RobotProfile
+
+
+def plan_to_msg(plan: RoundPlan, *, version: int, seed_epochs: int, local_epochs: int,
+                deadline: Time) -> PlanMsg:
+    return PlanMsg(round=plan.round_index, global_version=version, method=plan.method,
+                   top_level_ids=list(plan.top_level),
+                   assignment=[TierAssignment(coordinator=c, members=list(m)) for c, m in plan.clusters.items()],
+                   ranked_ids=[entry[0] for entry in plan.ranking],
+                   importance_scores=[entry[1] for entry in plan.ranking],
+                   seed_epochs=seed_epochs, local_epochs=local_epochs, deadline=deadline)
+
+
+def plan_from_msg(msg: PlanMsg) -> RoundPlan:
+    """The plan a robot acts on (DDS/DQS are not sent: robots only need roles and order)."""
+    ranking = tuple((rid, score, float('nan'), float('nan'))
+                    for rid, score in zip(msg.ranked_ids, msg.importance_scores))
+    return RoundPlan(round_index=msg.round, method=msg.method, ranking=ranking,
+                     top_level=tuple(msg.top_level_ids),
+                     clusters={a.coordinator: tuple(a.members) for a in msg.assignment})
+
+
+def profile_to_msg(profile: RobotProfile, *, labeller: str) -> ProfileMsg:
+    return ProfileMsg(robot_id=profile.robot_id, sample_count=profile.sample_count,
+                      class_histogram=list(profile.class_histogram), labeller=labeller)
+
+
+def profile_from_msg(msg: ProfileMsg) -> RobotProfile:
+    return RobotProfile(robot_id=msg.robot_id, sample_count=msg.sample_count,
+                        class_histogram=tuple(msg.class_histogram))

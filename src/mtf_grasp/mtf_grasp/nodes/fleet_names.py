@@ -1,0 +1,26 @@
+"""Topic and service names of the fleet, and the QoS of its state topics, in one place."""
+from __future__ import annotations
+
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+
+# Server side (absolute: every robot namespace reaches the same server).
+REGISTER = '/fleet/register_robot'
+GLOBAL_MODEL = '/fleet/fetch_model'
+SUBMIT_TO_SERVER = '/fleet/submit_model'
+ROUND_PLAN = '/fleet/round_plan'
+FLEET_STATUS = '/fleet/status'
+GLOBAL_VERSION = '/fleet/global_version'
+
+# A late joiner still gets the latest plan and status: reliable + transient-local, depth 1.
+LATCHED = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE,
+                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
+def seed_model(coordinator_id: str) -> str:
+    """Where the low-level robots of `coordinator_id` pull their seed model."""
+    return f'/{coordinator_id}/tier/fetch_model'
+
+
+def submit_to_coordinator(coordinator_id: str) -> str:
+    """Where the low-level robots of `coordinator_id` push their fine-tuned models."""
+    return f'/{coordinator_id}/tier/submit_model'

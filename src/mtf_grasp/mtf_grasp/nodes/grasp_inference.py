@@ -1,0 +1,128 @@
+"""grasp_inference: colour + aligned depth + camera_info in, grasps, RViz markers and an annotated
+image out; a newer global model from the fleet is swapped in without pausing the camera stream.
+
+All work is in `perception` (matching, decoding, checks, detection, poses); this node wires topics.
+"""
+from __future__ import annotations
+
+import sys
+import rclpy
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header
+from visualization_msgs.msg import MarkerArray
+
+from mtf_grasp.errors import InputError
+from mtf_grasp.nodes.fleet_names import LATCHED
+from mtf_grasp.nodes.grasp_messages import grasp_array, grasp_markers
+from mtf_grasp.nodes.parameters import declare_config
+from mtf_grasp.nodes.ros_images import image_message
+from mtf_grasp.perception import (BadFrame, RgbdSynchronizer, check_rgbd, color_to_rgb, depth_to_metres,
+                                  draw_grasps, grasp_pose, intrinsics_from_camera_info, stamp_to_ns, topics)
+from mtf_grasp.perception.grasp_detector import GraspDetector
+from mtf_grasp.perception.node_settings import InferenceConfig
+from mtf_grasp_interfaces.msg import GraspArray, ModelBlob
+
+
+class GraspInference(Node):
+    def __init__(self):
+        super().__init__('grasp_inference')
+        self.cfg = declare_config(self, InferenceConfig)
+        if not self.cfg.model_path:
+            raise InputError('parameter model_path: a model file is required')
+        self._detector = GraspDetector.from_file(self.cfg.model_path, settings=self.cfg.detector_settings())
+        self.dropped = 0
+        self._sync = RgbdSynchronizer(slop_s=self.cfg.slop_s, queue_size=self.cfg.queue_size,
+                                      on_drop=lambda d: self._drop(f'no {" or ".join(d.missing) or "match"} '
+                                                                   f'within {self.cfg.slop_s} s'))
+        frames = MutuallyExclusiveCallbackGroup()   # frames run one at a time, in arrival order
+        for stream, msg_type, topic in (('color', Image, topics.COLOR), ('depth', Image, topics.DEPTH),
+                                        ('info', CameraInfo, topics.CAMERA_INFO)):
+            self.create_subscription(msg_type, topic, self._on_message(stream), qos_profile_sensor_data,
+                                     callback_group=frames)
+        self.create_subscription(ModelBlob, self.cfg.model_topic, self._on_model, LATCHED,
+                                 callback_group=MutuallyExclusiveCallbackGroup())
+        self._grasps = self.create_publisher(GraspArray, topics.GRASPS, 10)
+        self._markers = self.create_publisher(MarkerArray, topics.GRASP_MARKERS, 10)
+        self._image = self.create_publisher(Image, topics.GRASP_IMAGE, qos_profile_sensor_data)
+        self.get_logger().info(f'serving {self._detector.spec.arch} version {self._detector.version} '
+                               f'on {self.cfg.backend}/{self.cfg.device}')
+
+    def _on_message(self, stream: str):
+        def callback(msg) -> None:
+            frame = self._sync.add(stream, stamp_to_ns(msg.header.stamp), msg)
+            if frame is not None:
+                try:
+                    self._process(frame.color, frame.depth, frame.info)
+                except BadFrame as exc:
+                    self._drop(str(exc))
+        return callback
+
+    def _process(self, color: Image, depth: Image, info: CameraInfo) -> None:
+        rgb, depth_m = color_to_rgb(color), depth_to_metres(depth)
+        intrinsics = intrinsics_from_camera_info(info)
+        check_rgbd(rgb, depth_m, info_size=(intrinsics.width, intrinsics.height),
+                   max_invalid_depth=self.cfg.max_invalid_depth)
+        detector = self._detector   # one model version per frame, even if a swap lands meanwhile
+        grasps = detector.detect(rgb, depth_m).grasps
+        poses = [grasp_pose(x=g.cx, y=g.cy, angle=g.angle, length_px=g.length, depth_m=depth_m,
+                            intrinsics=intrinsics) for g in grasps]
+        header = Header(stamp=color.header.stamp, frame_id=color.header.frame_id)
+        self._grasps.publish(grasp_array(header, grasps, poses, version=detector.version,
+                                         architecture=detector.spec.arch))
+        if self.cfg.publish_markers:
+            self._markers.publish(grasp_markers(header, poses))
+        if self.cfg.publish_image:
+            annotated = draw_grasps(rgb, [g.corners() for g in grasps])
+            self._image.publish(image_message(annotated, 'rgb8', header))
+
+    def _drop(self, reason: str) -> None:
+        self.dropped += 1
+        self.get_logger().warning(f'frame dropped: {reason} ({self.dropped} dropped so far)',
+                                  throttle_duration_sec=self.cfg.warn_period_s)
+
+    def _on_model(self, blob: ModelBlob) -> None:
+        from mtf_grasp.federated.codec import ModelRejected, decode_state
+        from mtf_grasp.nodes.blob_transport import BlobRejected, received_payload
+
+        current = self._detector
+        if blob.version <= current.version:
+            return
+        try:
+            state = decode_state(received_payload(blob), sha256=blob.sha256, encoding=blob.encoding,
+                                 expected_spec=current.spec)
+        except (BlobRejected, ModelRejected) as exc:
+            self.get_logger().warning(f'global model {blob.version} from {blob.sender} rejected: {exc}')
+            return
+        # Built in the model callback's own thread while frames keep using `current`; the
+        # assignment is atomic, so a frame sees either the old or the new detector.
+        self._detector = current.with_weights(state, version=blob.version)
+        self.get_logger().info(f'model version {current.version} -> {blob.version}')
+
+
+def main(args=None) -> int:
+    rclpy.init(args=args)
+    executor = MultiThreadedExecutor(num_threads=2)
+    try:
+        node = GraspInference()
+    except InputError as exc:
+        print(f'grasp_inference: error: {exc}', file=sys.stderr)
+        rclpy.try_shutdown()
+        return 2
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

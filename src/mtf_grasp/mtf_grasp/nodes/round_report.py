@@ -1,0 +1,102 @@
+"""Round records of the fleet nodes and the summary built from them.
+
+Each node appends JSON lines to `<report_dir>/<node>.jsonl`: the receiver of every model transfer
+records it (so each transfer is counted once), robots record their training time, the server
+records each finished round. When a round ends at the server every record of that round has been
+written, because each node writes before it sends the model that lets the round go on.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from collections import defaultdict
+from pathlib import Path
+
+SERVER = 'server'
+
+
+class RoundReport:
+    """Appends records to one node's JSONL file; does nothing when `report_dir` is empty."""
+
+    def __init__(self, report_dir: str, name: str):
+        self._path = Path(report_dir) / f'{name}.jsonl' if report_dir else None
+        self._lock = threading.Lock()
+        if self._path is not None:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+
+    def transfer(self, *, round_index: int, sender: str, receiver: str, payload_bytes: int) -> None:
+        self._write(kind='transfer', round=round_index, sender=sender, receiver=receiver,
+                    payload_bytes=payload_bytes)
+
+    def training(self, *, round_index: int, robot_id: str, role: str, seconds: float) -> None:
+        self._write(kind='training', round=round_index, robot=robot_id, role=role, train_s=seconds)
+
+    def round(self, **record) -> None:
+        self._write(kind='round', **record)
+
+    def _write(self, **record) -> None:
+        if self._path is None:
+            return
+        with self._lock, self._path.open('a') as out:
+            out.write(json.dumps(record) + '\n')
+
+
+def read_records(report_dir: str | Path) -> list[dict]:
+    records = []
+    for path in sorted(Path(report_dir).glob('*.jsonl')):
+        records += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return records
+
+
+def summarize(records: list[dict]) -> dict:
+    """`summary.json`: per round accuracy, participants, robots' bytes, wall time and its split
+    into training on the critical path, evaluation and overhead; the final accuracy and ranking."""
+    transfers = defaultdict(list)
+    training = defaultdict(dict)
+    for record in records:
+        if record['kind'] == 'transfer':
+            transfers[record['round']].append(record)
+        elif record['kind'] == 'training':
+            training[record['round']][record['robot']] = record['train_s']
+    rounds = []
+    for record in sorted((r for r in records if r['kind'] == 'round'), key=lambda r: r['round']):
+        index = record['round']
+        train_s = critical_training_s(training[index], record['clusters'], record['participants'])
+        moved = transfers[index]
+        rounds.append({
+            'round': index,
+            'global_accuracy': record['global_accuracy'],
+            'participants': record['participants'],
+            'bytes_sent': sum(t['payload_bytes'] for t in moved if t['sender'] != SERVER),
+            'bytes_received': sum(t['payload_bytes'] for t in moved if t['receiver'] != SERVER),
+            'duration_s': record['duration_s'],
+            'training_s': train_s,
+            'evaluation_s': record['evaluation_s'],
+            'overhead_s': max(0.0, record['duration_s'] - train_s - record['evaluation_s']),
+            'global_sha256': record['global_sha256'],
+        })
+    last = rounds[-1] if rounds else None
+    round_records = [r for r in records if r['kind'] == 'round']
+    return {
+        'method': round_records[-1]['method'] if round_records else None,
+        'rounds': rounds,
+        'final_accuracy': last['global_accuracy'] if last else None,
+        'final_sha256': last['global_sha256'] if last else None,
+        'ranking': round_records[-1]['ranking'] if round_records else [],
+    }
+
+
+def critical_training_s(seconds: dict[str, float], clusters: dict[str, list[str]],
+                        participants: list[str]) -> float:
+    """Training time on the round's critical path: a coordinator's seed training plus its slowest
+    member's fine-tuning, for the slowest cluster; in flat rounds the slowest robot."""
+    if clusters:
+        return max((seconds.get(c, 0.0) + max((seconds.get(m, 0.0) for m in members), default=0.0)
+                    for c, members in clusters.items()), default=0.0)
+    return max((seconds.get(r, 0.0) for r in participants), default=0.0)
+
+
+def write_summary(report_dir: str | Path, path: str | Path) -> dict:
+    summary = summarize(read_records(report_dir))
+    Path(path).write_text(json.dumps(summary, indent=2) + '\n')
+    return summary

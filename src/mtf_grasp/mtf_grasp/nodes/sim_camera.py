@@ -1,0 +1,75 @@
+"""sim_camera: a MuJoCo table-top scene seen by a simulated RealSense, on the RealSense topics
+(colour rgb8, aligned depth 16UC1 millimetres with 0 = no data, camera_info), at `rate_hz`.
+A new random scene is drawn every `scene_period_s` seconds (0: keep the first one)."""
+from __future__ import annotations
+
+import sys
+import numpy as np
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+
+from mtf_grasp.errors import InputError
+from mtf_grasp.nodes.camera_publishers import CameraPublishers
+from mtf_grasp.nodes.parameters import declare_config
+from mtf_grasp.perception.node_settings import SimCameraConfig
+
+MM_PER_M = 1000.0
+
+
+class SimCamera(Node):
+    def __init__(self):
+        super().__init__('sim_camera')
+        self.cfg = declare_config(self, SimCameraConfig)
+        self._out = CameraPublishers(self, frame_id=self.cfg.frame_id)
+        self._scene_index = -1
+        self._renderer = None
+        self._rng = np.random.default_rng(self.cfg.seed)
+        self._started = self.get_clock().now()
+        self.create_timer(1.0 / self.cfg.rate_hz, self._tick)
+
+    def _tick(self) -> None:
+        elapsed_s = (self.get_clock().now() - self._started).nanoseconds / 1e9
+        index = int(elapsed_s // self.cfg.scene_period_s) if self.cfg.scene_period_s > 0 else 0
+        if index != self._scene_index:
+            self._load_scene(index)
+        frame = self._renderer.render(sensor_noise=self.cfg.sensor_noise, rng=self._rng)
+        depth_mm = np.clip(np.round(frame.depth * MM_PER_M), 0, 65535).astype(np.uint16)
+        self._out.publish(rgb=frame.rgb, depth=depth_mm, intrinsics=frame.intrinsics)
+
+    def _load_scene(self, index: int) -> None:
+        from mtf_grasp.sim import SceneRenderer, SimScene, random_scene
+
+        if self._renderer is not None:
+            self._renderer.close()
+        spec = random_scene(self.cfg.seed + index, n_objects=self.cfg.objects or None)
+        self._renderer = SceneRenderer(SimScene(spec))
+        self._scene_index = index
+        self.get_logger().info(f'scene {index} (seed {self.cfg.seed + index}, {len(spec.objects)} objects)')
+
+    def destroy_node(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+        super().destroy_node()
+
+
+def main(args=None) -> int:
+    rclpy.init(args=args)
+    try:
+        node = SimCamera()
+    except InputError as exc:
+        print(f'sim_camera: error: {exc}', file=sys.stderr)
+        rclpy.try_shutdown()
+        return 2
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

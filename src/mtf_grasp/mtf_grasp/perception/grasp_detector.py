@@ -1,0 +1,65 @@
+"""Grasps from one RGB-D frame: the same preprocessing and decoding as offline evaluation, with
+the forward pass on torch or onnxruntime, and rectangles mapped back to source-image pixels."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mtf_grasp.perception.inference_backend import make_backend
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    backend: str = 'torch'
+    device: str = 'cpu'
+    max_grasps: int = 5
+    min_quality: float = 0.0
+    crop: tuple[int, int, int] | None = None     # (x0, y0, side) in source pixels; None: centred square
+
+
+@dataclass(frozen=True)
+class Detection:
+    grasps: list            # GraspRect in source-image pixels, best first
+    transform: object       # grasping ImageTransform between source and model pixels
+
+
+class GraspDetector:
+    """Holds one model version; `with_weights` builds the next one while this one keeps serving."""
+
+    def __init__(self, model, *, version: int, settings: DetectorSettings):
+        self.spec = model.spec
+        self.version = int(version)
+        self.settings = settings
+        self._forward = make_backend(model, backend=settings.backend, device=settings.device)
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, settings: DetectorSettings) -> 'GraspDetector':
+        from mtf_grasp.grasping.model_file import load_model
+
+        model, _, meta = load_model(path)
+        return cls(model, version=int(meta.get('version', 0)), settings=settings)
+
+    def with_weights(self, state_dict, *, version: int) -> 'GraspDetector':
+        from mtf_grasp.grasping.model_file import state_to_model
+
+        return GraspDetector(state_to_model(state_dict, self.spec), version=version, settings=self.settings)
+
+    def preprocess(self, rgb: np.ndarray, depth_m: np.ndarray):
+        from mtf_grasp.grasping.transform import preprocess
+
+        x, transform = preprocess(rgb, depth_m, spec=self.spec, crop=self.settings.crop)
+        return x.numpy()[None], transform
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """The bare network: 1×C×S×S input -> 4×S×S maps."""
+        return self._forward(x)
+
+    def detect(self, rgb: np.ndarray, depth_m: np.ndarray) -> Detection:
+        from mtf_grasp.grasping.decode import maps_to_grasps
+
+        x, transform = self.preprocess(rgb, depth_m)
+        grasps = maps_to_grasps(self.forward(x), max_grasps=self.settings.max_grasps,
+                                min_quality=self.settings.min_quality, jaw_ratio=self.spec.jaw_ratio)
+        return Detection(grasps=[transform.to_source(g) for g in grasps], transform=transform)

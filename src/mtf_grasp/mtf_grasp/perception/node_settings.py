@@ -1,0 +1,86 @@
+"""Settings of the camera-side nodes (grasp_inference, bag_replayer, realsense_camera, sim_camera).
+
+Each field is one ROS parameter (declared with its help text by `nodes.parameters.declare_config`)
+and one key under the node's section of config/inference.yaml or config/replay.yaml.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from mtf_grasp.perception import topics
+from mtf_grasp.perception.grasp_detector import DetectorSettings
+
+
+@dataclass(frozen=True)
+class InferenceConfig:
+    model_path: str = field(default='', metadata={'help': 'model file (.safetensors) to start with'})
+    backend: Literal['torch', 'onnxruntime'] = field(default='torch', metadata={'help': 'forward-pass runtime'})
+    device: str = field(default='cpu', metadata={'help': "torch device ('cpu', 'cuda', 'cuda:1')"})
+    crop_x0: int = field(default=0, metadata={'help': 'left edge of the square crop (px)'})
+    crop_y0: int = field(default=0, metadata={'help': 'top edge of the square crop (px)'})
+    crop_size: int = field(default=0, metadata={'help': 'side of the square crop (px); 0: centred largest square'})
+    top_k: int = field(default=5, metadata={'help': 'most grasps published per frame'})
+    min_quality: float = field(default=0.0, metadata={'help': 'grasps below this quality are not published'})
+    slop_s: float = field(default=0.02, metadata={'help': 'largest stamp difference matched across topics'})
+    queue_size: int = field(default=5, metadata={'help': 'messages kept per topic while matching'})
+    max_invalid_depth: float = field(default=0.5, metadata={'help': 'drop frames with more depth holes than this'})
+    publish_markers: bool = field(default=True, metadata={'help': 'publish the RViz MarkerArray'})
+    publish_image: bool = field(default=True, metadata={'help': 'publish the annotated image'})
+    model_topic: str = field(default='/fleet/global_model', metadata={'help': 'latched ModelBlob topic of the fleet'})
+    warn_period_s: float = field(default=5.0, metadata={'help': 'at most one bad-frame warning per period'})
+
+    def __post_init__(self):
+        if self.top_k < 1 or self.queue_size < 1 or self.slop_s < 0 or not 0 <= self.max_invalid_depth <= 1:
+            raise ValueError(f'need top_k >= 1, queue_size >= 1, slop_s >= 0, 0 <= max_invalid_depth <= 1; got '
+                             f'{self.top_k}, {self.queue_size}, {self.slop_s}, {self.max_invalid_depth}')
+        if self.crop_size < 0 or self.crop_x0 < 0 or self.crop_y0 < 0:
+            raise ValueError('crop_x0, crop_y0 and crop_size must be >= 0')
+
+    def detector_settings(self) -> DetectorSettings:
+        crop = (self.crop_x0, self.crop_y0, self.crop_size) if self.crop_size > 0 else None
+        return DetectorSettings(backend=self.backend, device=self.device, max_grasps=self.top_k,
+                                min_quality=self.min_quality, crop=crop)
+
+
+@dataclass(frozen=True)
+class ReplayConfig:
+    bag_path: str = field(default='', metadata={'help': 'rosbag2 directory (MCAP or sqlite3)'})
+    rate: float = field(default=1.0, metadata={'help': 'playback speed; 2.0 plays twice as fast'})
+    loop: bool = field(default=False, metadata={'help': 'start again after the last message, forever'})
+    wait_for_subscribers: int = field(default=0, metadata={
+        'help': 'before playing, wait until every topic has at least this many matched subscriptions'})
+    wait_timeout_s: float = field(default=30.0, metadata={'help': 'give up waiting for subscribers after this'})
+
+    def __post_init__(self):
+        if self.rate <= 0:
+            raise ValueError(f'rate must be > 0, got {self.rate}')
+
+
+@dataclass(frozen=True)
+class RealSenseConfig:
+    playback_file: str = field(default='', metadata={'help': 'play this .db3 recording instead of a camera'})
+    serial_no: str = field(default='', metadata={'help': 'camera serial number; empty: the first one found'})
+    width: int = field(default=640, metadata={'help': 'colour and depth width (px)'})
+    height: int = field(default=480, metadata={'help': 'colour and depth height (px)'})
+    fps: int = field(default=30, metadata={'help': 'frames per second'})
+    realtime: bool = field(default=True, metadata={'help': 'play a recording at its recorded pace'})
+    frame_id: str = field(default=topics.COLOR_FRAME, metadata={'help': 'frame of the published images'})
+    wait_for_subscribers: int = field(default=0, metadata={
+        'help': 'before streaming, wait until each camera topic has this many subscriptions'})
+    wait_timeout_s: float = field(default=30.0, metadata={'help': 'give up waiting for subscribers after this'})
+
+
+@dataclass(frozen=True)
+class SimCameraConfig:
+    seed: int = field(default=0, metadata={'help': 'seed of the first scene; scene k uses seed + k'})
+    objects: int = field(default=0, metadata={'help': 'objects per scene; 0: 1-4 at random'})
+    rate_hz: float = field(default=5.0, metadata={'help': 'frames per second'})
+    scene_period_s: float = field(default=0.0, metadata={'help': 'seconds per scene; 0: one scene forever'})
+    sensor_noise: bool = field(default=True, metadata={'help': 'RealSense-like depth noise and holes'})
+    frame_id: str = field(default=topics.COLOR_FRAME, metadata={'help': 'frame of the published images'})
+
+    def __post_init__(self):
+        if self.rate_hz <= 0 or self.objects < 0 or self.scene_period_s < 0:
+            raise ValueError(f'need rate_hz > 0, objects >= 0, scene_period_s >= 0; got {self.rate_hz}, '
+                             f'{self.objects}, {self.scene_period_s}')

@@ -1,0 +1,49 @@
+"""MJCF text for a scene: table, free objects, camera, lights, and the hidden gripper."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mtf_grasp.sim.gripper import gripper_xml
+from mtf_grasp.sim.scene import SceneSpec
+
+
+def _f(values) -> str:
+    return ' '.join(f'{float(v):.6g}' for v in values)
+
+
+def _object_xml(index: int, obj) -> str:
+    half = obj.yaw / 2
+    geoms = ''.join(
+        f'<geom name="obj{index}_{j}" type="{p.kind}" size="{_f(p.size)}" pos="{_f(p.pos)}" '
+        f'rgba="{_f(obj.rgba)}"/>' for j, p in enumerate(obj.parts))
+    return (f'<body name="obj{index}" pos="{_f(obj.position)}" '
+            f'quat="{_f((math.cos(half), 0, 0, math.sin(half)))}">'
+            f'<freejoint name="obj{index}"/>{geoms}</body>')
+
+
+def scene_xml(spec: SceneSpec) -> str:
+    """A complete MuJoCo model for `spec`; the camera is named `rgbd`."""
+    cam_rot = np.asarray(spec.camera.rotation)
+    # MuJoCo cameras look along -z with y up; the optical frame has z forward and y down.
+    xyaxes = _f([*cam_rot[:, 0], *(-cam_rot[:, 1])])
+    intr, light = spec.intrinsics, spec.lighting
+    hand, actuators = gripper_xml()
+    objects = ''.join(_object_xml(i, o) for i, o in enumerate(spec.objects))
+    return f"""<mujoco model="simgrasp_{spec.seed}">
+<option timestep="0.002" integrator="implicitfast" cone="elliptic" impratio="5"/>
+<default><geom density="400" friction="1.0 0.01 0.0001" solref="0.004 1"/></default>
+<statistic extent="1" center="0 0 0"/>
+<visual><global offwidth="{intr.width}" offheight="{intr.height}"/>
+<headlight ambient="{_f([light.ambient] * 3)}" diffuse="0.15 0.15 0.15" specular="0 0 0"/>
+<map znear="0.05" zfar="5"/><quality shadowsize="0"/></visual>
+<worldbody>
+<light directional="true" castshadow="false" dir="{_f(light.direction)}" diffuse="{_f([light.diffuse] * 3)}" specular="0.2 0.2 0.2"/>
+<geom name="table" type="box" size="0.6 0.6 0.02" pos="0 0 -0.02" rgba="{_f(spec.table_rgba)}"/>
+<camera name="rgbd" pos="{_f(spec.camera.position)}" xyaxes="{xyaxes}" fovy="{intr.fovy_deg:.8g}"/>
+{objects}
+{hand}
+</worldbody>
+{actuators}
+</mujoco>"""

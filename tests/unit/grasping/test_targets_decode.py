@@ -1,0 +1,61 @@
+"""Target maps, decoding back to rectangles, and augmentations that move image and rectangles together."""
+import math
+
+import numpy as np
+import pytest
+
+from mtf_grasp.grasping import (Augmentation, GraspRect, angle_difference, decode_grasps, encode_targets,
+                                maps_to_grasps, warp_sample, width_scale)
+
+
+def test_encoding_then_decoding_recovers_the_rectangle():
+    gt = GraspRect(cx=40.3, cy=25.7, angle=math.radians(35), length=24, jaw=12)
+    maps = encode_targets([gt], 64)
+    (found,) = maps_to_grasps(maps, max_grasps=1, jaw_ratio=0.5)
+    assert math.hypot(found.cx - gt.cx, found.cy - gt.cy) <= 1.0
+    assert angle_difference(found.angle, gt.angle) < math.radians(1)
+    assert found.length == pytest.approx(gt.length, rel=0.02)
+    assert found.jaw == pytest.approx(found.length * 0.5)
+
+
+def test_target_maps_mark_the_centre_third_with_angle_and_width():
+    gt = GraspRect(cx=32, cy=32, angle=0.0, length=30, jaw=10)
+    q, c2, s2, w = encode_targets([gt], 64)
+    assert q[32, 32] == 1 and q[32, 32 + 4] == 1          # inside: |u| ≤ 30/6 = 5
+    assert q[32, 32 + 7] == 0 and q[32 + 7, 32] == 0      # beyond the centre third / the jaw
+    assert c2[32, 32] == pytest.approx(1) and s2[32, 32] == pytest.approx(0)
+    assert w[32, 32] * width_scale(64) == pytest.approx(30)
+
+
+def test_decoding_ranks_separate_peaks_best_first():
+    size = 64
+    q = np.zeros((size, size))
+    q[10, 10], q[50, 50] = 0.6, 0.9
+    cos2, sin2, width = np.ones_like(q), np.zeros_like(q), np.full_like(q, 10 / width_scale(size))
+    grasps = decode_grasps(q, cos2, sin2, width, max_grasps=5, smooth_sigma=0.0)
+    assert [(g.cx, g.cy) for g in grasps] == [(50, 50), (10, 10)]
+    assert grasps[0].quality > grasps[1].quality
+    assert decode_grasps(q, cos2, sin2, width, max_grasps=5, min_quality=0.7, smooth_sigma=0.0)[0].cx == 50
+    assert len(decode_grasps(q, cos2, sin2, width, max_grasps=5, min_quality=0.7, smooth_sigma=0.0)) == 1
+
+
+def test_warp_moves_rectangles_with_the_image():
+    size = 48
+    x = np.zeros((2, size, size), np.float32)
+    gt = GraspRect(cx=30, cy=12, angle=0.2, length=10, jaw=6)
+    x[0, 12, 30] = 1.0                                   # mark the grasp centre in channel 0
+    rng = np.random.default_rng(3)
+    matrix = Augmentation(max_rotation_deg=180, min_zoom=1.0, max_zoom=1.0, max_shift=0.0).random_matrix(size, rng)
+    warped, (moved,) = warp_sample(x, [gt], matrix)
+    peak_y, peak_x = np.unravel_index(np.argmax(warped[0]), warped[0].shape)
+    assert math.hypot(peak_x - moved.cx, peak_y - moved.cy) <= 1.0
+    assert moved.length == pytest.approx(10)
+    assert warped.shape == x.shape
+
+
+def test_warp_drops_rectangles_that_leave_the_image():
+    x = np.zeros((1, 32, 32), np.float32)
+    shift_right = np.array([[1.0, 0, 20], [0, 1.0, 0]])
+    _, kept = warp_sample(x, [GraspRect(cx=20, cy=5, angle=0, length=4, jaw=2),
+                              GraspRect(cx=5, cy=5, angle=0, length=4, jaw=2)], shift_right)
+    assert [(r.cx, r.cy) for r in kept] == [(25, 5)]

@@ -1,0 +1,83 @@
+"""The detector gives the offline pipeline's grasps, on torch and on onnxruntime, and swaps weights."""
+import numpy as np
+import pytest
+import torch
+
+from mtf_grasp.grasping.decode import predict_grasps
+from mtf_grasp.grasping.model_file import build_model, save_model
+from mtf_grasp.grasping.model_spec import ModelSpec
+from mtf_grasp.grasping.transform import preprocess
+from mtf_grasp.perception import BadFrame, DetectorSettings, GraspDetector, check_rgbd
+
+SPEC = ModelSpec(width=8, input_size=32)
+
+
+@pytest.fixture(scope='module')
+def model_file(tmp_path_factory):
+    torch.manual_seed(0)
+    model = build_model(SPEC)
+    path = tmp_path_factory.mktemp('model') / 'm.safetensors'
+    save_model(path, model, SPEC, extra_meta={'version': 3})
+    return path
+
+
+def frame(seed=0, size=(48, 64)):
+    rng = np.random.default_rng(seed)
+    rgb = rng.integers(0, 255, (*size, 3), dtype=np.uint8)
+    depth = rng.uniform(0.5, 0.7, size).astype(np.float32)
+    return rgb, depth
+
+
+def test_torch_detector_equals_offline_prediction_mapped_to_source(model_file):
+    from mtf_grasp.grasping.model_file import load_model
+
+    detector = GraspDetector.from_file(model_file, settings=DetectorSettings(max_grasps=3))
+    assert detector.version == 3
+    rgb, depth = frame()
+    model, spec, _ = load_model(model_file)
+    x, transform = preprocess(rgb, depth, spec=spec)
+    expected = [transform.to_source(g) for g in predict_grasps(model, x, max_grasps=3)]
+    got = detector.detect(rgb, depth)
+    assert got.grasps == expected
+    assert len(got.grasps) == 3
+
+
+def test_onnxruntime_matches_torch(model_file):
+    rgb, depth = frame(1)
+    torch_det = GraspDetector.from_file(model_file, settings=DetectorSettings(backend='torch'))
+    onnx_det = GraspDetector.from_file(model_file, settings=DetectorSettings(backend='onnxruntime'))
+    x, _ = torch_det.preprocess(rgb, depth)
+    np.testing.assert_allclose(onnx_det.forward(x), torch_det.forward(x), atol=1e-4)
+
+
+def test_crop_and_thresholds_are_applied(model_file):
+    rgb, depth = frame(2)
+    settings = DetectorSettings(max_grasps=5, min_quality=1.01, crop=(8, 4, 40))
+    detector = GraspDetector.from_file(model_file, settings=settings)
+    detection = detector.detect(rgb, depth)
+    assert detection.grasps == []
+    assert (detection.transform.x0, detection.transform.y0) == (8, 4)
+    assert detection.transform.scale == pytest.approx(32 / 40)
+
+
+def test_with_weights_serves_the_new_version(model_file):
+    detector = GraspDetector.from_file(model_file, settings=DetectorSettings())
+    rgb, depth = frame(3)
+    x, _ = detector.preprocess(rgb, depth)
+    state = {k: v * 0 if v.dtype.is_floating_point else v for k, v in build_model(SPEC).state_dict().items()}
+    swapped = detector.with_weights(state, version=4)
+    assert swapped.version == 4 and detector.version == 3
+    assert not np.allclose(swapped.forward(x), detector.forward(x))
+
+
+def test_frame_checks():
+    rgb, depth = frame()
+    check_rgbd(rgb, depth, info_size=(64, 48), max_invalid_depth=0.5)
+    with pytest.raises(BadFrame, match='sizes differ'):
+        check_rgbd(rgb, depth[:, :60], info_size=(64, 48), max_invalid_depth=0.5)
+    with pytest.raises(BadFrame, match='sizes differ'):
+        check_rgbd(rgb, depth, info_size=(640, 480), max_invalid_depth=0.5)
+    holes = depth.copy()
+    holes[:30] = np.nan
+    with pytest.raises(BadFrame, match='62% of the depth image'):
+        check_rgbd(rgb, holes, info_size=(64, 48), max_invalid_depth=0.5)
