@@ -11,12 +11,14 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from sensor_msgs.msg import Image
+from visualization_msgs.msg import Marker, MarkerArray
 
 from mtf_grasp.bags import write_dataset_bag
 from mtf_grasp.grasping import (GraspRect, ModelSpec, build_model, evaluate, grasp_success, open_dataset,
                                 predict_grasps, save_model)
-from mtf_grasp.perception import stamp_to_ns, topics
+from mtf_grasp.perception import image_to_array, stamp_to_ns, topics
 from mtf_grasp.perception_plan import replay_plan
 from mtf_grasp.plan import command_line, write_params_file
 from mtf_grasp_interfaces.msg import GraspArray
@@ -79,6 +81,10 @@ def test_replayed_bag_gives_the_offline_accuracy(ros_processes, ros_node, tmp_pa
     truth = []
     ros_node.create_subscription(GraspArray, f'/{NS}/{topics.GROUND_TRUTH}', truth.append,
                                  QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE))
+    markers, images = [], []
+    ros_node.create_subscription(MarkerArray, f'/{NS}/{topics.GRASP_MARKERS}', markers.append,
+                                 QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE))
+    ros_node.create_subscription(Image, f'/{NS}/{topics.GRASP_IMAGE}', images.append, qos_profile_sensor_data)
     # The shipped replay plan, with this test's bag and model (and torch, as `evaluate` uses).
     specs = replay_plan(CONFIG / 'replay.yaml', overrides={
         'namespace': NS, 'bag_replayer': {'bag_path': str(bag), 'loop': False, 'wait_timeout_s': 60.0},
@@ -92,6 +98,10 @@ def test_replayed_bag_gives_the_offline_accuracy(ros_processes, ros_node, tmp_pa
         assert replayer.poll() in (None, 0), ros_processes.log(replayer)
     assert len(results) == len(dataset), ros_processes.log(inference) + ros_processes.log(replayer)
     assert len(truth) == len(dataset)
+    ros_node.executor.spin_once(timeout_sec=0.5)    # markers and image follow each grasp array
+    assert len(markers) == len(dataset) and images
+    assert markers[0].markers[0].action == Marker.DELETEALL and len(markers[0].markers) == 1 + 2 * 3
+    assert image_to_array(images[0]).shape == (72, 96, 3)
 
     first_stamp = min(stamp_to_ns(r.header.stamp) for r in results)
     successes = []

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.ros
 K = CameraIntrinsics(fx=60.0, fy=61.0, cx=31.5, cy=23.5, width=64, height=48)
 
 
+@pytest.mark.slow
 def test_recording_is_published_with_real_intrinsics(ros_processes, ros_node, tmp_path):
     frames = [(np.full((48, 64, 3), 20 * i, np.uint8), np.full((48, 64), 400 + i, np.uint16)) for i in range(5)]
     recording = tmp_path / 'rec.db3'

@@ -66,3 +66,37 @@ def _spec(executable: str, namespace: str, settings) -> NodeSpec:
         if parameters.get(name):
             parameters[name] = str(Path(parameters[name]).expanduser().resolve())
     return NodeSpec(executable, executable, namespace, parameters)
+
+
+def plan_launch_description(plan, config_name: str, arguments: Mapping[str, tuple[str | None, str, str]]):
+    """A LaunchDescription (full ROS 2 installs) that runs `plan(config, overrides=...)`.
+
+    `config:=FILE` defaults to the installed config/`config_name`; each entry of `arguments` is a
+    launch argument `name -> (section or None for top level, key, description)`; a non-empty
+    value overrides that key of the YAML file.
+    """
+    import os
+
+    from ament_index_python.packages import get_package_share_directory
+    from launch import LaunchDescription
+    from launch.actions import DeclareLaunchArgument, OpaqueFunction
+    from launch.substitutions import LaunchConfiguration
+
+    from mtf_grasp.plan import launch_actions
+
+    def nodes(context):
+        overrides: dict[str, Any] = {}
+        for name, (section, key, _) in arguments.items():
+            value = LaunchConfiguration(name).perform(context)
+            if value and section is None:
+                overrides[key] = value
+            elif value:
+                overrides.setdefault(section, {})[key] = value
+        return launch_actions(plan(LaunchConfiguration('config').perform(context), overrides=overrides))
+
+    default = os.path.join(get_package_share_directory('mtf_grasp'), 'config', config_name)
+    declared = [DeclareLaunchArgument('config', default_value=default,
+                                      description=f'plan YAML (default: config/{config_name})')]
+    declared += [DeclareLaunchArgument(name, default_value='', description=description)
+                 for name, (_, _, description) in arguments.items()]
+    return LaunchDescription([*declared, OpaqueFunction(function=nodes)])

@@ -31,6 +31,15 @@ def test_quantity_skew_sizes_minimum_and_determinism():
     assert len(held) == len(set(held)) and set(held).isdisjoint(part.test)
 
 
+def test_max_train_keeps_the_full_test_set():
+    full = quantity_skew(NAMES, robots=7, beta=0.7, seed=0)
+    small = quantity_skew(NAMES, robots=7, beta=0.7, seed=0, max_train=100)
+    assert small.test == full.test and len(small.test) == 60
+    assert sum(small.sizes().values()) == 100 and min(small.sizes().values()) >= 10
+    held = {n for names in small.robots.values() for n in names}
+    assert held <= {n for names in full.robots.values() for n in names}
+
+
 def test_quantity_skew_minimum_is_enforced_even_for_tiny_beta():
     # most Dirichlet(0.3) draws leave some robot under 10 of 150 samples: they are redrawn
     part = quantity_skew(NAMES[:150], robots=7, beta=0.3, seed=9, test_fraction=0.0)

@@ -18,7 +18,8 @@ SPECS = [ModelSpec(arch='grconvnet', channels='rgbd', width=16, input_size=32),
 @pytest.mark.parametrize('spec', SPECS, ids=lambda s: f'{s.arch}-{s.channels}-w{s.width}-{s.norm}')
 def test_every_network_maps_input_to_four_maps(spec):
     model = build_model(spec).eval()
-    out = model(torch.randn(2, spec.in_channels, 32, 32))
+    with torch.no_grad():
+        out = model(torch.randn(2, spec.in_channels, 32, 32))
     assert out.shape == (2, 4, 32, 32)
     assert 0 <= float(out[:, 0].min()) and float(out[:, 0].max()) <= 1   # quality is a probability
     assert model.spec == spec

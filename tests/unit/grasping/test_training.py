@@ -18,6 +18,7 @@ def fresh_model(seed=0):
     return build_model(SPEC)
 
 
+@pytest.mark.slow
 def test_short_training_lowers_the_loss(dataset):
     stats = train_epochs(fresh_model(), dataset, indices=range(16), epochs=4, lr=3e-3, batch_size=4, seed=0)
     assert stats.steps == 16 and len(stats.epoch_losses) == 4
@@ -40,6 +41,7 @@ def test_same_weights_indices_and_seed_give_identical_bits(dataset):
     assert not all(torch.equal(w1[k], other.state_dict()[k]) for k in w1)
 
 
+@pytest.mark.slow
 def test_prox_term_keeps_weights_nearer_the_reference(dataset):
     def distance_after(mu):
         model = fresh_model()

@@ -16,7 +16,7 @@ import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from mtf_grasp.federated.admission import WireBlob, sign_blob, signed
+from mtf_grasp.federated.admission import WireBlob, sign_blob
 from mtf_grasp.federated.codec import ModelRejected, decode_state, expected_layout, spec_json
 from mtf_grasp.federated.submission_guard import Rejected, RejectReason, SubmissionGuard
 
@@ -226,8 +226,10 @@ def insider_faults(draw, state, spec):
             lambda s: {'local_steps': s}, st.floats().filter(lambda s: not (math.isfinite(s) and s > 0))))
         return change, None, {RejectReason.BAD_WEIGHT}
     if kind == 'architecture':
-        field, right = draw(st.sampled_from([('architecture', spec.arch), ('metadata_json', spec_json(spec))]))
-        return {field: draw(_wire_text().filter(lambda t: t != right))}, None, {RejectReason.WRONG_ARCHITECTURE}
+        field, right = draw(st.sampled_from([('architecture', spec.arch),
+                                             ('metadata_json', spec_json(spec))]))
+        return {field: draw(_wire_text().filter(lambda t: t != right))}, None, \
+            {RejectReason.WRONG_ARCHITECTURE}
     if kind == 'encoding':
         encoding = draw(_wire_text().filter(lambda e: e not in ('safetensors-fp32', 'safetensors-fp16')))
         return {'encoding': encoding}, None, {RejectReason.BAD_ENCODING}

@@ -229,3 +229,30 @@ def test_a_fetched_global_model_needs_the_servers_signature_not_weights(keys, sp
     assert_rejected(robot_guard.check_fetched(submission(sender='server', round=ROUND - 1), round_id=ROUND),
                     RejectReason.STALE_ROUND)
     assert robot_guard.rejected_total == 3
+
+
+def test_only_admitted_models_reach_the_aggregate(guard, submission, state, keys):
+    from mtf_grasp.federated.rounds import server_aggregate
+
+    def scaled(factor):
+        return {k: (v * factor if v.dtype.is_floating_point else v) for k, v in state.items()}
+
+    honest = [submission(scaled(1.0), sender='robot_0', sample_count=30),
+              submission(scaled(3.0), sender='robot_1', sample_count=10)]
+    poison = scaled(1e6)
+    hostile = [signed(submission(poison, sender='robot_2'), hashlib.sha256(b'stranger').digest()),
+               signed(dataclasses.replace(submission(poison), sender='intruder'), b'k' * 32),
+               submission(poison, sender='robot_0', sample_count=10 ** 6)]  # a second try: duplicate
+    submitted, updates = set(), []
+    for blob in [honest[0], hostile[0], hostile[1], honest[1], hostile[2]]:
+        verdict = judge(guard, blob, submitted=submitted)
+        if verdict.accepted:
+            submitted.add(blob.sender)
+            updates.append(verdict.update)
+    assert submitted == {'robot_0', 'robot_1'}
+    assert guard.rejections == {RejectReason.BAD_SIGNATURE: 1, RejectReason.UNKNOWN_SENDER: 1,
+                                RejectReason.DUPLICATE: 1}
+    merged = server_aggregate(updates, base='avg', global_state=state)
+    for name, value in state.items():
+        if value.dtype.is_floating_point:  # (30·θ + 10·3θ) / 40 = 1.5·θ
+            torch.testing.assert_close(merged[name], value * 1.5)

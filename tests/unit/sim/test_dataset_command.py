@@ -34,13 +34,14 @@ def test_stats_reports_the_simgrasp_layout(simgrasp_3):
 
 
 @pytest.mark.parametrize('args, message', [
-    (['--scenes', '0'], '--scenes: must be at least 1'),
-    (['--scenes', '2', '--workers', '0'], '--workers: must be at least 1'),
+    (['--scenes', '0'], '--scenes: must be at least 1, got 0'),
+    (['--scenes', '2', '--workers', '0'], '--workers: must be at least 1, got 0'),
+    (['--scenes', '2', '--seed', '-3'], '--seed: must be at least 0, got -3'),
 ])
 def test_bad_generate_arguments_are_one_line_errors(tmp_path, args, message):
     result = run_cli('dataset', 'generate', '--out', str(tmp_path / 'x'), *args)
     assert result.returncode == 2
-    assert result.stderr.strip() == f'mtf-grasp dataset: error: {message}, got 0'
+    assert result.stderr.strip() == f'mtf-grasp dataset: error: {message}'
 
 
 def test_output_path_that_is_a_file_is_rejected(tmp_path):
@@ -50,3 +51,12 @@ def test_output_path_that_is_a_file_is_rejected(tmp_path):
     assert result.returncode == 2
     assert f'{target}: exists and is not a directory' in result.stderr
     assert 'Traceback' not in result.stderr
+
+
+def test_a_folder_holding_other_files_is_refused(tmp_path):
+    (tmp_path / 'notes.txt').write_text('mine')
+    result = run_cli('dataset', 'generate', '--out', str(tmp_path), '--scenes', '1')
+    assert result.returncode == 2
+    assert f'{tmp_path}: not empty and not a SimGrasp dataset of seed 0 with 1 scenes' in result.stderr
+    assert (tmp_path / 'notes.txt').read_text() == 'mine'
+

@@ -48,3 +48,9 @@ def test_same_seed_gives_the_same_sample_files(simgrasp_3, tmp_path):
     for suffix in ('_RGB.png', '_perfect_depth.tiff', '_grasps.txt'):
         name = f'scene00000_0{suffix}'
         assert (tmp_path / name).read_bytes() == (simgrasp_3 / name).read_bytes(), name
+
+
+def test_regenerating_the_same_dataset_in_place_is_allowed(simgrasp_3):
+    before = {p.name: p.read_bytes() for p in simgrasp_3.iterdir()}
+    generate_dataset(simgrasp_3, scenes=3, seed=0, workers=1, progress=False)
+    assert {p.name: p.read_bytes() for p in simgrasp_3.iterdir()} == before

@@ -1,8 +1,10 @@
 """Scenes are reproducible from their seed; the camera geometry is metric and consistent."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from mtf_grasp.sim import CATEGORY_NAMES, SceneRenderer, SimScene, random_scene
+from mtf_grasp.sim import CATEGORY_NAMES, ObjectSpec, Part, SceneRenderer, SimScene, random_scene
 
 
 def test_same_seed_same_scene_and_different_seed_differs():
@@ -57,3 +59,18 @@ def test_object_pixels_are_above_the_table_and_segmented():
         if 0 <= u < spec.intrinsics.width and 0 <= v < spec.intrinsics.height:
             patch = frame.segmentation[max(int(v) - 25, 0):int(v) + 25, max(int(u) - 25, 0):int(u) + 25]
             assert (patch >= 0).any()
+
+
+@pytest.mark.parametrize('seed', [0, 1])
+def test_intrinsics_and_pose_project_a_point_where_it_is_rendered(seed):
+    """A 2 cm tile: its rendered silhouette centre is where camera.json's model projects it."""
+    tile = ObjectSpec(category='plate', parts=(Part('box', (0.01, 0.01, 0.001), (0, 0, 0.001)),),
+                      position=(0.03, -0.02, 0.0005), yaw=0.3, rgba=(1, 1, 1, 1))
+    spec = replace(random_scene(seed), objects=(tile,))
+    sim = SimScene(spec)
+    with SceneRenderer(sim) as renderer:
+        frame = renderer.render()
+    rows, cols = np.nonzero(frame.segmentation == 0)
+    top_centre = sim.object_position(0) + [0.0, 0.0, 0.002]
+    u, v = spec.intrinsics.project(spec.camera.to_camera(top_centre))
+    assert cols.mean() == pytest.approx(u, abs=0.3) and rows.mean() == pytest.approx(v, abs=0.3)

@@ -42,12 +42,17 @@ def _from_dataset(args) -> int:
 
 
 def _play(args) -> int:
+    """The bag_replayer node, run in this process with the options as its parameters."""
+    from rclpy.parameter import Parameter
+
     from mtf_grasp.errors import InputError
-    from mtf_grasp.nodes.bag_replayer import replay
+    from mtf_grasp.nodes.bag_replayer import BagReplayer
+    from mtf_grasp.nodes.node_main import run_node
 
     if args.rate <= 0:
         raise InputError(f'--rate: must be > 0, got {args.rate}')
-    published = replay({'bag_path': args.bag, 'rate': args.rate, 'loop': args.loop,
-                        'wait_for_subscribers': args.wait_subscribers}, namespace=args.namespace)
-    print(f'published {published} messages')
-    return 0
+    parameters = {'bag_path': args.bag, 'rate': args.rate, 'loop': args.loop,
+                  'wait_for_subscribers': args.wait_subscribers}
+    overrides = [Parameter(name, value=value) for name, value in parameters.items()]
+    return run_node('mtf-grasp bag', lambda: BagReplayer(namespace=args.namespace, parameter_overrides=overrides),
+                    work=BagReplayer.play)

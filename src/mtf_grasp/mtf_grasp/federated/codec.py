@@ -112,7 +112,10 @@ def decode_state(payload: bytes, *, sha256: str, encoding: str, expected_spec) -
     if digest != sha256:
         raise ModelRejected(f'sha256 mismatch: payload hashes to {digest[:12]}…, blob says {sha256[:12]}…')
     header = _read_header(payload)
-    got_spec = header.get('__metadata__', {}).get(_SPEC_KEY)
+    metadata = header.get('__metadata__', {})
+    if not isinstance(metadata, dict):
+        raise ModelRejected('unparsable safetensors payload (__metadata__ is not a mapping)')
+    got_spec = metadata.get(_SPEC_KEY)
     expected = spec_json(expected_spec)
     if got_spec != expected:
         raise ModelRejected(f'architecture mismatch: payload is {got_spec}, expected {expected}')

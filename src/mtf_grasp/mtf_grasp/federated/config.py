@@ -26,8 +26,8 @@ ALL_METHODS = ('fedavg', 'fednova', 'mtf_avg', 'mtf_nova', 'centralized', 'local
 class DataConfig:
     root: str = '/work/data/simgrasp_500'
     labeller: Literal['object', 'angle'] = 'object'
-    test_fraction: float = 0.2
-    max_samples: int = 0            # 0: every sample; else a seeded subset of this size
+    test_fraction: float = 0.2      # of all samples: the shared test set
+    max_train_samples: int = 0      # 0: robots share all the rest; else a seeded subset of this size
     augment: bool = False
 
 

@@ -29,7 +29,7 @@ def initial_state(config: ExperimentConfig) -> dict[str, torch.Tensor]:
     return {k: v.clone() for k, v in build_model(config.model).state_dict().items()}
 
 
-def test_accuracy(state, config: ExperimentConfig, workload: Workload) -> float:
+def accuracy_on_test_set(state, config: ExperimentConfig, workload: Workload) -> float:
     """Rectangle-metric accuracy of `state` on the shared test set."""
     from mtf_grasp.grasping import evaluate, state_to_model
 
@@ -60,12 +60,12 @@ def _federated(method: str, config: ExperimentConfig, workload: Workload, tick) 
         final = index == rounds - 1
 
         def measure(update: ModelUpdate) -> None:
-            result['per_robot_accuracy'][update.robot_id] = test_accuracy(update.state, config, workload)
+            result['per_robot_accuracy'][update.robot_id] = accuracy_on_test_set(update.state, config, workload)
 
         state = run_round(state, plan=plan_for(method, index, config, workload), config=config,
                           dataset=workload.dataset, indices=workload.indices, wire=wire,
                           on_update=measure if final else None)
-        _record(result, test_accuracy(state, config, workload), tick)
+        _record(result, accuracy_on_test_set(state, config, workload), tick)
     result['bytes_per_round'] = [ledger.round_summary(i) for i in range(rounds)]
     return result
 
@@ -82,7 +82,7 @@ def _centralized(config: ExperimentConfig, workload: Workload, tick) -> dict:
     result = {'accuracy_per_round': [], 'per_robot_accuracy': {}}
     for index in range(config.federation.rounds):
         state = _train_alone('centralized', state, pooled, index, config, workload)
-        _record(result, test_accuracy(state, config, workload), tick)
+        _record(result, accuracy_on_test_set(state, config, workload), tick)
     return result
 
 
@@ -92,7 +92,7 @@ def _local_only(config: ExperimentConfig, workload: Workload, tick) -> dict:
     for index in range(config.federation.rounds):
         for robot, indices in workload.indices.items():
             states[robot] = _train_alone(robot, states[robot], indices, index, config, workload)
-            result['per_robot_accuracy'][robot] = test_accuracy(states[robot], config, workload)
+            result['per_robot_accuracy'][robot] = accuracy_on_test_set(states[robot], config, workload)
         per_robot = result['per_robot_accuracy'].values()
         _record(result, sum(per_robot) / len(per_robot), tick)
     return result

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mtf_grasp.federated.config import ExperimentConfig
 from mtf_grasp.federated.labels import class_count, histogram, label_samples
-from mtf_grasp.federated.partition import Partition, class_noniid, quantity_skew, split_test
+from mtf_grasp.federated.partition import Partition, class_noniid, quantity_skew
 from mtf_grasp.federated.profiles import RobotProfile
 
 
@@ -31,13 +31,12 @@ def robot_profile(dataset, partition: Partition, robot_id: str, *, labeller: str
 
 
 def make_partition(config: ExperimentConfig, dataset) -> Partition:
-    """The seeded partition the config describes, over the dataset's (optionally subsampled) names."""
+    """The seeded partition the config describes over all the dataset's samples."""
     names = list(dataset.names)
-    if config.data.max_samples and config.data.max_samples < len(names):
-        names = split_test(names, fraction=1 - config.data.max_samples / len(names), seed=config.seed)[0]
     part = config.partition
     common = dict(robots=part.robots, seed=config.seed, min_samples=part.min_samples,
-                  test_fraction=config.data.test_fraction, dataset=str(dataset.root))
+                  test_fraction=config.data.test_fraction, max_train=config.data.max_train_samples,
+                  dataset=str(dataset.root))
     if part.method == 'quantity_skew':
         return quantity_skew(names, beta=part.beta, **common)
     labels = label_samples(dataset, config.data.labeller, [dataset.index_of(n) for n in names])

@@ -21,11 +21,11 @@ def _plateau_centre(q: np.ndarray, y: int, x: int, reach: int) -> tuple[int, int
 
 def decode_grasps(quality: np.ndarray, cos2: np.ndarray, sin2: np.ndarray, width: np.ndarray, *,
                   max_grasps: int = 5, min_quality: float = 0.0, jaw_ratio: float = 0.5,
-                  smooth_sigma: float | None = None, min_distance: int | None = None) -> list[GraspRect]:
+                  jaw_px: float = 0.0, smooth_sigma: float | None = None, min_distance: int | None = None) -> list[GraspRect]:
     """Grasps at local maxima of the smoothed quality map, best first, at least `min_distance` apart.
 
     Maps are S×S numpy arrays in the network's output units; widths become pixels via
-    `width_scale(S)`, the jaw is `jaw_ratio` times the opening. Defaults scale with S.
+    `width_scale(S)`; the jaw is `jaw_px` if > 0, else `jaw_ratio` times the opening. Defaults scale with S.
     """
     size = quality.shape[-1]
     sigma = smooth_sigma if smooth_sigma is not None else 2.0 * size / 224
@@ -48,24 +48,27 @@ def decode_grasps(quality: np.ndarray, cos2: np.ndarray, sin2: np.ndarray, width
     for y, x in chosen:
         length = max(float(w[y, x]), 1.0)
         grasps.append(GraspRect(cx=float(x), cy=float(y), angle=0.5 * math.atan2(s2[y, x], c2[y, x]),
-                                length=length, jaw=length * jaw_ratio, quality=float(q[y, x])))
+                                length=length, jaw=jaw_px if jaw_px > 0 else length * jaw_ratio, quality=float(q[y, x])))
     return grasps
 
 
-def maps_to_grasps(maps, **kwargs) -> list[GraspRect]:
-    """`decode_grasps` on one 4×S×S array or tensor."""
+def maps_to_grasps(maps, *, spec=None, **kwargs) -> list[GraspRect]:
+    """`decode_grasps` on one 4×S×S (or 1×4×S×S) array or tensor; `spec` (the model's ModelSpec)
+    supplies the jaw size the model was trained for."""
     m = maps.detach().cpu().numpy() if isinstance(maps, torch.Tensor) else np.asarray(maps)
+    m = m.reshape(m.shape[-3:])
+    if spec is not None:
+        kwargs.update(jaw_ratio=spec.jaw_ratio, jaw_px=spec.jaw_px)
     return decode_grasps(m[0], m[1], m[2], m[3], **kwargs)
 
 
 def predict_grasps(model: torch.nn.Module, x: torch.Tensor, *, max_grasps: int = 5,
                    min_quality: float = 0.0) -> list[GraspRect]:
-    """Ranked grasps (model-input pixels) for one C×S×S input; the jaw ratio comes from `model.spec`."""
+    """Ranked grasps (model-input pixels) for one C×S×S input; the jaw size comes from `model.spec`."""
     if x.dim() == 3:
         x = x.unsqueeze(0)
     device = next(model.parameters()).device
     model.eval()
     with torch.no_grad():
         out = model(x.to(device))[0]
-    return maps_to_grasps(out, max_grasps=max_grasps, min_quality=min_quality,
-                          jaw_ratio=model.spec.jaw_ratio)
+    return maps_to_grasps(out, max_grasps=max_grasps, min_quality=min_quality, spec=model.spec)

@@ -32,7 +32,7 @@ def evaluate(model: torch.nn.Module, dataset, *, indices: Sequence[int] | None =
             x = torch.from_numpy(np.stack([x for x, _ in loaded])).to(device)
             out = model(x).cpu()
             for maps, (_, gt) in zip(out, loaded):
-                pred = maps_to_grasps(maps, max_grasps=top_k, jaw_ratio=model.spec.jaw_ratio)
+                pred = maps_to_grasps(maps, max_grasps=top_k, spec=model.spec)
                 successes.append(grasp_success(pred, gt, top_k=top_k))
     accuracy = float(np.mean(successes)) if successes else 0.0
     return EvalResult(accuracy=accuracy, samples=len(successes), successes=successes)

@@ -17,7 +17,8 @@ class ModelSpec:
     width: int = 32                 # GR-ConvNet's first-layer channels (32 full, 16 lite); unused by GG-CNN2
     input_size: int = 224
     norm: Literal['batch', 'group'] = 'batch'
-    jaw_ratio: float = 0.5          # predicted jaw size = jaw_ratio × predicted opening
+    jaw_ratio: float = 0.5          # predicted jaw size = jaw_ratio × predicted opening ...
+    jaw_px: float = 0.0             # ... or, when > 0, this fixed size in input pixels (a gripper's fingers)
 
     def __post_init__(self):
         if self.arch not in ARCHS:
@@ -32,6 +33,8 @@ class ModelSpec:
             raise ValueError(f'input_size {self.input_size} must be a multiple of 4, at least 16')
         if not 0 < self.jaw_ratio <= 4:
             raise ValueError(f'jaw_ratio {self.jaw_ratio} must be in (0, 4]')
+        if not 0 <= self.jaw_px <= self.input_size:
+            raise ValueError(f'jaw_px {self.jaw_px} must be in [0, input_size]')
 
     @property
     def in_channels(self) -> int:

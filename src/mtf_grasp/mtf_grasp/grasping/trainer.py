@@ -36,15 +36,24 @@ class TrainConfig:
     format: str = 'auto'
     samples: str = ':'            # training samples, "A:B" in name order
     val_samples: str = ''         # held-out samples for the learning curve, "A:B"; '' = none
-    jaw_ratio_from_data: bool = True   # set model.jaw_ratio to the training rectangles' median jaw/opening
+    jaw_from_data: bool = True    # predicted jaw size from the training rectangles (see fit_jaw)
     max_minutes: float | None = None   # stop after the epoch that crosses this wall-clock budget
     skip_bad: bool = False
     stereo_depth: bool = False
 
 
-def median_jaw_ratio(dataset: GraspDataset, indices: list[int]) -> float:
-    ratios = [r.jaw / r.length for i in indices for r in dataset.source_rects(i) if r.length > 0]
-    return float(np.median(ratios)) if ratios else 0.5
+def fit_jaw(spec: ModelSpec, dataset: GraspDataset, indices: list[int]) -> ModelSpec:
+    """Predicted jaws follow the training data: a fixed size where the jaws are (a gripper's fingers),
+    else the median jaw/opening ratio, whichever varies less (coefficient of variation)."""
+    rects = [r for i in indices for r in dataset.load(i)[1] if r.length > 0]
+    if not rects:
+        return spec
+    jaws = np.array([r.jaw for r in rects])
+    ratios = jaws / np.array([r.length for r in rects])
+    ratio = round(float(np.median(ratios)), 4)
+    if np.std(jaws) / np.mean(jaws) < np.std(ratios) / np.mean(ratios):
+        return dataclasses.replace(spec, jaw_ratio=ratio, jaw_px=round(float(np.median(jaws)), 3))
+    return dataclasses.replace(spec, jaw_ratio=ratio, jaw_px=0.0)
 
 
 def run_training(cfg: TrainConfig, data: str | Path, out: str | Path, *, progress: bool = True) -> dict:
@@ -57,9 +66,7 @@ def run_training(cfg: TrainConfig, data: str | Path, out: str | Path, *, progres
                       stereo_depth=cfg.stereo_depth, progress=progress)
     train_idx = sample_range(cfg.samples, len(ds), what='samples')
     val_idx = sample_range(cfg.val_samples, len(ds), what='val_samples') if cfg.val_samples else []
-    spec = cfg.model
-    if cfg.jaw_ratio_from_data:
-        spec = dataclasses.replace(spec, jaw_ratio=round(median_jaw_ratio(ds, train_idx), 4))
+    spec = fit_jaw(cfg.model, ds, train_idx) if cfg.jaw_from_data else cfg.model
     ds.spec = spec
     torch.manual_seed(cfg.seed)
     model = build_model(spec)

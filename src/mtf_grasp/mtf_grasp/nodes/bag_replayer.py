@@ -7,11 +7,11 @@ import importlib
 import sys
 import time
 
-import rclpy
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from mtf_grasp.errors import InputError
+from mtf_grasp.nodes.node_main import run_node
 from mtf_grasp.nodes.parameters import declare_config
 from mtf_grasp.nodes.subscriber_wait import wait_for_subscribers
 from mtf_grasp.perception.node_settings import ReplayConfig
@@ -40,7 +40,7 @@ class BagReplayer(Node):
         self.messages = read_bag(self.cfg.bag_path)
         types = {m.topic: m.msgtype for m in self.messages}
         self._by_topic = {topic: self.create_publisher(message_class(msgtype), topic.lstrip('/'), REPLAY_QOS)
-                            for topic, msgtype in types.items()}
+                          for topic, msgtype in types.items()}
         self.published = 0
 
     def play(self) -> int:
@@ -64,36 +64,8 @@ class BagReplayer(Node):
         return self.published
 
 
-def replay(parameters: dict | None = None, *, namespace: str = '') -> int:
-    """Run a replayer in this process (used by `mtf-grasp bag play`); returns messages published."""
-    from rclpy.parameter import Parameter
-
-    rclpy.init()
-    try:
-        overrides = [Parameter(k, value=v) for k, v in (parameters or {}).items()]
-        node = BagReplayer(namespace=namespace, parameter_overrides=overrides)
-        try:
-            return node.play()
-        finally:
-            node.destroy_node()
-    finally:
-        rclpy.try_shutdown()
-
-
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = BagReplayer()
-        node.play()
-        node.destroy_node()
-    except InputError as exc:
-        print(f'bag_replayer: error: {exc}', file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        pass
-    finally:
-        rclpy.try_shutdown()
-    return 0
+    return run_node('bag_replayer', BagReplayer, work=BagReplayer.play, args=args)
 
 
 if __name__ == '__main__':

@@ -15,7 +15,7 @@ from mtf_grasp.nodes.blob_transport import call_service, fetch_when_available, s
 from mtf_grasp.nodes.fleet_context import FleetContext
 from mtf_grasp.nodes.fleet_messages import profile_to_msg
 from mtf_grasp.nodes.fleet_params import RobotParams
-from mtf_grasp.nodes.node_main import NodeWorkFailed, run_node
+from mtf_grasp.nodes.fleet_main import NodeWorkFailed, run_fleet_node
 from mtf_grasp.nodes.parameters import declare_config
 from mtf_grasp.nodes.plan_watch import PlanWatch
 from mtf_grasp.nodes.robot_training import RobotTraining
@@ -45,12 +45,14 @@ class FlClient(Node):
             profile=profile_to_msg(self.training.profile, labeller=self.fleet.labeller)), timeout_s=timeout)
         if not response.accepted:
             raise NodeWorkFailed(f'registration refused: {response.message}')
-        for round_index in range(self.params.rounds):
-            plan = self.plans.plan_for(round_index, timeout_s=self.params.round_timeout_s)
+        round_index = 0
+        while round_index < self.params.rounds:
+            plan = self.plans.next_plan(round_index, timeout_s=self.params.round_timeout_s)
             if self.robot_id in plan.top_level:
-                self.get_logger().info(f'round {round_index}: top-level, the tier coordinator trains')
-                continue
-            self._fine_tune(round_index, coordinator=plan.coordinator_of(self.robot_id) or '')
+                self.get_logger().info(f'round {plan.round_index}: top-level, the tier coordinator trains')
+            else:
+                self._fine_tune(plan.round_index, coordinator=plan.coordinator_of(self.robot_id) or '')
+            round_index = plan.round_index + 1
         self.plans.wait_completed(self.params.rounds, timeout_s=self.params.round_timeout_s)
         self.get_logger().info('all rounds done')
 
@@ -79,7 +81,7 @@ class FlClient(Node):
 
 
 def main(args=None) -> None:
-    run_node(FlClient, args=args)
+    run_fleet_node(FlClient, args=args)
 
 
 if __name__ == '__main__':

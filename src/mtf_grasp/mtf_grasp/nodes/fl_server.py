@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 import time
 
-import rclpy
 from mtf_grasp_interfaces.msg import FleetStatus
 from mtf_grasp_interfaces.msg import RoundPlan as PlanMsg
 from mtf_grasp_interfaces.srv import FetchModel, RegisterRobot, SubmitModel
@@ -26,7 +25,7 @@ from mtf_grasp.nodes.fleet_context import FleetContext
 from mtf_grasp.nodes.fleet_messages import plan_to_msg, profile_from_msg
 from mtf_grasp.nodes.fleet_params import ServerParams
 from mtf_grasp.nodes.inbox import RoundInbox, receive_state
-from mtf_grasp.nodes.node_main import NodeWorkFailed, run_node
+from mtf_grasp.nodes.fleet_main import NodeWorkFailed, run_fleet_node
 from mtf_grasp.nodes.parameters import declare_config
 from mtf_grasp.nodes.round_report import SERVER, RoundReport, write_summary
 
@@ -60,56 +59,62 @@ class FlServer(Node):
     # -- round logic (main thread) --------------------------------------------------------------
 
     def run(self) -> None:
+        self.fleet.workload  # open the data and check the partition now, not after registration
         if not self._everyone_registered.wait(self.params.registration_timeout_s):
             missing = sorted(set(self.params.robots) - set(self._profiles))
             raise NodeWorkFailed(f'robots never registered within {self.params.registration_timeout_s:.0f} s: '
-                              + ', '.join(missing))
+                                 + ', '.join(missing))
         state = self.fleet.initial_state()
         self._publish_status(accuracy=float('nan'), participants=[], sha256='')
         for round_index in range(self.params.rounds):
-            state = self._run_round(round_index, state)
+            started = time.perf_counter()
+            plan = self._open_round(round_index, state)
+            if not self._inbox.wait(self.params.round_timeout_s):
+                raise NodeWorkFailed(f'round {round_index}: no model from {", ".join(self._inbox.missing())} '
+                                     f'within {self.params.round_timeout_s:.0f} s')
+            state = self._close_round(plan, state, started=started)
         if self.params.report_dir and self.params.summary_file:
             summary = write_summary(self.params.report_dir, self.params.summary_file)
             self.get_logger().info(f'final accuracy {summary["final_accuracy"]:.3f}; summary in '
                                    f'{self.params.summary_file}')
 
-    def _run_round(self, round_index: int, state):
-        log = self.get_logger()
-        started = time.perf_counter()
+    def _open_round(self, round_index: int, state):
+        """Plan the round from the registered profiles, serve `state` as its global model, publish."""
         with self._lock:
             profiles = [self._profiles[r] for r in self.params.robots]
         plan = self.fleet.plan(profiles, round_index=round_index)
-        senders = plan.top_level or tuple(plan.robot_ids)
         with self._lock:
             self._round = round_index
             self._global = self.fleet.encode(state)
-            self._inbox = RoundInbox(round_index=round_index, senders=senders)
+            self._inbox = RoundInbox(round_index=round_index, senders=plan.top_level or tuple(plan.robot_ids))
         deadline = self.get_clock().now() + Duration(seconds=self.params.round_timeout_s)
         self._plans.publish(plan_to_msg(plan, version=self._version, seed_epochs=self.fleet.seed_epochs,
                                         local_epochs=self.fleet.local_epochs, deadline=deadline.to_msg()))
-        log.info(f'round {round_index}: plan published; top-level {list(plan.top_level) or "none (flat)"}'
-                 + ''.join(f'; {c} seeds {list(m)}' for c, m in plan.clusters.items()))
-        if not self._inbox.wait(self.params.round_timeout_s):
-            raise NodeWorkFailed(f'round {round_index}: no model from {", ".join(self._inbox.missing())} '
-                              f'within {self.params.round_timeout_s:.0f} s')
+        self.get_logger().info(f'round {round_index}: plan published; top-level '
+                               f'{list(plan.top_level) or "none (flat)"}'
+                               + ''.join(f'; {c} seeds {list(m)}' for c, m in plan.clusters.items()))
+        return plan
+
+    def _close_round(self, plan, state, *, started: float):
+        """Aggregate what arrived (eq. 9), evaluate, checkpoint, publish and record the round."""
         state = server_aggregate(self._inbox.items(), base=self.fleet.base, global_state=state)
         evaluation_started = time.perf_counter()
         accuracy = self.fleet.evaluate(state)
         evaluation_s = time.perf_counter() - evaluation_started
         encoded = self.fleet.encode(state)
-        self._version = round_index + 1
-        self.fleet.checkpoint(self.params.checkpoint_dir, state, round_index=round_index,
+        self._version = plan.round_index + 1
+        self.fleet.checkpoint(self.params.checkpoint_dir, state, round_index=plan.round_index,
                               sha256=encoded.sha256, accuracy=accuracy)
         participants = _participants(plan, [update.robot_id for update in self._inbox.items()])
         self._publish_status(accuracy=accuracy, participants=participants, sha256=encoded.sha256)
         duration_s = time.perf_counter() - started
-        self._report.round(round=round_index, method=plan.method, global_accuracy=accuracy,
+        self._report.round(round=plan.round_index, method=plan.method, global_accuracy=accuracy,
                            participants=participants, duration_s=duration_s, evaluation_s=evaluation_s,
                            global_sha256=encoded.sha256, clusters={c: list(m) for c, m in plan.clusters.items()},
                            ranking=[{'robot_id': r, 'importance': i, 'dds': d, 'dqs': q}
                                     for r, i, d, q in plan.ranking])
-        log.info(f'round {round_index}: global accuracy {accuracy:.3f}, {duration_s:.1f} s '
-                 f'(evaluation {evaluation_s:.1f} s), model {encoded.sha256[:12]}')
+        self.get_logger().info(f'round {plan.round_index}: global accuracy {accuracy:.3f}, {duration_s:.1f} s '
+                               f'(evaluation {evaluation_s:.1f} s), model {encoded.sha256[:12]}')
         return state
 
     def _publish_status(self, *, accuracy: float, participants: list[str], sha256: str) -> None:
@@ -182,7 +187,7 @@ def _participants(plan, senders: list[str]) -> list[str]:
 
 
 def main(args=None) -> None:
-    run_node(FlServer, args=args)
+    run_fleet_node(FlServer, args=args)
 
 
 if __name__ == '__main__':

@@ -6,9 +6,9 @@ All work is in `perception` (matching, decoding, checks, detection, poses); this
 from __future__ import annotations
 
 import sys
-import rclpy
+
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
@@ -18,6 +18,7 @@ from visualization_msgs.msg import MarkerArray
 from mtf_grasp.errors import InputError
 from mtf_grasp.nodes.fleet_names import LATCHED
 from mtf_grasp.nodes.grasp_messages import grasp_array, grasp_markers
+from mtf_grasp.nodes.node_main import run_node
 from mtf_grasp.nodes.parameters import declare_config
 from mtf_grasp.nodes.ros_images import image_message
 from mtf_grasp.perception import (BadFrame, RgbdSynchronizer, check_rgbd, color_to_rgb, depth_to_metres,
@@ -104,24 +105,9 @@ class GraspInference(Node):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    executor = MultiThreadedExecutor(num_threads=2)
-    try:
-        node = GraspInference()
-    except InputError as exc:
-        print(f'grasp_inference: error: {exc}', file=sys.stderr)
-        rclpy.try_shutdown()
-        return 2
-    executor.add_node(node)
-    try:
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    # Two threads: frames in one, a model swap in the other.
+    return run_node('grasp_inference', GraspInference, args=args,
+                    executor_factory=lambda: MultiThreadedExecutor(num_threads=2))
 
 
 if __name__ == '__main__':

@@ -32,15 +32,17 @@ class PlanWatch:
             self._completed_rounds = max(self._completed_rounds, msg.round)
             self._changed.notify_all()
 
-    def plan_for(self, round_index: int, *, timeout_s: float):
-        """The core RoundPlan of `round_index`, once the server has published it."""
+    def next_plan(self, round_index: int, *, timeout_s: float):
+        """The core RoundPlan of `round_index` or of a later round, once the server published it.
+
+        Only the latest plan is kept; when this robot sat a round out (its client while its
+        coordinator trained), the server may already be further on. It cannot have passed a
+        round that needed this robot, so acting on the latest plan misses nothing.
+        """
         with self._changed:
             if not self._changed.wait_for(lambda: self._plan is not None and self._plan.round >= round_index,
                                           timeout_s):
                 raise TimeoutError(f'no plan for round {round_index} within {timeout_s:.0f} s')
-            if self._plan.round != round_index:
-                raise RuntimeError(f'expected the plan of round {round_index}, the server is at round '
-                                   f'{self._plan.round}')
             return plan_from_msg(self._plan)
 
     def wait_completed(self, rounds: int, *, timeout_s: float) -> None:

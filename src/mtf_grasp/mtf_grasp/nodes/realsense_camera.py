@@ -4,11 +4,11 @@ the device's own intrinsics. A recording ends the node with exit code 0."""
 from __future__ import annotations
 
 import sys
-import rclpy
+
 from rclpy.node import Node
 
-from mtf_grasp.errors import InputError
 from mtf_grasp.nodes.camera_publishers import CameraPublishers
+from mtf_grasp.nodes.node_main import run_node
 from mtf_grasp.nodes.parameters import declare_config
 from mtf_grasp.nodes.subscriber_wait import wait_for_subscribers
 from mtf_grasp.perception.node_settings import RealSenseConfig
@@ -37,19 +37,7 @@ class RealSenseCamera(Node):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = RealSenseCamera()
-        node.run()
-        node.destroy_node()
-    except InputError as exc:
-        print(f'realsense_camera: error: {exc}', file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        pass
-    finally:
-        rclpy.try_shutdown()
-    return 0
+    return run_node('realsense_camera', RealSenseCamera, work=RealSenseCamera.run, args=args)
 
 
 if __name__ == '__main__':

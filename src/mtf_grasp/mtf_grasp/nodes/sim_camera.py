@@ -4,13 +4,12 @@ A new random scene is drawn every `scene_period_s` seconds (0: keep the first on
 from __future__ import annotations
 
 import sys
+
 import numpy as np
-import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 
-from mtf_grasp.errors import InputError
 from mtf_grasp.nodes.camera_publishers import CameraPublishers
+from mtf_grasp.nodes.node_main import run_node
 from mtf_grasp.nodes.parameters import declare_config
 from mtf_grasp.perception.node_settings import SimCameraConfig
 
@@ -54,21 +53,7 @@ class SimCamera(Node):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = SimCamera()
-    except InputError as exc:
-        print(f'sim_camera: error: {exc}', file=sys.stderr)
-        rclpy.try_shutdown()
-        return 2
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node('sim_camera', SimCamera, args=args)
 
 
 if __name__ == '__main__':

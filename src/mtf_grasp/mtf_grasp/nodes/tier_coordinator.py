@@ -18,7 +18,7 @@ from mtf_grasp.nodes.blob_transport import fetch_when_available, submit
 from mtf_grasp.nodes.fleet_context import FleetContext
 from mtf_grasp.nodes.fleet_params import RobotParams
 from mtf_grasp.nodes.inbox import RoundInbox
-from mtf_grasp.nodes.node_main import NodeWorkFailed, run_node
+from mtf_grasp.nodes.fleet_main import NodeWorkFailed, run_fleet_node
 from mtf_grasp.nodes.parameters import declare_config
 from mtf_grasp.nodes.plan_watch import PlanWatch
 from mtf_grasp.nodes.robot_training import RobotTraining
@@ -47,10 +47,12 @@ class TierCoordinator(Node):
         self._submit_cluster = self.create_client(SubmitModel, names.SUBMIT_TO_SERVER, callback_group=group)
 
     def run(self) -> None:
-        for round_index in range(self.params.rounds):
-            plan = self.plans.plan_for(round_index, timeout_s=self.params.round_timeout_s)
+        round_index = 0
+        while round_index < self.params.rounds:
+            plan = self.plans.next_plan(round_index, timeout_s=self.params.round_timeout_s)
             if self.robot_id in plan.top_level:
-                self._coordinate(round_index, members=plan.clusters[self.robot_id])
+                self._coordinate(plan.round_index, members=plan.clusters[self.robot_id])
+            round_index = plan.round_index + 1
         self.plans.wait_completed(self.params.rounds, timeout_s=self.params.round_timeout_s)
         self.get_logger().info('all rounds done')
 
@@ -100,7 +102,7 @@ class TierCoordinator(Node):
 
 
 def main(args=None) -> None:
-    run_node(TierCoordinator, args=args)
+    run_fleet_node(TierCoordinator, args=args)
 
 
 if __name__ == '__main__':

@@ -4,14 +4,15 @@ objects; never imports rclpy."""
 from mtf_grasp.perception import topics
 from mtf_grasp.perception.annotate import draw_grasps
 from mtf_grasp.perception.bad_frame import BadFrame
-from mtf_grasp.perception.camera_info import camera_info_fields, intrinsics_from_camera_info, nominal_intrinsics
+from mtf_grasp.perception.camera_info import (camera_info_fields, intrinsics_from_camera_info,
+                                              nominal_intrinsics)
 from mtf_grasp.perception.frame_check import check_rgbd
 from mtf_grasp.perception.grasp_detector import Detection, DetectorSettings, GraspDetector
 from mtf_grasp.perception.grasp_pose import GraspPose, centre_depth, grasp_pose
 from mtf_grasp.perception.intrinsics import CameraIntrinsics
 from mtf_grasp.perception.image_encoding import (ENCODINGS, EncodedImage, array_to_image, color_to_rgb,
                                                  depth_to_metres, image_to_array)
-from mtf_grasp.perception.inference_backend import BACKENDS, make_backend, onnx_bytes
+from mtf_grasp.perception.inference_backend import BACKENDS, make_backend
 from mtf_grasp.perception.rgbd_sync import DroppedFrame, RgbdFrame, RgbdSynchronizer
 from mtf_grasp.perception.stamps import ns_to_sec_nanosec, stamp_to_ns
 
@@ -20,5 +21,5 @@ __all__ = [
     'GraspDetector', 'GraspPose', 'RgbdFrame', 'RgbdSynchronizer', 'array_to_image', 'camera_info_fields',
     'centre_depth', 'check_rgbd', 'color_to_rgb', 'depth_to_metres', 'draw_grasps', 'grasp_pose',
     'image_to_array', 'intrinsics_from_camera_info', 'make_backend', 'nominal_intrinsics',
-    'ns_to_sec_nanosec', 'onnx_bytes', 'stamp_to_ns', 'topics',
+    'ns_to_sec_nanosec', 'stamp_to_ns', 'topics',
 ]

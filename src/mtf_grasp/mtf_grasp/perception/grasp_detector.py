@@ -17,6 +17,7 @@ class DetectorSettings:
     max_grasps: int = 5
     min_quality: float = 0.0
     crop: tuple[int, int, int] | None = None     # (x0, y0, side) in source pixels; None: centred square
+    threads: int = 0                             # CPU threads of the forward pass; 0: one per core
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,8 @@ class GraspDetector:
         self.spec = model.spec
         self.version = int(version)
         self.settings = settings
-        self._forward = make_backend(model, backend=settings.backend, device=settings.device)
+        self._forward = make_backend(model, backend=settings.backend, device=settings.device,
+                                     threads=settings.threads)
 
     @classmethod
     def from_file(cls, path: str | Path, *, settings: DetectorSettings) -> 'GraspDetector':

@@ -4,8 +4,8 @@ Both take a 1×C×S×S float32 array and return the 4×S×S output maps as a num
 """
 from __future__ import annotations
 
-import io
-import warnings
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -15,9 +15,11 @@ BACKENDS = ('torch', 'onnxruntime')
 class TorchBackend:
     name = 'torch'
 
-    def __init__(self, model, *, device: str = 'cpu'):
+    def __init__(self, model, *, device: str = 'cpu', threads: int = 0):
         import torch
 
+        if threads > 0:
+            torch.set_num_threads(threads)   # process-wide: a node process runs one model
         self._torch = torch
         self._device = torch.device(device)
         self._model = model.to(self._device).eval()
@@ -31,40 +33,31 @@ class TorchBackend:
 class OnnxBackend:
     name = 'onnxruntime'
 
-    def __init__(self, model, *, input_size: int, in_channels: int, device: str = 'cpu'):
+    def __init__(self, model, *, device: str = 'cpu', threads: int = 0):
         import onnxruntime as ort
+
+        from mtf_grasp.grasping.onnx_export import export_onnx
 
         providers = ['CUDAExecutionProvider', 'CPUExecutionProvider'] if device.startswith('cuda') \
             else ['CPUExecutionProvider']
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = ort.InferenceSession(onnx_bytes(model, input_size=input_size, in_channels=in_channels),
-                                             options, providers=providers)
+        options.intra_op_num_threads = threads
+        with tempfile.TemporaryDirectory(prefix='mtf-onnx-') as tmp:
+            path = Path(tmp) / 'model.onnx'
+            export_onnx(model, model.spec, path)
+            self._session = ort.InferenceSession(str(path), options, providers=providers)   # reads it all
         self._input = self._session.get_inputs()[0].name
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self._session.run(None, {self._input: x})[0][0]
 
 
-def onnx_bytes(model, *, input_size: int, in_channels: int) -> bytes:
-    """The model as an in-memory ONNX graph (fixed 1×C×S×S input), for onnxruntime."""
-    import torch
-
-    buffer = io.BytesIO()
-    example = torch.zeros(1, in_channels, input_size, input_size)
-    with warnings.catch_warnings():
-        # The TorchScript exporter needs no onnxscript and handles these plain conv nets.
-        warnings.simplefilter('ignore', DeprecationWarning)
-        torch.onnx.export(model.cpu().eval(), (example,), buffer, dynamo=False, input_names=['x'],
-                          output_names=['maps'], opset_version=17)
-    return buffer.getvalue()
-
-
-def make_backend(model, *, backend: str, device: str = 'cpu'):
-    """A callable running `model` (with `model.spec`) on `backend` ('torch' or 'onnxruntime')."""
+def make_backend(model, *, backend: str, device: str = 'cpu', threads: int = 0):
+    """A callable running `model` (with `model.spec`) on `backend` ('torch' or 'onnxruntime') with
+    `threads` CPU threads (0: the library's default, one per core)."""
     if backend == 'torch':
-        return TorchBackend(model, device=device)
+        return TorchBackend(model, device=device, threads=threads)
     if backend == 'onnxruntime':
-        return OnnxBackend(model, input_size=model.spec.input_size, in_channels=model.spec.in_channels,
-                           device=device)
+        return OnnxBackend(model, device=device, threads=threads)
     raise ValueError(f'backend {backend!r} is not one of {", ".join(BACKENDS)}')

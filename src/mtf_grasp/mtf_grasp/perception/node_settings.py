@@ -17,6 +17,7 @@ class InferenceConfig:
     model_path: str = field(default='', metadata={'help': 'model file (.safetensors) to start with'})
     backend: Literal['torch', 'onnxruntime'] = field(default='torch', metadata={'help': 'forward-pass runtime'})
     device: str = field(default='cpu', metadata={'help': "torch device ('cpu', 'cuda', 'cuda:1')"})
+    threads: int = field(default=0, metadata={'help': 'CPU threads of the forward pass; 0: one per core'})
     crop_x0: int = field(default=0, metadata={'help': 'left edge of the square crop (px)'})
     crop_y0: int = field(default=0, metadata={'help': 'top edge of the square crop (px)'})
     crop_size: int = field(default=0, metadata={'help': 'side of the square crop (px); 0: centred largest square'})
@@ -34,13 +35,13 @@ class InferenceConfig:
         if self.top_k < 1 or self.queue_size < 1 or self.slop_s < 0 or not 0 <= self.max_invalid_depth <= 1:
             raise ValueError(f'need top_k >= 1, queue_size >= 1, slop_s >= 0, 0 <= max_invalid_depth <= 1; got '
                              f'{self.top_k}, {self.queue_size}, {self.slop_s}, {self.max_invalid_depth}')
-        if self.crop_size < 0 or self.crop_x0 < 0 or self.crop_y0 < 0:
-            raise ValueError('crop_x0, crop_y0 and crop_size must be >= 0')
+        if self.crop_size < 0 or self.crop_x0 < 0 or self.crop_y0 < 0 or self.threads < 0:
+            raise ValueError('crop_x0, crop_y0, crop_size and threads must be >= 0')
 
     def detector_settings(self) -> DetectorSettings:
         crop = (self.crop_x0, self.crop_y0, self.crop_size) if self.crop_size > 0 else None
         return DetectorSettings(backend=self.backend, device=self.device, max_grasps=self.top_k,
-                                min_quality=self.min_quality, crop=crop)
+                                min_quality=self.min_quality, crop=crop, threads=self.threads)
 
 
 @dataclass(frozen=True)

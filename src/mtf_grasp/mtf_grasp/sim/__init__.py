@@ -38,9 +38,19 @@ API
         .to_camera(p), CameraPose.look_at(eye, target, roll=0)
     grasp_candidates(sim) -> [Candidate]; to_image(candidate, *, intrinsics, camera_pose)
         -> ImageGrasp(x, y, angle_deg, opening_px, jaw_px)   # geometric antipodal proposals
-    label_scene(spec) -> LabelledScene(frame (noisy), grasps [ImageGrasp], category, ...)
+    label_scene(spec) -> LabelledScene(frame (with sensor noise), grasps (ImageGrasp, confirmed
+        by physics on the perfect depth), category (index in CATEGORY_NAMES), trials)
     generate_dataset(out, *, scenes, seed, workers=2, progress=True) -> manifest dict
-        # the SimGrasp dataset in the Jacquard layout (see mtf_grasp.sim.generator)
+        # the SimGrasp dataset in the Jacquard layout (see mtf_grasp.sim.dataset_files);
+        # scene i of a dataset uses random_scene(generator.scene_seed(seed, i, attempt)).
+
+Closed-loop trial of a model on an unseen scene (what `sim-trials` does):
+    sim = SimScene(random_scene(seed))
+    with SceneRenderer(sim) as renderer:
+        frame = renderer.render(sensor_noise=True)
+    rect = <top grasp predicted on frame.rgb / frame.depth, in camera-image pixels>
+    result = execute_grasp(sim, center_px=(rect.cx, rect.cy), angle=rect.angle,
+                           opening_px=rect.length, depth_image=frame.depth)
 """
 from mtf_grasp.sim.camera import CameraIntrinsics, CameraPose
 from mtf_grasp.sim.scene import Lighting, ObjectSpec, SceneSpec, random_scene

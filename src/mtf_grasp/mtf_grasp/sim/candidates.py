@@ -59,32 +59,33 @@ def _along(centre, direction, half_length: float) -> list[np.ndarray]:
     return [centre + t * direction for t in np.linspace(-reach, reach, count)] if count > 1 else [centre]
 
 
-def _part_candidates(index: int, centre: np.ndarray, rot: np.ndarray, part) -> list[Candidate]:
-    half = part.half_extents()
-    top = centre + np.array([0.0, 0.0, float(np.abs(rot[2]) @ half)])
-    limit = GRIPPER.max_opening - CLEARANCE
+def _box_candidates(index: int, top: np.ndarray, rot: np.ndarray, half: np.ndarray) -> list[Candidate]:
+    """Across each horizontal axis narrower than the gripper, slid along the other one."""
+    horizontal = [a for a in range(3) if abs(rot[2, a]) < HORIZONTAL]
     out = []
-    if part.kind == 'box':
-        horizontal = [a for a in range(3) if abs(rot[2, a]) < HORIZONTAL]
-        for a in horizontal:
-            if 2 * half[a] > limit:
-                continue
-            for b in horizontal:
-                if b != a:
-                    out += [Candidate(index, p, _flat(rot[:, a]), 2 * half[a] + CLEARANCE)
-                            for p in _along(top, _flat(rot[:, b]), half[b])]
-        return out
-    radius, length = part.size[0], part.size[1]
-    if 2 * radius > limit:
-        return out
-    axis = rot[:, 2]
+    for a in horizontal:
+        if 2 * half[a] > GRIPPER.max_opening - CLEARANCE:
+            continue
+        for b in horizontal:
+            if b != a:
+                out += [Candidate(index, p, _flat(rot[:, a]), 2 * half[a] + CLEARANCE)
+                        for p in _along(top, _flat(rot[:, b]), half[b])]
+    return out
+
+
+def _cylinder_candidates(index: int, top: np.ndarray, axis: np.ndarray, radius: float,
+                         half_length: float) -> list[Candidate]:
+    """Across the diameter: in several directions when upright, across the axis when lying."""
+    opening = 2 * radius + CLEARANCE
+    if opening > GRIPPER.max_opening:
+        return []
     if abs(axis[2]) > 0.9:
-        return [Candidate(index, top, np.array([math.cos(y), math.sin(y), 0.0]), 2 * radius + CLEARANCE)
+        return [Candidate(index, top, np.array([math.cos(y), math.sin(y), 0.0]), opening)
                 for y in UPRIGHT_YAWS]
     if abs(axis[2]) < HORIZONTAL:
         across = _flat(np.cross(axis, [0.0, 0.0, 1.0]))
-        out = [Candidate(index, p, across, 2 * radius + CLEARANCE) for p in _along(top, _flat(axis), length)]
-    return out
+        return [Candidate(index, p, across, opening) for p in _along(top, _flat(axis), half_length)]
+    return []
 
 
 def grasp_candidates(sim: SimScene) -> list[Candidate]:
@@ -93,7 +94,12 @@ def grasp_candidates(sim: SimScene) -> list[Candidate]:
     for i, obj in enumerate(sim.spec.objects):
         pos, rot = sim.object_position(i), sim.object_rotation(i)
         for part in obj.parts:
-            out += _part_candidates(i, pos + rot @ np.asarray(part.pos), rot, part)
+            centre = pos + rot @ np.asarray(part.pos)
+            top = centre + np.array([0.0, 0.0, float(np.abs(rot[2]) @ part.half_extents())])
+            if part.kind == 'box':
+                out += _box_candidates(i, top, rot, part.half_extents())
+            else:
+                out += _cylinder_candidates(i, top, rot[:, 2], *part.size)
     return out
 
 

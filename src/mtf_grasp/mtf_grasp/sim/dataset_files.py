@@ -41,11 +41,21 @@ def write_metadata(out: Path, *, categories: tuple[str, ...], samples: dict[str,
     _write_json(out / 'manifest.json', manifest)
 
 
-def prepare_output(out: Path) -> Path:
-    """Create the output directory; a file in its place is a user error."""
+def prepare_output(out: Path, *, seed: int, scenes: int) -> Path:
+    """Create the output folder. It must be new, empty, or this same dataset (same seed and
+    scene count, so a re-run rewrites identical files): stale samples of another run would
+    otherwise be mixed in."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f'{out}: exists and is not a directory')
+    if out.is_dir() and any(out.iterdir()):
+        try:
+            manifest = json.loads((out / 'manifest.json').read_text())
+        except (OSError, ValueError):
+            manifest = {}
+        if not isinstance(manifest, dict) or (manifest.get('seed'), manifest.get('scenes')) != (seed, scenes):
+            raise InputError(f'{out}: not empty and not a SimGrasp dataset of seed {seed} with '
+                             f'{scenes} scenes; choose a new or empty folder')
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -68,7 +68,9 @@ def generate_dataset(out: str | Path, *, scenes: int, seed: int, workers: int = 
         raise InputError(f'--scenes: must be at least 1, got {scenes}')
     if workers < 1:
         raise InputError(f'--workers: must be at least 1, got {workers}')
-    out = prepare_output(out)
+    if seed < 0:
+        raise InputError(f'--seed: must be at least 0, got {seed}')
+    out = prepare_output(out, seed=seed, scenes=scenes)
     jobs = [(str(out), seed, i) for i in range(scenes)]
     written = []
     with _mapper(min(workers, scenes)) as mapper, \

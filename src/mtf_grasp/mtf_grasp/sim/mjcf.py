@@ -31,6 +31,7 @@ def scene_xml(spec: SceneSpec) -> str:
     intr, light = spec.intrinsics, spec.lighting
     hand, actuators = gripper_xml()
     objects = ''.join(_object_xml(i, o) for i, o in enumerate(spec.objects))
+    # extent 1: <map znear/zfar> are relative to the extent, so they become metres.
     return f"""<mujoco model="simgrasp_{spec.seed}">
 <option timestep="0.002" integrator="implicitfast" cone="elliptic" impratio="5"/>
 <default><geom density="400" friction="1.0 0.01 0.0001" solref="0.004 1"/></default>
@@ -39,7 +40,8 @@ def scene_xml(spec: SceneSpec) -> str:
 <headlight ambient="{_f([light.ambient] * 3)}" diffuse="0.15 0.15 0.15" specular="0 0 0"/>
 <map znear="0.05" zfar="5"/><quality shadowsize="0"/></visual>
 <worldbody>
-<light directional="true" castshadow="false" dir="{_f(light.direction)}" diffuse="{_f([light.diffuse] * 3)}" specular="0.2 0.2 0.2"/>
+<light directional="true" castshadow="false" dir="{_f(light.direction)}"
+ diffuse="{_f([light.diffuse] * 3)}" specular="0.2 0.2 0.2"/>
 <geom name="table" type="box" size="0.6 0.6 0.02" pos="0 0 -0.02" rgba="{_f(spec.table_rgba)}"/>
 <camera name="rgbd" pos="{_f(spec.camera.position)}" xyaxes="{xyaxes}" fovy="{intr.fovy_deg:.8g}"/>
 {objects}

@@ -14,7 +14,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Part:
-    """One MuJoCo geom: `kind` box (half extents), cylinder (radius, half height) or capsule."""
+    """One MuJoCo geom: `kind` box (size = half extents) or cylinder (radius, half height)."""
 
     kind: str
     size: tuple[float, ...]
