@@ -21,12 +21,11 @@ def write_jacquard_boxes(root: Path, *, samples: int, size: int = 64, seed: int 
         cv2.fillPoly(depth, [box], 0.55)
         rgb = np.full((size, size, 3), 200, np.uint8)
         cv2.fillPoly(rgb, [box], tuple(int(c) for c in rng.integers(0, 255, 3)))
-        name = f'{i % 3}_obj{i % 5}'  # <view>_<object>: 5 object classes
-        name = f'{i:03d}{name}'
+        name = f'{i:04d}_obj{i % 5}'  # <view>_<object>: 5 object classes
         cv2.imwrite(str(root / f'{name}_RGB.png'), rgb)
         cv2.imwrite(str(root / f'{name}_perfect_depth.tiff'), depth)
-        # OpenCV's box angle turns the long side; the gripper closes across it (90° more).
-        grasp_angle = -((angle + 90 + 90) % 180 - 90)
+        # Perpendicular to the long side (OpenCV turns it by `angle`, y down), wrapped to [-90°, 90°).
+        grasp_angle = (-angle) % 180 - 90
         (root / f'{name}_grasps.txt').write_text(f'{cx:.2f};{cy:.2f};{grasp_angle:.2f};{width * 1.6:.2f};{width:.2f}\n')
     return root
 

@@ -24,7 +24,7 @@ def experiment_rounds(experiment: Path, manifest: Path, method: str):
     """What `mtf-grasp experiment` computes for `method`: its round function, wire and evaluation,
     with the config's torch threads, as every node uses. Returns (final state, accuracies, robots' bytes)."""
     from mtf_grasp.federated.config import load_experiment_config
-    from mtf_grasp.federated.experiment import initial_state, plan_for, test_accuracy
+    from mtf_grasp.federated.experiment import accuracy_on_test_set, initial_state, plan_for
     from mtf_grasp.federated.simulation import Wire, run_round
     from mtf_grasp.federated.traffic import TrafficLedger
     from mtf_grasp.federated.workload import prepare_workload
@@ -39,7 +39,7 @@ def experiment_rounds(experiment: Path, manifest: Path, method: str):
         for index in range(config.federation.rounds):
             state = run_round(state, plan=plan_for(method, index, config, workload), config=config,
                               dataset=workload.dataset, indices=workload.indices, wire=wire)
-            accuracies.append(test_accuracy(state, config, workload))
+            accuracies.append(accuracy_on_test_set(state, config, workload))
     finally:
         torch.set_num_threads(threads)
     sent = [sum(r['sent'] for r in wire.ledger.round_summary(i)['robots'].values()) for i in range(len(accuracies))]

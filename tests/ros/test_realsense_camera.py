@@ -30,12 +30,25 @@ def test_recording_is_published_with_real_intrinsics(ros_processes, ros_node, tm
     deadline = time.monotonic() + 60
     while min(map(len, got.values())) < 5 and time.monotonic() < deadline:
         ros_node.executor.spin_once(timeout_sec=0.1)
-    assert [len(v) for v in got.values()] == [5, 5, 5], ros_processes.log(proc)
+        if proc.poll() is not None:            # the recording has ended: take what is in flight
+            for _ in range(10):
+                ros_node.executor.spin_once(timeout_sec=0.1)
+            break
     assert proc.wait(timeout=20) == 0, ros_processes.log(proc)
-    for i, (color, depth, info) in enumerate(zip(got['color'], got['depth'], got['info'])):
+    assert 'published 5 frames' in ros_processes.log(proc)
+    # Sensor-data QoS is best effort: on a loaded machine a message may be lost in transit, so
+    # frames are matched by stamp and identified by their content.
+    by_stamp = [{stamp_to_ns(m.header.stamp): m for m in got[key]} for key in ('color', 'depth', 'info')]
+    common = sorted(set(by_stamp[0]) & set(by_stamp[1]) & set(by_stamp[2]))
+    assert len(common) >= 3, ros_processes.log(proc)
+    seen = []
+    for stamp in common:
+        color, depth, info = (messages[stamp] for messages in by_stamp)
         assert color.encoding == 'rgb8' and depth.encoding == '16UC1'
-        assert stamp_to_ns(color.header.stamp) == stamp_to_ns(depth.header.stamp) == stamp_to_ns(info.header.stamp)
         assert color.header.frame_id == topics.COLOR_FRAME
+        i = int(image_to_array(color)[0, 0, 0]) // 20
+        seen.append(i)
         np.testing.assert_array_equal(image_to_array(color), frames[i][0])
         np.testing.assert_allclose(depth_to_metres(depth), (400 + i) / 1000, rtol=1e-6)
         assert intrinsics_from_camera_info(info) == K
+    assert seen == sorted(seen) and len(set(seen)) == len(seen)

@@ -168,9 +168,12 @@ def fleet_nodes(setup: FleetSetup) -> list[NodeSpec]:
     return specs
 
 
-def run_fleet(setup: FleetSetup, *, echo=None, timeout_s: float | None = None) -> dict:
-    """Run the plan as separate OS processes under a Supervisor until every node has finished;
-    return the summary the server wrote. A failed node raises NodeFailed; Ctrl-C stops them all."""
+def run_fleet(setup: FleetSetup, *, echo=None, timeout_s: float | None = None,
+              grace_s: float = 10.0) -> dict:
+    """Run the plan as separate OS processes under a Supervisor until the server has finished
+    its rounds (robots get `grace_s` to end on their own, then are stopped); return the summary
+    the server wrote. A failed node raises NodeFailed; Ctrl-C stops them all."""
+    import contextlib
     import json
     import os
 
@@ -180,6 +183,10 @@ def run_fleet(setup: FleetSetup, *, echo=None, timeout_s: float | None = None) -
         stale.unlink(missing_ok=True)  # records of an earlier run in the same directory
     specs = fleet_nodes(setup)
     env = {'FASTDDS_BUILTIN_TRANSPORTS': os.environ.get('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')}
+    names = [spec.name for spec in specs]
     with Supervisor(specs, workdir=setup.out_dir, env=env, echo=echo) as supervisor:
-        supervisor.wait(finished=[spec.name for spec in specs], timeout=timeout_s)
+        server = supervisor.children[SERVER_NAME].proc
+        supervisor.wait(finished=names, until=lambda: server.poll() == 0, timeout=timeout_s)
+        with contextlib.suppress(TimeoutError):
+            supervisor.wait(finished=names, timeout=grace_s)
     return json.loads(setup.summary_path.read_text())

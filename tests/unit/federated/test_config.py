@@ -52,3 +52,14 @@ def test_ablation_variants_cover_the_open_questions():
     assert {variants[f'assignment={s}'].federation.assignment
             for s in ('balanced', 'round_robin', 'class_complement')} == {'balanced', 'round_robin', 'class_complement'}
     assert variants['ranking=dqs'].federation.top_level == 2
+
+
+def test_variant_extends_its_base(tmp_path):
+    variant = load_experiment_config(CONFIGS / 'quantity_skew_groupnorm.yaml', quick=True)
+    base = load_experiment_config(CONFIGS / 'quantity_skew.yaml', quick=True)
+    assert variant.model.norm == 'group' and base.model.norm == 'batch'
+    assert variant.model.arch == base.model.arch and variant.federation == base.federation
+    (tmp_path / 'a.yaml').write_text('extends: b.yaml\n')
+    (tmp_path / 'b.yaml').write_text('extends: a.yaml\n')
+    with pytest.raises(InputError, match='cycle'):
+        load_experiment_config(tmp_path / 'a.yaml')

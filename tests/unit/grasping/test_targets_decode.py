@@ -59,3 +59,9 @@ def test_warp_drops_rectangles_that_leave_the_image():
     _, kept = warp_sample(x, [GraspRect(cx=20, cy=5, angle=0, length=4, jaw=2),
                               GraspRect(cx=5, cy=5, angle=0, length=4, jaw=2)], shift_right)
     assert [(r.cx, r.cy) for r in kept] == [(25, 5)]
+
+
+def test_fixed_jaw_size_overrides_the_ratio():
+    gt = GraspRect(cx=30, cy=30, angle=0.0, length=20, jaw=6)
+    (found,) = maps_to_grasps(encode_targets([gt], 64), max_grasps=1, jaw_ratio=0.5, jaw_px=7.0)
+    assert found.jaw == 7.0

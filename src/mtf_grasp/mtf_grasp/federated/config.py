@@ -116,5 +116,20 @@ def experiment_from_mapping(data: Mapping[str, Any], source: str, *, quick: bool
 
 
 def load_experiment_config(path: str | Path, *, quick: bool = False, seed: int | None = None) -> ExperimentConfig:
-    """Read config/experiments/NAME.yaml (errors name the file and field)."""
-    return experiment_from_mapping(load_yaml(path), str(path), quick=quick, seed=seed)
+    """Read config/experiments/NAME.yaml (errors name the file and field).
+
+    `extends: OTHER.yaml` (relative to the file) starts from that file's mapping, so a variant only
+    lists what it changes.
+    """
+    return experiment_from_mapping(_with_base(Path(path)), str(path), quick=quick, seed=seed)
+
+
+def _with_base(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    data = load_yaml(path)
+    base = data.pop('extends', None)
+    if base is None:
+        return data
+    base_path = (path.parent / str(base)).resolve()
+    if base_path in seen:
+        raise InputError(f'{path}: extends {base} makes a cycle')
+    return _merge(_with_base(base_path, (*seen, base_path)), data)

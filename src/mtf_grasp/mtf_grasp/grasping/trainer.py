@@ -40,6 +40,7 @@ class TrainConfig:
     max_minutes: float | None = None   # stop after the epoch that crosses this wall-clock budget
     skip_bad: bool = False
     stereo_depth: bool = False
+    threads: int | None = None    # CPU threads for torch; 1 is fastest on a CPU shared with other jobs
 
 
 def fit_jaw(spec: ModelSpec, dataset: GraspDataset, indices: list[int]) -> ModelSpec:
@@ -62,6 +63,8 @@ def run_training(cfg: TrainConfig, data: str | Path, out: str | Path, *, progres
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     device = resolve_device(cfg.device)
+    if cfg.threads is not None:
+        torch.set_num_threads(cfg.threads)
     ds = open_dataset(data, fmt=cfg.format, spec=cfg.model, augment=cfg.augment, skip_bad=cfg.skip_bad,
                       stereo_depth=cfg.stereo_depth, progress=progress)
     train_idx = sample_range(cfg.samples, len(ds), what='samples')
@@ -87,7 +90,7 @@ def run_training(cfg: TrainConfig, data: str | Path, out: str | Path, *, progres
                          seed=cfg.seed, device=device, optimizer=cfg.optimizer, momentum=cfg.momentum,
                          weight_decay=cfg.weight_decay, progress=progress, on_epoch=after_epoch)
     history = {'config': dataclasses.asdict(cfg), 'spec': dataclasses.asdict(spec), 'data': str(data),
-               'format': ds.format, 'device': device, 'train_samples': len(train_idx),
+               'format': ds.format, 'device': device, 'threads': torch.get_num_threads(), 'train_samples': len(train_idx),
                'val_samples': len(val_idx), 'skipped': [list(s) for s in ds.skipped], 'steps': stats.steps,
                'seconds': round(time.monotonic() - start, 2), 'epochs': epochs,
                'final_val_accuracy': epochs[-1]['val_accuracy'] if epochs else None}

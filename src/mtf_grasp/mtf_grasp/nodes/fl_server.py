@@ -73,6 +73,9 @@ class FlServer(Node):
                 raise NodeWorkFailed(f'round {round_index}: no model from {", ".join(self._inbox.missing())} '
                                      f'within {self.params.round_timeout_s:.0f} s')
             state = self._close_round(plan, state, started=started)
+        # Robots end on the final status; leaving before they acknowledged it would strand them.
+        if not self._status.wait_for_all_acked(Duration(seconds=self.params.service_timeout_s)):
+            self.get_logger().warning('not every robot acknowledged the final fleet status')
         if self.params.report_dir and self.params.summary_file:
             summary = write_summary(self.params.report_dir, self.params.summary_file)
             self.get_logger().info(f'final accuracy {summary["final_accuracy"]:.3f}; summary in '

@@ -106,9 +106,9 @@ class FleetContext:
         return decode_state(payload, sha256=blob.sha256, encoding=blob.encoding, expected_spec=self.spec)
 
     def evaluate(self, state) -> float:
-        from mtf_grasp.federated.experiment import test_accuracy
+        from mtf_grasp.federated.experiment import accuracy_on_test_set
 
-        return test_accuracy(state, self.config, self.workload)
+        return accuracy_on_test_set(state, self.config, self.workload)
 
     def checkpoint(self, directory: str, state, *, round_index: int, sha256: str, accuracy: float) -> None:
         """`round_NNNN.safetensors` (a model file `mtf-grasp evaluate` reads) and `latest.json`."""
