@@ -1,7 +1,8 @@
 """The MTF-Grasp fleet on a full ROS 2 install: `ros2 launch mtf_grasp fleet.launch.py
-config:=FILE rounds:=R out:=DIR`. Nodes, names, namespaces and parameters come from the fleet
-plan (`mtf_grasp.fleet`), the same plan `mtf-grasp fleet` runs; the launch ends when the server
-has finished its rounds and written DIR/summary.json.
+config:=FILE rounds:=R out:=DIR [nodes:=NAME,NAME]`. Nodes, names, namespaces and parameters come
+from the fleet plan (`mtf_grasp.fleet`), the same plan `mtf-grasp fleet` runs; the launch ends when
+the server has finished its rounds and written DIR/summary.json. `nodes:=` starts only the named
+nodes of the plan, for fleets spread over several machines or containers (docker/compose.yaml).
 """
 import os
 
@@ -22,10 +23,20 @@ def _fleet(context):
                           out_dir=LaunchConfiguration('out').perform(context),
                           rounds=int(rounds) if rounds else None)
     specs = fleet_nodes(setup)
+    wanted = [name for name in LaunchConfiguration('nodes').perform(context).split(',') if name]
+    unknown = sorted(set(wanted) - {spec.name for spec in specs})
+    if unknown:
+        raise RuntimeError(f'nodes:= names no node of the fleet plan: {", ".join(unknown)} '
+                           f'(plan: {", ".join(spec.name for spec in specs)})')
+    if wanted:
+        specs = [spec for spec in specs if spec.name in wanted]
     nodes = launch_actions(specs)
-    server = nodes[[spec.name for spec in specs].index(SERVER_NAME)]
+    names = [spec.name for spec in specs]
+    if SERVER_NAME not in names:
+        return nodes
     done = RegisterEventHandler(OnProcessExit(
-        target_action=server, on_exit=[EmitEvent(event=Shutdown(reason='the fleet server finished'))]))
+        target_action=nodes[names.index(SERVER_NAME)],
+        on_exit=[EmitEvent(event=Shutdown(reason='the fleet server finished'))]))
     return [*nodes, done]
 
 
@@ -37,5 +48,7 @@ def generate_launch_description():
         DeclareLaunchArgument('rounds', default_value='', description="override the config's rounds"),
         DeclareLaunchArgument('out', default_value='runs/fleet',
                               description='run directory: partition, records, checkpoints, summary.json'),
+        DeclareLaunchArgument('nodes', default_value='',
+                              description='comma-separated node names to start (default: all)'),
         OpaqueFunction(function=_fleet),
     ])

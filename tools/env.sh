@@ -4,6 +4,8 @@ _mtf_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export AMENT_PREFIX_PATH=$_mtf_root/.venv${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}
 # colcon's setup.bash needs unset-safe variables; it adds the install space.
 . "$_mtf_root/install/setup.bash"
+# ament_python puts console scripts (mtf-grasp and the nodes) in lib/<package>, as `ros2 run` expects.
+export PATH=$_mtf_root/install/mtf_grasp/lib/mtf_grasp:$PATH
 export ROS_AUTOMATIC_DISCOVERY_RANGE=${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}
 export FASTDDS_BUILTIN_TRANSPORTS=${FASTDDS_BUILTIN_TRANSPORTS:-LARGE_DATA}
 export MUJOCO_GL=${MUJOCO_GL:-egl}

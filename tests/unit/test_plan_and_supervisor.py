@@ -19,6 +19,14 @@ def test_params_file_is_keyed_by_fully_qualified_node_name(tmp_path):
                    '/robot_1/fl_client': {'ros__parameters': {'robot_id': 'robot_1'}}}
 
 
+def test_params_file_has_no_yaml_aliases_for_shared_values(tmp_path):
+    shared = ['robot_1', 'robot_2']
+    specs = [NodeSpec('x', 'a', parameters={'peers': shared}), NodeSpec('x', 'b', parameters={'peers': shared})]
+    text = write_params_file(specs, tmp_path / 'p.yaml').read_text()
+    assert '&' not in text and '*' not in text
+    assert yaml.safe_load(text)['/b']['ros__parameters']['peers'] == shared
+
+
 def test_command_line_names_node_namespace_and_params(tmp_path, monkeypatch):
     spec = NodeSpec('fl_client', 'client', namespace='/robot_2/', remappings=(('grasps', 'out'),))
     argv = command_line(spec, tmp_path / 'p.yaml')

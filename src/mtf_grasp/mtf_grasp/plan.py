@@ -38,8 +38,15 @@ def write_params_file(specs: Iterable[NodeSpec], path: str | Path) -> Path:
     path = Path(path)
     doc = {spec.fully_qualified_name: {'ros__parameters': dict(spec.parameters)} for spec in specs}
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    path.write_text(yaml.dump(doc, Dumper=_NoAliasDumper, sort_keys=False))
     return path
+
+
+class _NoAliasDumper(yaml.SafeDumper):
+    """rcl's parameter parser rejects YAML aliases, which PyYAML emits for shared objects."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def executable_path(spec: NodeSpec) -> Path:

@@ -1,7 +1,8 @@
 """MuJoCo simulation core: table-top scenes, RGB-D rendering, two-finger grasp trials, and the
 SimGrasp dataset generator. No rclpy here; the `sim_camera` node and `sim-trials` wrap it.
 
-Importing this package picks a working headless GL backend for MuJoCo first (MUJOCO_GL if it
+Names are loaded on first use: `mtf_grasp.sim.camera` (intrinsics, poses) needs only numpy.
+Before MuJoCo is first imported here, a working headless GL backend is picked (MUJOCO_GL if it
 works, else EGL, else OSMesa), because MuJoCo binds the backend when it is imported.
 
 Conventions: world z is up and the table top is z = 0; camera frames are ROS optical frames
@@ -52,19 +53,31 @@ Closed-loop trial of a model on an unseen scene (what `sim-trials` does):
     result = execute_grasp(sim, center_px=(rect.cx, rect.cy), angle=rect.angle,
                            opening_px=rect.length, depth_image=frame.depth)
 """
-from mtf_grasp.sim.camera import CameraIntrinsics, CameraPose
-from mtf_grasp.sim.scene import Lighting, ObjectSpec, SceneSpec, random_scene
-from mtf_grasp.sim.shapes import CATEGORY_NAMES, Part
-from mtf_grasp.sim.world import SimScene
-from mtf_grasp.sim.render import Frame, SceneRenderer
-from mtf_grasp.sim.trial import GripperPose, TrialResult, execute_grasp, image_grasp_to_pose, run_trial
-from mtf_grasp.sim.candidates import Candidate, ImageGrasp, grasp_candidates, to_image
-from mtf_grasp.sim.labelling import LabelledScene, label_scene
-from mtf_grasp.sim.generator import generate_dataset
+import importlib
 
-__all__ = [
-    'CATEGORY_NAMES', 'CameraIntrinsics', 'CameraPose', 'Candidate', 'Frame', 'GripperPose',
-    'ImageGrasp', 'LabelledScene', 'Lighting', 'ObjectSpec', 'Part', 'SceneRenderer', 'SceneSpec',
-    'SimScene', 'TrialResult', 'execute_grasp', 'generate_dataset', 'grasp_candidates',
-    'image_grasp_to_pose', 'label_scene', 'random_scene', 'run_trial', 'to_image',
-]
+# Public name -> defining module. Loaded on first use (PEP 562), so that light parts such as
+# `mtf_grasp.sim.camera` can be imported without MuJoCo and its GL set-up.
+_EXPORTS = {
+    'CameraIntrinsics': 'camera', 'CameraPose': 'camera',
+    'Lighting': 'scene', 'ObjectSpec': 'scene', 'SceneSpec': 'scene', 'random_scene': 'scene',
+    'CATEGORY_NAMES': 'shapes', 'Part': 'shapes',
+    'SimScene': 'world',
+    'Frame': 'render', 'SceneRenderer': 'render',
+    'GripperPose': 'trial', 'TrialResult': 'trial', 'execute_grasp': 'trial',
+    'image_grasp_to_pose': 'trial', 'run_trial': 'trial',
+    'Candidate': 'candidates', 'ImageGrasp': 'candidates', 'grasp_candidates': 'candidates',
+    'to_image': 'candidates',
+    'LabelledScene': 'labelling', 'label_scene': 'labelling',
+    'generate_dataset': 'generator',
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    return getattr(importlib.import_module(f'{__name__}.{_EXPORTS[name]}'), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,6 +1,7 @@
-"""Pick a headless OpenGL backend for MuJoCo before `mujoco` is imported.
+"""MuJoCo, imported after picking a headless OpenGL backend: `from mtf_grasp.sim.gl import mujoco`.
 
-MuJoCo binds its GL backend from MUJOCO_GL at import time, so the choice must be made first.
+MuJoCo binds its GL backend from MUJOCO_GL at import time, so the choice must be made first;
+every module of this package gets `mujoco` from here.
 A one-off probe in a subprocess tries the requested backend (default EGL), then OSMesa; the
 result is stored in the environment, so worker processes inherit it without probing again.
 """
@@ -43,3 +44,7 @@ def select_gl_backend() -> str:
     os.environ['MUJOCO_GL'] = backend
     os.environ[_CHECKED] = backend
     return backend
+
+
+select_gl_backend()
+import mujoco  # noqa: E402  (only once the backend is chosen)

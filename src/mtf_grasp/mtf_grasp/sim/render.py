@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import mujoco
 import numpy as np
 
 from mtf_grasp.sim.camera import CameraIntrinsics, CameraPose
+from mtf_grasp.sim.gl import mujoco
 from mtf_grasp.sim.gripper import HIDDEN_GROUP
 from mtf_grasp.sim.sensor_noise import noisy_depth, noisy_rgb
 from mtf_grasp.sim.world import SimScene

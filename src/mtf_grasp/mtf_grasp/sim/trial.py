@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import mujoco
 import numpy as np
 
 from mtf_grasp.sim.camera import CameraIntrinsics, CameraPose
+from mtf_grasp.sim.gl import mujoco
 from mtf_grasp.sim.gripper import GRIPPER
 from mtf_grasp.sim.world import SimScene
 

@@ -7,13 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from mtf_grasp.sim.gl import select_gl_backend
-
-select_gl_backend()
-import mujoco  # noqa: E402  (after the GL backend is chosen)
-
-from mtf_grasp.sim.mjcf import scene_xml  # noqa: E402
-from mtf_grasp.sim.scene import SceneSpec  # noqa: E402
+from mtf_grasp.sim.gl import mujoco
+from mtf_grasp.sim.mjcf import scene_xml
+from mtf_grasp.sim.scene import SceneSpec
 
 SETTLE_SECONDS = 1.2
 
