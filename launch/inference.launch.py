@@ -6,7 +6,7 @@ from mtf_grasp.perception_plan import inference_plan, plan_launch_description
 
 
 def generate_launch_description():
-    return plan_launch_description(inference_plan, 'inference.yaml', {
+    return plan_launch_description(inference_plan, config_name='inference.yaml', arguments={
         'model_path': ('grasp_inference', 'model_path', "override the config's model file"),
         'camera': (None, 'camera', "override the config's camera: realsense, sim or none"),
     })

@@ -6,7 +6,7 @@ from mtf_grasp.perception_plan import plan_launch_description, replay_plan
 
 
 def generate_launch_description():
-    return plan_launch_description(replay_plan, 'replay.yaml', {
+    return plan_launch_description(replay_plan, config_name='replay.yaml', arguments={
         'bag_path': ('bag_replayer', 'bag_path', "override the config's bag directory"),
         'model_path': ('grasp_inference', 'model_path', "override the config's model file"),
     })

@@ -1,10 +1,14 @@
-"""A tiny Jacquard-layout dataset and fleet/experiment configs for the fleet tests (real files)."""
+"""A tiny Jacquard-layout dataset, fleet/experiment configs and the experiment's own result, for
+the fleet tests (real files)."""
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 import yaml
 
 
@@ -30,8 +34,14 @@ def write_jacquard_boxes(root: Path, *, samples: int, size: int = 64, seed: int 
     return root
 
 
+def roster(robots: int) -> dict[str, str]:
+    """The server and robot_0..robot_{n-1}, keys generated under the run directory."""
+    return {member: f'keys/{member}.key' for member in ['server', *(f'robot_{i}' for i in range(robots))]}
+
+
 def write_configs(directory: Path, *, data: Path, robots: int = 4, rounds: int = 2,
-                  method: str = 'mtf_avg', input_size: int = 32) -> Path:
+                  method: str = 'mtf_avg', input_size: int = 32, faults: dict | None = None,
+                  transport: dict | None = None) -> Path:
     """An experiment config and a fleet config running it; returns the fleet config path."""
     experiment = {
         'name': 'fleet-test', 'seed': 3, 'methods': [method], 'torch_threads': 1,
@@ -42,8 +52,95 @@ def write_configs(directory: Path, *, data: Path, robots: int = 4, rounds: int =
         'training': {'lr': 0.001, 'batch_size': 8},
     }
     (directory / 'experiment.yaml').write_text(yaml.safe_dump(experiment))
-    fleet = {'experiment': 'experiment.yaml', 'method': method,
-             'transport': {'service_timeout_s': 30, 'round_timeout_s': 120, 'registration_timeout_s': 120}}
+    fleet = {'experiment': 'experiment.yaml', 'method': method, 'roster': roster(robots),
+             'transport': {'service_timeout_s': 30, 'round_timeout_s': 120, 'registration_timeout_s': 120,
+                           **(transport or {})},
+             'faults': {'round_deadline_s': 100, 'tier_deadline_s': 80, **(faults or {})}}
     path = directory / 'fleet.yaml'
     path.write_text(yaml.safe_dump(fleet))
     return path
+
+
+def experiment_rounds(experiment: Path, manifest: Path, method: str):
+    """What `mtf-grasp experiment` computes for `method`: its round function, wire and evaluation,
+    with the config's torch threads, as every node uses. Returns (final state, accuracies, robots' bytes)."""
+    from mtf_grasp.federated.config import load_experiment_config
+    from mtf_grasp.federated.experiment import accuracy_on_test_set, initial_state, plan_for
+    from mtf_grasp.federated.simulation import Wire, run_round
+    from mtf_grasp.federated.traffic import TrafficLedger
+    from mtf_grasp.federated.workload import prepare_workload
+
+    config = load_experiment_config(experiment)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(config.torch_threads)
+    try:
+        workload = prepare_workload(config, manifest=manifest)
+        wire = Wire(spec=config.model, dtype=config.federation.encoding, ledger=TrafficLedger())
+        state, accuracies = initial_state(config), []
+        for index in range(config.federation.rounds):
+            state = run_round(state, plan=plan_for(method, index, config, workload), config=config,
+                              dataset=workload.dataset, indices=workload.indices, wire=wire)
+            accuracies.append(accuracy_on_test_set(state, config, workload))
+    finally:
+        torch.set_num_threads(threads)
+    sent = [sum(r['sent'] for r in wire.ledger.round_summary(i)['robots'].values()) for i in range(len(accuracies))]
+    return state, accuracies, sent
+
+
+def fleet_final_state(run_dir: Path, rounds: int):
+    """The global model the fleet checkpointed after its last round."""
+    from mtf_grasp.grasping import load_model
+
+    return load_model(run_dir / 'checkpoints' / f'round_{rounds - 1:04d}.safetensors')[0].state_dict()
+
+
+def assert_same_state(actual, expected) -> None:
+    assert actual.keys() == expected.keys()
+    for name, value in expected.items():
+        torch.testing.assert_close(actual[name], value, rtol=1e-5, atol=1e-6, msg=name)
+
+
+def run_fleet(ros_processes, config: Path, out: Path, *, timeout_s: float = 240):
+    proc = ros_processes.start([sys.executable, '-m', 'mtf_grasp.cli', 'fleet', '--config', str(config),
+                                '--out', str(out), '--quiet', '--timeout', str(timeout_s)], name='fleet')
+    proc.wait(timeout=timeout_s + 30)
+    assert proc.returncode == 0, ros_processes.log(proc)[-3000:]
+    return json.loads((out / 'summary.json').read_text())
+
+
+def planned_round(experiment: Path, manifest: Path, method: str, round_index: int):
+    """The core's plan of a round for the fleet's partition (what the server computes)."""
+    from mtf_grasp.federated.config import load_experiment_config
+    from mtf_grasp.federated.experiment import plan_for
+    from mtf_grasp.federated.workload import prepare_workload
+
+    config = load_experiment_config(experiment)
+    return plan_for(method, round_index, config, prepare_workload(config, manifest=manifest))
+
+
+def check_hash_chain(run_dir: Path, experiment: Path) -> list[dict]:
+    """Every checkpoint holds finite weights that hash to the sha256 it recorded, and names as its
+    predecessor the checkpoint before it (round 0: the initial model). Returns their metadata."""
+    from safetensors.torch import load_file
+
+    from mtf_grasp.federated import encode_state
+    from mtf_grasp.federated.config import load_experiment_config
+    from mtf_grasp.federated.experiment import initial_state
+    from mtf_grasp.grasping.model_file import read_model_meta
+
+    config = load_experiment_config(experiment)
+    dtype = config.federation.encoding
+    previous = encode_state(initial_state(config), spec=config.model, dtype=dtype).sha256
+    chain = []
+    for index, path in enumerate(sorted((run_dir / 'checkpoints').glob('round_*.safetensors'))):
+        meta = read_model_meta(path)
+        state = load_file(str(path))
+        assert meta['round'] == index, path
+        assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point()), path
+        assert encode_state(state, spec=config.model, dtype=dtype).sha256 == meta['sha256'], path
+        assert meta['previous_sha256'] == previous, f'{path} does not continue the chain'
+        previous = meta['sha256']
+        chain.append(meta)
+    latest = json.loads((run_dir / 'checkpoints' / 'latest.json').read_text())
+    assert latest['sha256'] == previous and latest['round'] == len(chain) - 1
+    return chain

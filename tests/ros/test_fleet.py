@@ -5,45 +5,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
-from fleet_testdata import write_configs, write_jacquard_boxes
+from fleet_testdata import (assert_same_state, experiment_rounds, fleet_final_state, run_fleet, write_configs,
+                            write_jacquard_boxes)
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
-
-
-def run_fleet(ros_processes, config: Path, out: Path, *, timeout_s: float = 240):
-    proc = ros_processes.start([sys.executable, '-m', 'mtf_grasp.cli', 'fleet', '--config', str(config),
-                                '--out', str(out), '--quiet', '--timeout', str(timeout_s)], name='fleet')
-    proc.wait(timeout=timeout_s + 30)
-    assert proc.returncode == 0, ros_processes.log(proc)[-3000:]
-    return json.loads((out / 'summary.json').read_text())
-
-
-def experiment_rounds(experiment: Path, manifest: Path, method: str):
-    """What `mtf-grasp experiment` computes for `method`: its round function, wire and evaluation,
-    with the config's torch threads, as every node uses. Returns (final state, accuracies, robots' bytes)."""
-    from mtf_grasp.federated.config import load_experiment_config
-    from mtf_grasp.federated.experiment import accuracy_on_test_set, initial_state, plan_for
-    from mtf_grasp.federated.simulation import Wire, run_round
-    from mtf_grasp.federated.traffic import TrafficLedger
-    from mtf_grasp.federated.workload import prepare_workload
-
-    config = load_experiment_config(experiment)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(config.torch_threads)
-    try:
-        workload = prepare_workload(config, manifest=manifest)
-        wire = Wire(spec=config.model, dtype=config.federation.encoding, ledger=TrafficLedger())
-        state, accuracies = initial_state(config), []
-        for index in range(config.federation.rounds):
-            state = run_round(state, plan=plan_for(method, index, config, workload), config=config,
-                              dataset=workload.dataset, indices=workload.indices, wire=wire)
-            accuracies.append(accuracy_on_test_set(state, config, workload))
-    finally:
-        torch.set_num_threads(threads)
-    sent = [sum(r['sent'] for r in wire.ledger.round_summary(i)['robots'].values()) for i in range(len(accuracies))]
-    return state, accuracies, sent
 
 
 @pytest.mark.parametrize('method', ['mtf_avg', 'mtf_nova', 'fednova'])
@@ -61,13 +27,9 @@ def test_two_round_fleet_ends_with_the_experiments_global_model(ros_processes, t
         assert record['duration_s'] >= record['training_s'] > 0
     assert sorted(r['robot_id'] for r in summary['ranking']) == robots
 
-    from mtf_grasp.grasping import load_model
-    fleet_state = load_model(tmp_path / 'run' / 'checkpoints' / 'round_0001.safetensors')[0].state_dict()
     state, accuracies, sent = experiment_rounds(tmp_path / 'experiment.yaml', tmp_path / 'run' / 'partition.json',
                                                 method)
-    assert fleet_state.keys() == state.keys()
-    for name, value in state.items():
-        torch.testing.assert_close(fleet_state[name], value, rtol=1e-5, atol=1e-6, msg=name)
+    assert_same_state(fleet_final_state(tmp_path / 'run', 2), state)
     assert [r['global_accuracy'] for r in summary['rounds']] == pytest.approx(accuracies)
     assert summary['final_accuracy'] == pytest.approx(accuracies[-1])
     assert [r['bytes_sent'] for r in summary['rounds']] == sent

@@ -44,11 +44,11 @@ class Camera:
         header = Header(frame_id=topics.COLOR_FRAME)
         header.stamp.sec, header.stamp.nanosec = sec, nanosec
         rgb = np.full((48, 64, 3), 120, np.uint8) if rgb is None else rgb
-        color = image_message(rgb, 'rgb8', header)
+        color = image_message(rgb, 'rgb8', header=header)
         color.encoding = encoding
         self.color.publish(color)
-        self.depth.publish(image_message(np.full((48, 64), 500, np.uint16) if depth is None else depth,
-                                         '16UC1' if depth is None or depth.dtype == np.uint16 else '32FC1', header))
+        depth = np.full((48, 64), 500, np.uint16) if depth is None else depth
+        self.depth.publish(image_message(depth, '16UC1' if depth.dtype == np.uint16 else '32FC1', header=header))
         if info:
             self.info.publish(camera_info_message(K, header))
         return self.stamp_ns

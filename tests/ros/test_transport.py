@@ -1,5 +1,7 @@
-"""Model transport against a real fl_server process: sha256 checked on receipt, submissions for the
-wrong round, from strangers or twice are refused and counted in the latched fleet status."""
+"""Model transport against a real fl_server process: registrations need a profile signed by the
+robot's key; the global model comes signed by the server; forged, altered, stale, mis-versioned,
+NaN, zero-weight and duplicate submissions are refused with their reason code and counted in the
+latched fleet status."""
 import hashlib
 import json
 import subprocess
@@ -47,10 +49,15 @@ def server(ros_processes, tmp_path):
 def test_server_checks_every_submission_and_counts_refusals(server, ros_node, ros_processes):
     from mtf_grasp_interfaces.msg import FleetStatus, RobotProfile, RoundPlan
     from mtf_grasp_interfaces.srv import FetchModel, RegisterRobot, SubmitModel
+    from safetensors.torch import load
 
+    from mtf_grasp.federated.admission import WireProfile, sign_profile, verify_blob
+    from mtf_grasp.federated.codec import encode_state
     from mtf_grasp.nodes import fleet_names as names
+    from mtf_grasp.nodes.blob_transport import BlobHeader, make_blob, wire_blob
 
     proc, setup = server
+    keys = setup.roster.load_keys()
     plans, statuses = [], []
     ros_node.create_subscription(RoundPlan, names.ROUND_PLAN, plans.append, names.LATCHED)
     ros_node.create_subscription(FleetStatus, names.FLEET_STATUS, statuses.append, names.LATCHED)
@@ -58,11 +65,17 @@ def test_server_checks_every_submission_and_counts_refusals(server, ros_node, ro
     fetch = ros_node.create_client(FetchModel, names.GLOBAL_MODEL)
     submit = ros_node.create_client(SubmitModel, names.SUBMIT_TO_SERVER)
 
-    stranger = RobotProfile(robot_id='robot_9', sample_count=5, class_histogram=[5, 0, 0, 0, 0, 0], labeller='angle')
-    assert not call(ros_node, register, RegisterRobot.Request(profile=stranger), timeout_s=60).accepted
+    def registration(robot, *, key):
+        profile = WireProfile(robot_id=robot, sample_count=8, class_histogram=(2, 2, 1, 1, 1, 1), labeller='angle')
+        return RegisterRobot.Request(profile=RobotProfile(robot_id=robot, sample_count=8, labeller='angle',
+                                                          class_histogram=list(profile.class_histogram)),
+                                     signature=sign_profile(profile, key))
+
+    assert not call(ros_node, register, registration('robot_9', key=keys['robot_0']), timeout_s=60).accepted
+    forged = call(ros_node, register, registration('robot_0', key=keys['robot_1']))
+    assert not forged.accepted and 'signature does not match' in forged.message
     for robot in setup.robots:
-        profile = RobotProfile(robot_id=robot, sample_count=8, class_histogram=[2, 2, 1, 1, 1, 1], labeller='angle')
-        assert call(ros_node, register, RegisterRobot.Request(profile=profile)).accepted
+        assert call(ros_node, register, registration(robot, key=keys[robot])).accepted
     spin_until(ros_node, lambda: plans, timeout_s=60)
     assert plans[-1].round == 0 and plans[-1].method == 'fedavg' and not plans[-1].top_level_ids
 
@@ -71,29 +84,43 @@ def test_server_checks_every_submission_and_counts_refusals(server, ros_node, ro
     assert response.available
     blob = response.blob
     assert hashlib.sha256(blob.payload.tobytes()).hexdigest() == blob.sha256
+    assert verify_blob(wire_blob(blob), keys['server']), 'the global model comes signed by the server'
+    state = load(blob.payload.tobytes())
 
-    def submitted(**changes):
-        sent = type(blob)(**{name: getattr(blob, name) for name in blob.get_fields_and_field_types()})
-        sent.sender, sent.sample_count, sent.local_steps = 'robot_0', 8, 1.0
-        for name, value in changes.items():
-            setattr(sent, name, value)
+    def submitted(state=state, sender='robot_0', key=None, payload=None, **header):
+        encoded = encode_state(state, spec=setup_spec(blob))
+        fields = dict(sender=sender, architecture=blob.architecture, round_index=0, version=blob.version,
+                      sample_count=8, local_steps=1.0)
+        fields.update(header)
+        sent = make_blob(encoded.payload, header=BlobHeader(**fields), encoding=encoded.encoding,
+                         metadata_json=encoded.metadata_json, sha256=encoded.sha256,
+                         key=keys[sender] if key is None else key)
+        if payload is not None:
+            sent.payload = payload
         return call(ros_node, submit, SubmitModel.Request(blob=sent))
 
-    corrupted = bytearray(blob.payload.tobytes())
+    corrupted = bytearray(encode_state(state, spec=setup_spec(blob)).payload)
     corrupted[-1] ^= 0xFF
-    refusals = [submitted(payload=bytes(corrupted)), submitted(round=5), submitted(sender='robot_9')]
-    assert [r.accepted for r in refusals] == [False, False, False]
-    assert 'sha256' in refusals[0].message
-    assert 'round 5' in refusals[1].message
-    assert 'not expected' in refusals[2].message
+    nan_state = {k: v * float('nan') if v.is_floating_point() else v for k, v in state.items()}
+    refusals = [submitted(payload=bytes(corrupted)), submitted(round_index=5), submitted(version=7),
+                submitted(sender='robot_1', key=keys['robot_0']), submitted(nan_state), submitted(sample_count=0)]
+    assert [r.accepted for r in refusals] == [False] * 6
+    assert [r.message.split(' ')[0] for r in refusals] == [
+        'bad_signature', 'future_round', 'wrong_version', 'bad_signature', 'non_finite', 'bad_weight']
     assert submitted().accepted
     duplicate = submitted()
-    assert not duplicate.accepted and 'already submitted' in duplicate.message
+    assert not duplicate.accepted and duplicate.message.startswith('duplicate')
 
-    spin_until(ros_node, lambda: statuses and statuses[-1].rejected_submissions == 4)
-    assert 'already submitted' in statuses[-1].last_rejection
+    spin_until(ros_node, lambda: statuses and statuses[-1].rejected_submissions == 7)
+    assert statuses[-1].last_rejection == duplicate.message
     assert sorted(statuses[-1].registered_ids) == list(setup.robots)
     assert proc.poll() is None, ros_processes.log(proc)
+
+
+def setup_spec(blob):
+    from mtf_grasp.grasping.model_spec import ModelSpec
+
+    return ModelSpec.from_json(blob.metadata_json)
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@ import importlib
 import json
 import math
 import os
+import stat
 from importlib.metadata import entry_points
 
 import pytest
@@ -10,7 +11,6 @@ import yaml
 
 from mtf_grasp.errors import InputError
 from mtf_grasp.fleet import fleet_nodes, load_fleet_config, prepare_fleet
-from mtf_grasp.nodes.inbox import RoundInbox
 from mtf_grasp.nodes.round_report import RoundReport, critical_training_s, read_records, summarize
 from mtf_grasp.plan import executable_path
 
@@ -27,7 +27,9 @@ def write_fleet(tmp_path, **fleet):
                 'robots': {robot: [f'{robot}_s{i}' for i in range(3)] for robot in ROBOTS}}
     (tmp_path / 'partition.json').write_text(json.dumps(manifest))
     path = tmp_path / 'fleet.yaml'
-    path.write_text(yaml.safe_dump({'experiment': 'experiments/small.yaml', 'manifest': 'partition.json', **fleet}))
+    roster = {member: f'keys/{member}.key' for member in ['server', *ROBOTS]}
+    path.write_text(yaml.safe_dump({'experiment': 'experiments/small.yaml', 'manifest': 'partition.json',
+                                    'roster': roster, **fleet}))
     return path
 
 
@@ -116,12 +118,92 @@ def test_critical_path_of_a_flat_round_is_the_slowest_robot():
     assert critical_training_s({'a': 1.0, 'b': 4.0, 'c': 2.0}, {'a': ['b'], 'c': []}, ['a', 'b', 'c']) == 5.0
 
 
-def test_inbox_refuses_other_rounds_strangers_and_duplicates_and_keeps_sender_order():
-    inbox = RoundInbox(round_index=3, senders=['b', 'a'])
-    assert 'round 2' in inbox.refusal(round_index=2, sender='a')
-    assert 'not expected' in inbox.refusal(round_index=3, sender='z')
-    assert inbox.add(round_index=3, sender='a', item='from a') is None
-    assert 'already submitted' in inbox.add(round_index=3, sender='a', item='again')
-    assert not inbox.wait(0.01) and inbox.missing() == ['b']
-    assert inbox.add(round_index=3, sender='b', item='from b') is None
-    assert inbox.wait(0.01) and inbox.items() == ['from b', 'from a']
+def test_every_node_gets_the_roster_and_missing_keys_are_generated_in_the_run_directory(tmp_path):
+    setup = prepare_fleet(write_fleet(tmp_path), out_dir=tmp_path / 'run')
+    keys = tmp_path / 'run' / 'keys'
+    assert sorted(p.name for p in keys.iterdir()) == sorted(f'{m}.key' for m in ['server', *ROBOTS])
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in keys.iterdir())
+    expected = sorted(f'{m}={keys / m}.key' for m in ['server', *ROBOTS])
+    for spec in fleet_nodes(setup):
+        assert sorted(spec.parameters['roster']) == expected
+        assert spec.parameters['quorum'] == 0.5 and spec.parameters['tier_deadline_s'] == 600
+    before = (keys / 'robot_0.key').read_text()
+    prepare_fleet(tmp_path / 'fleet.yaml', out_dir=tmp_path / 'run')
+    assert (keys / 'robot_0.key').read_text() == before, 'existing keys are kept'
+
+
+@pytest.mark.parametrize('change, message', [
+    (lambda roster: roster.pop('robot_2'), "roster: no entry for robot_2"),
+    (lambda roster: roster.pop('server'), "roster: no entry for server"),
+    (lambda roster: roster.update(robot_1='elsewhere/r1.key'), r'roster.robot_1: key file .*r1.key not found'),
+    (lambda roster: roster.update({'robot-9': 'keys/x.key'}), "member id 'robot-9'"),
+])
+def test_a_roster_without_every_member_or_key_names_the_problem(tmp_path, change, message):
+    path = write_fleet(tmp_path)
+    config = yaml.safe_load(path.read_text())
+    change(config['roster'])
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(InputError, match=message):
+        prepare_fleet(path, out_dir=tmp_path / 'run')
+
+
+def test_a_config_without_a_roster_is_refused(tmp_path):
+    path = write_fleet(tmp_path)
+    config = yaml.safe_load(path.read_text())
+    del config['roster']
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(InputError, match='roster: missing'):
+        prepare_fleet(path, out_dir=tmp_path / 'run')
+
+
+@pytest.mark.parametrize('faults, message', [
+    ({'tier_deadline_s': 50, 'round_deadline_s': 40}, 'tier_deadline_s .* must be below round_deadline_s'),
+    ({'quorum': 0}, r'quorum must be in \(0, 1\]'),
+    ({'quorum': 1.5}, r'quorum must be in \(0, 1\]'),
+    ({'retries': -1}, 'retries must not be negative'),
+    ({'round_deadline_s': 4000}, 'must not exceed transport.round_timeout_s'),
+])
+def test_bad_fault_settings_name_the_field(tmp_path, faults, message):
+    with pytest.raises(InputError, match=message):
+        load_fleet_config(write_fleet(tmp_path, faults=faults))
+
+
+def test_inbox_admits_signed_models_once_and_refuses_late_ones_after_closing():
+    import hashlib
+
+    import torch
+
+    from mtf_grasp.federated.admission import WireBlob, signed
+    from mtf_grasp.federated.codec import encode_state, spec_json
+    from mtf_grasp.federated.submission_guard import RejectReason, SubmissionGuard
+    from mtf_grasp.grasping.model_file import build_model
+    from mtf_grasp.grasping.model_spec import ModelSpec
+    from mtf_grasp.nodes.inbox import RoundInbox
+
+    spec = ModelSpec(arch='ggcnn2', channels='depth', input_size=16)
+    keys = {robot: hashlib.sha256(robot.encode()).digest() for robot in ('a', 'b', 'c')}
+    original = build_model(spec).state_dict()
+    encoded = encode_state(original, spec=spec)
+
+    def blob(sender, round_index=3):
+        return signed(WireBlob(sender=sender, architecture=spec.arch, round=round_index, version=3,
+                               sample_count=10, local_steps=2.0, encoding=encoded.encoding,
+                               metadata_json=spec_json(spec), sha256=encoded.sha256, payload=encoded.payload),
+                      keys[sender])
+
+    guard = SubmissionGuard(keys=keys, spec=spec)
+    inbox = RoundInbox(round_index=3, senders=['b', 'a', 'c'], version=3)
+    assert inbox.quorum(0.5) == 2 and inbox.quorum(1.0) == 3 and inbox.quorum(0.01) == 1
+    assert inbox.admit(blob('a'), guard=guard).accepted
+    assert inbox.admit(blob('a'), guard=guard).reason is RejectReason.DUPLICATE
+    assert inbox.admit(blob('b', round_index=2), guard=guard).reason is RejectReason.STALE_ROUND
+    assert not inbox.wait(0.01, count=2) and inbox.missing() == ['b', 'c']
+    assert inbox.admit(blob('b'), guard=guard).accepted
+    assert inbox.wait(0.01, count=2) and not inbox.wait(0.01)
+    arrived = inbox.close()
+    assert [update.robot_id for update in arrived] == ['b', 'a']  # the senders' order, not arrival
+    late = inbox.admit(blob('c'), guard=guard)
+    assert late.reason is RejectReason.STALE_ROUND and 'closed at its deadline' in late.message
+    assert guard.rejected_total == 3 and guard.last_rejection == late.message
+    for name, value in original.items():
+        assert torch.equal(arrived[0].state[name], value), name

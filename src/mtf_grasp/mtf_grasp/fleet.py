@@ -10,12 +10,17 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mtf_grasp.configfile import from_mapping, load_yaml
 from mtf_grasp.errors import InputError
 from mtf_grasp.plan import NodeSpec
 
+if TYPE_CHECKING:
+    from mtf_grasp.federated.admission import Roster
+
 SERVER_NAME = 'fl_server'
+SERVER_ID = 'server'  # the server's member id in the roster and in ModelBlob.sender
 FLAT_METHODS = ('fedavg', 'fednova')
 TIERED_METHODS = ('mtf_avg', 'mtf_nova')
 
@@ -23,13 +28,38 @@ TIERED_METHODS = ('mtf_avg', 'mtf_nova')
 @dataclass(frozen=True)
 class TransportConfig:
     service_timeout_s: float = 60.0        # a service must appear and answer within this
-    round_timeout_s: float = 1800.0        # a round's deadline (published in the plan)
+    round_timeout_s: float = 1800.0        # a round without its quorum by then fails the run
     registration_timeout_s: float = 600.0  # every robot must have registered within this
 
     def __post_init__(self):
-        for name in ('service_timeout_s', 'round_timeout_s', 'registration_timeout_s'):
-            if getattr(self, name) <= 0:
-                raise ValueError(f'{name} must be positive, got {getattr(self, name)}')
+        _positive(self, 'service_timeout_s', 'round_timeout_s', 'registration_timeout_s')
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    """How the fleet copes with robots that crash, stall or lag (each round, after its plan)."""
+
+    round_deadline_s: float = 900.0  # the server then aggregates what arrived, given a quorum
+    tier_deadline_s: float = 600.0   # a coordinator then aggregates the members' models that arrived
+    quorum: float = 0.5              # share of a round's expected models the server needs at its deadline
+    retries: int = 8                 # robots retry a service call this often, with backoff
+    retry_backoff_s: float = 0.5     # first pause between tries; doubles each try, at most 10 s
+
+    def __post_init__(self):
+        _positive(self, 'round_deadline_s', 'tier_deadline_s', 'retry_backoff_s')
+        if not self.tier_deadline_s < self.round_deadline_s:
+            raise ValueError(f'tier_deadline_s ({self.tier_deadline_s}) must be below round_deadline_s '
+                             f'({self.round_deadline_s}): clusters must reach the server in time')
+        if not 0 < self.quorum <= 1:
+            raise ValueError(f'quorum must be in (0, 1], got {self.quorum}')
+        if self.retries < 0:
+            raise ValueError(f'retries must not be negative, got {self.retries}')
+
+
+def _positive(config, *names: str) -> None:
+    for name in names:
+        if getattr(config, name) <= 0:
+            raise ValueError(f'{name} must be positive, got {getattr(config, name)}')
 
 
 @dataclass(frozen=True)
@@ -43,12 +73,19 @@ class FleetConfig:
     robots: int | None = None              # n when drawing the partition; default: the experiment's
     manifest: str = ''                     # partition manifest; empty: drawn from the experiment
     transport: TransportConfig = field(default_factory=TransportConfig)
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    # member id (robots and `server`) -> HMAC key file; relative files are under the run directory,
+    # and missing ones there are generated, so every run of `mtf-grasp fleet` has its own keys.
+    roster: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         if self.method not in TIERED_METHODS + FLAT_METHODS:
             raise ValueError(f'method {self.method!r} is not one of {", ".join(TIERED_METHODS + FLAT_METHODS)}')
         if self.rounds is not None and self.rounds < 1:
             raise ValueError(f'rounds must be at least 1, got {self.rounds}')
+        if self.faults.round_deadline_s > self.transport.round_timeout_s:
+            raise ValueError(f'faults.round_deadline_s ({self.faults.round_deadline_s}) must not exceed '
+                             f'transport.round_timeout_s ({self.transport.round_timeout_s})')
 
 
 @dataclass(frozen=True)
@@ -63,6 +100,7 @@ class FleetSetup:
     rounds: int
     seed: int
     out_dir: Path
+    roster: Roster
 
     @property
     def report_dir(self) -> Path:
@@ -113,10 +151,32 @@ def prepare_fleet(config_path: str | Path, *, out_dir: str | Path, rounds: int |
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = _relative_to(config_path, config.manifest, 'manifest') if config.manifest else None
     manifest_path, robots = fleet_manifest(experiment, manifest=manifest, out_dir=out_dir)
+    roster = fleet_roster(config, source=f'{config_path}:roster', robots=robots, out_dir=out_dir)
     return FleetSetup(config=config, experiment_path=experiment_path, data_root=data_root,
                       manifest_path=manifest_path, robots=tuple(robots),
                       rounds=config.rounds or experiment.federation.rounds, seed=experiment.seed,
-                      out_dir=out_dir)
+                      out_dir=out_dir, roster=roster)
+
+
+def fleet_roster(config: FleetConfig, *, source: str, robots, out_dir: Path) -> Roster:
+    """The config's roster, checked to hold the server and every robot of the partition, with a
+    fresh key written for each member whose key file is missing (so demos and tests need no
+    key handling; a deployed fleet names provisioned key files)."""
+    from mtf_grasp.federated.admission import KEY_SUFFIX, roster_from_mapping, write_key_files
+
+    if not config.roster:
+        raise InputError(f'{source}: missing; list the server and every robot with its key file')
+    roster = roster_from_mapping(config.roster, source=source, base_dir=out_dir)
+    absent = [member for member in (SERVER_ID, *robots) if member not in roster]
+    if absent:
+        raise InputError(f'{source}: no entry for {", ".join(absent)} (every fleet member needs a key)')
+    for member, path in roster.key_files.items():
+        if not path.exists():
+            if path.name != f'{member}{KEY_SUFFIX}':
+                raise InputError(f'{source}.{member}: key file {path} not found')
+            write_key_files([member], path.parent)
+    roster.load_keys()  # unreadable, malformed or shared keys fail here, not in a node
+    return roster
 
 
 def _relative_to(config_path: Path, value: str, field_name: str) -> Path:
@@ -153,18 +213,22 @@ def fleet_nodes(setup: FleetSetup) -> list[NodeSpec]:
         'data_root': str(setup.data_root), 'method': config.method, 'rounds': setup.rounds,
         'manifest': str(setup.manifest_path), 'report_dir': str(setup.report_dir),
         'service_timeout_s': transport.service_timeout_s, 'round_timeout_s': transport.round_timeout_s,
+        **dataclasses.asdict(config.faults),
     }
     # Each node gets its own copy of the robot list: a shared object would be written to the
     # params file as a YAML alias, which rcl's parser refuses.
+    roster = [f'{member}={path}' for member, path in setup.roster.key_files.items()]
     specs = [NodeSpec('fl_server', SERVER_NAME, parameters={
-        **common, 'robots': list(setup.robots), 'checkpoint_dir': str(setup.checkpoint_dir),
+        **common, 'robots': list(setup.robots), 'roster': list(roster), 'checkpoint_dir': str(setup.checkpoint_dir),
         'summary_file': str(setup.summary_path), 'registration_timeout_s': transport.registration_timeout_s})]
     for robot in setup.robots:
         specs.append(NodeSpec('fl_client', f'{robot}_client', namespace=robot,
-                              parameters={**common, 'robots': list(setup.robots), 'robot_id': robot}))
+                              parameters={**common, 'robots': list(setup.robots), 'roster': list(roster),
+                                          'robot_id': robot}))
         if config.method in TIERED_METHODS:
             specs.append(NodeSpec('tier_coordinator', f'{robot}_coordinator', namespace=robot,
-                                  parameters={**common, 'robots': list(setup.robots), 'robot_id': robot}))
+                                  parameters={**common, 'robots': list(setup.robots), 'roster': list(roster),
+                                          'robot_id': robot}))
     return specs
 
 
@@ -179,8 +243,10 @@ def run_fleet(setup: FleetSetup, *, echo=None, timeout_s: float | None = None,
 
     from mtf_grasp.supervisor import Supervisor
 
-    for stale in [*setup.report_dir.glob('*.jsonl'), setup.summary_path]:
-        stale.unlink(missing_ok=True)  # records of an earlier run in the same directory
+    # Records and checkpoints of an earlier run in the same directory (a server resumes from
+    # its checkpoints only when it is restarted within this run).
+    for stale in [*setup.report_dir.glob('*.jsonl'), *setup.checkpoint_dir.glob('*'), setup.summary_path]:
+        stale.unlink(missing_ok=True)
     specs = fleet_nodes(setup)
     env = {'FASTDDS_BUILTIN_TRANSPORTS': os.environ.get('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')}
     names = [spec.name for spec in specs]

@@ -68,7 +68,7 @@ def _spec(executable: str, namespace: str, settings) -> NodeSpec:
     return NodeSpec(executable, executable, namespace, parameters)
 
 
-def plan_launch_description(plan, config_name: str, arguments: Mapping[str, tuple[str | None, str, str]]):
+def plan_launch_description(plan, *, config_name: str, arguments: Mapping[str, tuple[str | None, str, str]]):
     """A LaunchDescription (full ROS 2 installs) that runs `plan(config, overrides=...)`.
 
     `config:=FILE` defaults to the installed config/`config_name`; each entry of `arguments` is a

@@ -90,7 +90,7 @@ def test_fednova_weights_against_the_formula():
     direction = sum(n / total * (reference['w'].double() - s['w'].double()) / a for s, n, a in updates)
     accumulator = StreamingNova(reference)
     for update in updates:
-        accumulator.add(*update)
+        accumulator.add(update[0], update[1], steps=update[2])
     assert accumulator.steps_result() == pytest.approx(tau_eff)
     torch.testing.assert_close(accumulator.result()['w'], (reference['w'].double() - tau_eff * direction).float())
 

@@ -24,7 +24,7 @@ def test_labellers_on_a_real_dataset(tiny_simgrasp):
     dataset = open_dataset(tiny_simgrasp, spec=QUICK_SPEC)
     objects = label_samples(dataset, 'object')
     assert histogram(objects, class_count(dataset, 'object')) == (30, 30, 30)
-    angles = label_samples(dataset, 'angle', [0, 1, 2])
+    angles = label_samples(dataset, 'angle', indices=[0, 1, 2])
     expected = [angle_bin(dataset.source_rects(i)[0].angle) for i in range(3)]
     assert angles == expected and class_count(dataset, 'angle') == 6
     with pytest.raises(InputError, match='unknown labeller'):

@@ -34,8 +34,8 @@ def test_off_axis_pixel_and_vertical_grasp():
 def test_depth_uses_the_median_of_valid_neighbours():
     depth = np.zeros((10, 10), np.float32)
     depth[4:7, 4:7] = [[np.nan, 1.0, 2.0], [0.0, 3.0, np.inf], [4.0, 5.0, 6.0]]
-    assert centre_depth(depth, 5, 5, window=3) == pytest.approx(3.5)
-    assert centre_depth(np.full((4, 4), np.nan), 1, 1) is None
+    assert centre_depth(depth, x=5, y=5, window=3) == pytest.approx(3.5)
+    assert centre_depth(np.full((4, 4), np.nan), x=1, y=1) is None
     assert grasp_pose(x=1, y=1, angle=0, length_px=5, depth_m=np.zeros((4, 4)), intrinsics=K) is None
 
 

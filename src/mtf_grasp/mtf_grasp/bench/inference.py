@@ -4,7 +4,9 @@ The node runs as its own process, exactly as deployed; this process plays the ca
 consumer. Frames go one at a time (the next once the previous is answered), so the latency has
 no queueing in it; `hz` is the closed-loop rate, 1000 / mean latency. After each answered frame
 this process times one bare forward pass of the same model on the same backend while the node is
-idle, so both figures see the same background load on a shared machine.
+idle, so both figures see the same background load on a shared machine. Both sides pause
+`SETTLE_S` first: torch's OpenMP and onnxruntime's thread pools keep spinning for a while after a
+run, and would otherwise steal the cores the other side is being timed on.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from pathlib import Path
 
 from mtf_grasp.errors import InputError
 
+SETTLE_S = 0.25
+
 
 def add_arguments(parser) -> None:
     parser.add_argument('--backend', choices=('torch', 'onnxruntime'), default='torch')
@@ -21,7 +25,7 @@ def add_arguments(parser) -> None:
     parser.add_argument('--size', type=int, default=224, help='camera image side = model input side (px)')
     parser.add_argument('--width', type=int, default=16, help='GR-ConvNet width of the default model')
     parser.add_argument('--threads', type=int, default=0, help='CPU threads of the forward pass (0: one per core)')
-    parser.add_argument('--frames', type=int, default=100, help='timed frames')
+    parser.add_argument('--frames', type=int, default=60, help='timed frames')
     parser.add_argument('--warmup', type=int, default=10, help='untimed frames first')
     parser.add_argument('--timeout', type=float, default=60.0, help='seconds to wait for the node')
 
@@ -116,7 +120,7 @@ def _measure(model_path: Path, *, forward, backend: str, threads: int, size: int
         stamp_ns = (index + 1) * 10_000_000
         header = Header(frame_id=topics.COLOR_FRAME)
         header.stamp.sec, header.stamp.nanosec = ns_to_sec_nanosec(stamp_ns)
-        messages = (image_message(rgb, 'rgb8', header), image_message(depth, '16UC1', header),
+        messages = (image_message(rgb, 'rgb8', header=header), image_message(depth, '16UC1', header=header),
                     camera_info_message(intrinsics, header))
         sent = time.perf_counter()       # message building is the camera driver's cost, not the node's
         for publisher, message in zip((info, depth_pub, color), messages[::-1]):
@@ -147,12 +151,14 @@ def _measure(model_path: Path, *, forward, backend: str, threads: int, size: int
                 index += 1
                 if not await_answer(stamp_ns, 10.0):
                     raise RuntimeError(f'frame {n} was not answered within 10 s')
-                time.sleep(0.005)        # the node publishes its markers and image after the grasps
+                time.sleep(SETTLE_S)     # the node also publishes markers and an image, then idles
                 start = time.perf_counter()
                 forward()
+                elapsed_ms = (time.perf_counter() - start) * 1e3
+                time.sleep(SETTLE_S)
                 if n >= warmup:
                     latencies.append((answered[stamp_ns] - sent) * 1e3)
-                    forwards.append((time.perf_counter() - start) * 1e3)
+                    forwards.append(elapsed_ms)
     finally:
         node.destroy_node()
         rclpy.try_shutdown()

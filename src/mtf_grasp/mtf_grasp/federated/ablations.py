@@ -32,7 +32,7 @@ def run_ablations(config: ExperimentConfig, workload: Workload, *, method: str =
     for name, variant in ablation_variants(config).items():
         key = (variant.federation.ranking, variant.federation.top_level, variant.federation.assignment)
         if key not in by_setting:
-            run = run_method(method, variant, workload, progress=progress)
+            run = run_method(method, config=variant, workload=workload, progress=progress)
             by_setting[key] = {'final_accuracy': run['final_accuracy'],
                                'accuracy_per_round': run['accuracy_per_round'], 'seconds': run['seconds']}
         results[name] = by_setting[key]

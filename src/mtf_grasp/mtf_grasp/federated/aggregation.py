@@ -85,7 +85,7 @@ class StreamingNova:
         self._directions = StreamingAverage()
         self._weighted_steps = 0.0
 
-    def add(self, state: State, weight: float, steps: float) -> None:
+    def add(self, state: State, weight: float, *, steps: float) -> None:
         if not steps > 0:
             raise ValueError(f'FedNova needs a positive step count, got {steps}')
         if state.keys() != self._reference.keys():
@@ -120,5 +120,5 @@ def nova_average(reference: State, triples: Iterable[tuple[State, float, float]]
     """FedNova over (state, weight, effective steps) triples, relative to `reference`."""
     accumulator = StreamingNova(reference)
     for state, weight, steps in triples:
-        accumulator.add(state, weight, steps)
+        accumulator.add(state, weight, steps=steps)
     return accumulator.result()

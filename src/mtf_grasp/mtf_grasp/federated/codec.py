@@ -123,7 +123,7 @@ def decode_state(payload: bytes, *, sha256: str, encoding: str, expected_spec) -
         tensors = load(bytes(payload))
     except Exception as exc:  # safetensors raises its own error types for malformed bytes
         raise ModelRejected(f'unparsable safetensors payload ({exc})') from None
-    return _checked(tensors, layout, wire_dtype)
+    return _checked(tensors, layout=layout, wire_dtype=wire_dtype)
 
 
 def _numel(shape: tuple[int, ...]) -> int:
@@ -148,7 +148,7 @@ def _read_header(payload: bytes) -> dict:
     return header
 
 
-def _checked(tensors: dict[str, torch.Tensor], layout, wire_dtype: torch.dtype) -> dict[str, torch.Tensor]:
+def _checked(tensors: dict[str, torch.Tensor], *, layout, wire_dtype: torch.dtype) -> dict[str, torch.Tensor]:
     if tensors.keys() != layout.keys():
         extra = sorted(set(tensors) - set(layout))
         missing = sorted(set(layout) - set(tensors))

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Callable
-
 import torch
 from tqdm import tqdm
 
@@ -39,18 +37,14 @@ def accuracy_on_test_set(state, config: ExperimentConfig, workload: Workload) ->
 
 
 def plan_for(method: str, round_index: int, config: ExperimentConfig, workload: Workload):
+    """The round plan the config prescribes for `workload.profiles` (the fleet server calls this too)."""
     fed = config.federation
     return plan_round(workload.profiles, round_index=round_index, method=method, top_level_count=fed.top_level,
                       lambda_dds=fed.lambda_dds, lambda_dqs=fed.lambda_dqs, ranking=fed.ranking,
                       assignment=fed.assignment, seed=config.seed)
 
 
-def _record(result: dict, accuracy: float, tick: Callable[[], None]) -> None:
-    result['accuracy_per_round'].append(accuracy)
-    tick()
-
-
-def _federated(method: str, config: ExperimentConfig, workload: Workload, tick) -> dict:
+def _federated(method: str, *, config: ExperimentConfig, workload: Workload, tick) -> dict:
     ledger = TrafficLedger()
     wire = Wire(spec=config.model, dtype=config.federation.encoding, ledger=ledger)
     state = initial_state(config)
@@ -60,41 +54,44 @@ def _federated(method: str, config: ExperimentConfig, workload: Workload, tick) 
         final = index == rounds - 1
 
         def measure(update: ModelUpdate) -> None:
-            result['per_robot_accuracy'][update.robot_id] = accuracy_on_test_set(update.state, config, workload)
+            result['per_robot_accuracy'][update.robot_id] = accuracy_on_test_set(update.state, config=config, workload=workload)
 
-        state = run_round(state, plan=plan_for(method, index, config, workload), config=config,
+        state = run_round(state, plan=plan_for(method, round_index=index, config=config, workload=workload), config=config,
                           dataset=workload.dataset, indices=workload.indices, wire=wire,
                           on_update=measure if final else None)
-        _record(result, accuracy_on_test_set(state, config, workload), tick)
+        result['accuracy_per_round'].append(accuracy_on_test_set(state, config=config, workload=workload))
+        tick()
     result['bytes_per_round'] = [ledger.round_summary(i) for i in range(rounds)]
     return result
 
 
-def _train_alone(name: str, start, indices, round_index: int, config: ExperimentConfig, workload: Workload):
+def _train_alone(name: str, start, *, indices, round_index: int, config: ExperimentConfig, workload: Workload):
     return local_update(global_state=start, spec=config.model, dataset=workload.dataset, indices=indices,
                         epochs=config.epochs(name), round_index=round_index, robot_id=name,
                         settings=config.training_for(name), base_seed=config.seed).state
 
 
-def _centralized(config: ExperimentConfig, workload: Workload, tick) -> dict:
+def _centralized(*, config: ExperimentConfig, workload: Workload, tick) -> dict:
     pooled = sorted(i for indices in workload.indices.values() for i in indices)
     state = initial_state(config)
     result = {'accuracy_per_round': [], 'per_robot_accuracy': {}}
     for index in range(config.federation.rounds):
-        state = _train_alone('centralized', state, pooled, index, config, workload)
-        _record(result, accuracy_on_test_set(state, config, workload), tick)
+        state = _train_alone('centralized', state, indices=pooled, round_index=index, config=config, workload=workload)
+        result['accuracy_per_round'].append(accuracy_on_test_set(state, config=config, workload=workload))
+        tick()
     return result
 
 
-def _local_only(config: ExperimentConfig, workload: Workload, tick) -> dict:
+def _local_only(*, config: ExperimentConfig, workload: Workload, tick) -> dict:
     states = {robot: initial_state(config) for robot in workload.indices}
     result = {'accuracy_per_round': [], 'per_robot_accuracy': {}}
     for index in range(config.federation.rounds):
         for robot, indices in workload.indices.items():
-            states[robot] = _train_alone(robot, states[robot], indices, index, config, workload)
-            result['per_robot_accuracy'][robot] = accuracy_on_test_set(states[robot], config, workload)
+            states[robot] = _train_alone(robot, states[robot], indices=indices, round_index=index, config=config, workload=workload)
+            result['per_robot_accuracy'][robot] = accuracy_on_test_set(states[robot], config=config, workload=workload)
         per_robot = result['per_robot_accuracy'].values()
-        _record(result, sum(per_robot) / len(per_robot), tick)
+        result['accuracy_per_round'].append(sum(per_robot) / len(per_robot))
+        tick()
     return result
 
 
@@ -102,17 +99,17 @@ def _silent_round(index: int) -> dict:
     return {'round': index, 'transfers': 0, 'payload_bytes': 0, 'parameter_bytes': 0, 'robots': {}}
 
 
-def run_method(method: str, config: ExperimentConfig, workload: Workload, *, progress: bool = False) -> dict:
+def run_method(method: str, *, config: ExperimentConfig, workload: Workload, progress: bool = False) -> dict:
     """{"accuracy_per_round", "final_accuracy", "per_robot_accuracy", "bytes_per_round", "params",
     "seconds"} for one method."""
     bar = tqdm(total=config.federation.rounds, desc=method, disable=not progress, leave=False)
     start = time.perf_counter()
     if method == 'centralized':
-        result = _centralized(config, workload, bar.update)
+        result = _centralized(config=config, workload=workload, tick=bar.update)
     elif method == 'local_only':
-        result = _local_only(config, workload, bar.update)
+        result = _local_only(config=config, workload=workload, tick=bar.update)
     else:
-        result = _federated(method, config, workload, bar.update)
+        result = _federated(method, config=config, workload=workload, tick=bar.update)
     bar.close()
     if method in REFERENCE_METHODS:
         result['bytes_per_round'] = [_silent_round(i) for i in range(config.federation.rounds)]
@@ -125,7 +122,7 @@ def run_method(method: str, config: ExperimentConfig, workload: Workload, *, pro
 
 def describe_plan(config: ExperimentConfig, workload: Workload) -> tuple[list[dict], dict]:
     """("scores": robots in rank order with IS/DDS/DQS and data, "assignment") of round 0's MTF plan."""
-    plan = plan_for('mtf_avg', 0, config, workload)
+    plan = plan_for('mtf_avg', round_index=0, config=config, workload=workload)
     profiles = {p.robot_id: p for p in workload.profiles}
     scores = [{'robot_id': rid, 'importance': imp, 'dds': dds, 'dqs': dqs,
                'samples': profiles[rid].sample_count, 'class_histogram': list(profiles[rid].class_histogram)}
@@ -139,7 +136,7 @@ def describe_plan(config: ExperimentConfig, workload: Workload) -> tuple[list[di
 def run_experiment(config: ExperimentConfig, workload: Workload, *, progress: bool = False) -> dict:
     """Every configured method on one workload: {"methods", "scores", "assignment", "partition", "config"}."""
     scores, assignment = describe_plan(config, workload)
-    methods = {m: run_method(m, config, workload, progress=progress) for m in config.methods}
+    methods = {m: run_method(m, config=config, workload=workload, progress=progress) for m in config.methods}
     return {'methods': methods, 'scores': scores, 'assignment': assignment,
             'partition': {'method': workload.partition.method, 'sizes': workload.partition.sizes(),
                           'test': len(workload.test_indices)},

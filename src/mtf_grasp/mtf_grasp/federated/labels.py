@@ -39,7 +39,7 @@ def class_count(dataset, labeller: str) -> int:
     raise InputError(f'unknown labeller {labeller!r} (known: {", ".join(LABELLERS)})')
 
 
-def label_samples(dataset, labeller: str, indices: Sequence[int] | None = None) -> list[int]:
+def label_samples(dataset, labeller: str, *, indices: Sequence[int] | None = None) -> list[int]:
     """Class of each sample (all, or `indices`), read from grasp files only, no images."""
     class_count(dataset, labeller)
     indices = range(len(dataset)) if indices is None else indices

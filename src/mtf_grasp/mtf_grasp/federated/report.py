@@ -29,6 +29,7 @@ def plot_accuracy_per_round(methods: dict, path: Path, *, title: str) -> None:
         curve = [100 * a for a in result['accuracy_per_round']]
         ax.plot(range(1, len(curve) + 1), curve, marker='o', markersize=3, label=label(method))
     ax.set(xlabel='round', ylabel='test accuracy (%)', title=title)
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -40,14 +41,14 @@ def plot_per_robot_accuracy(methods: dict, path: Path, *, title: str) -> None:
     plt = _pyplot()
     shown = {m: r['per_robot_accuracy'] for m, r in methods.items() if r['per_robot_accuracy']}
     robots = sorted({rid for accs in shown.values() for rid in accs}, key=lambda r: int(r.rsplit('_', 1)[-1]))
-    fig, ax = plt.subplots(figsize=(7.0, 4.0))
+    fig, ax = plt.subplots(figsize=(7.0, 4.6))
     width = 0.8 / max(len(shown), 1)
     for k, (method, accs) in enumerate(shown.items()):
         xs = [i + (k - (len(shown) - 1) / 2) * width for i in range(len(robots))]
         ax.bar(xs, [100 * accs.get(r, 0.0) for r in robots], width=width, label=label(method))
     ax.set_xticks(range(len(robots)), [r.replace('robot_', 'r') for r in robots])
     ax.set(xlabel='robot', ylabel='accuracy of its last local model (%)', title=title)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, ncol=3, loc='upper center', bbox_to_anchor=(0.5, -0.15))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

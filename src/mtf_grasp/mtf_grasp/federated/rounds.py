@@ -72,7 +72,7 @@ def local_update(*, global_state: State, spec, dataset, indices: Sequence[int], 
                        round_index=round_index)
 
 
-def _combine(updates: Iterable[ModelUpdate], base: str, reference: State | None):
+def _combine(updates: Iterable[ModelUpdate], *, base: str, reference: State | None):
     if base == 'avg':
         accumulator = StreamingAverage()
     elif base == 'nova':
@@ -87,7 +87,7 @@ def _combine(updates: Iterable[ModelUpdate], base: str, reference: State | None)
     for update in updates:
         first = first or update
         if base == 'nova':
-            accumulator.add(update.state, update.sample_count, update.local_steps)
+            accumulator.add(update.state, update.sample_count, steps=update.local_steps)
         else:
             accumulator.add(update.state, update.sample_count)
         samples += update.sample_count
@@ -106,7 +106,7 @@ def tier_aggregate(updates: Iterable[ModelUpdate], *, base: str,
     to `global_state` (required then). The result carries the coordinator's id, the cluster's
     sample total and its effective steps, ready for `server_aggregate`. Streams: O(|θ|) memory.
     """
-    first, state, samples, steps = _combine(updates, base, global_state)
+    first, state, samples, steps = _combine(updates, base=base, reference=global_state)
     return ModelUpdate(robot_id=first.robot_id, state=state, sample_count=samples,
                        local_steps=steps, round_index=first.round_index)
 
@@ -115,4 +115,4 @@ def server_aggregate(cluster_updates: Iterable[ModelUpdate], *, base: str,
                      global_state: State) -> dict[str, torch.Tensor]:
     """Eq. 9 at the server: the next global state from cluster models (or robot updates in flat
     FedAvg/FedNova), weighted by sample totals, normalised by steps for 'nova'."""
-    return _combine(cluster_updates, base, global_state)[1]
+    return _combine(cluster_updates, base=base, reference=global_state)[1]

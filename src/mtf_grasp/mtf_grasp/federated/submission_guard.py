@@ -129,6 +129,11 @@ class SubmissionGuard:
             or self._of_fleet_architecture(blob)
             or self._decoded(blob))
 
+    def refuse(self, blob: WireBlob, reason: RejectReason, detail: str) -> Rejected:
+        """A refusal the caller decided (e.g. the round was closed at its deadline), counted
+        like the guard's own."""
+        return self._counted(self._reject(blob, reason, detail))
+
     def _counted(self, verdict: Accepted | Rejected) -> Accepted | Rejected:
         if isinstance(verdict, Rejected):
             self.rejections[verdict.reason] += 1

@@ -23,10 +23,10 @@ class Workload:
     profiles: list[RobotProfile]
 
 
-def robot_profile(dataset, partition: Partition, robot_id: str, *, labeller: str) -> RobotProfile:
+def robot_profile(dataset, partition: Partition, *, robot_id: str, labeller: str) -> RobotProfile:
     """The profile a robot registers with: its sample count and class histogram."""
     indices = partition.indices(dataset, robot_id)
-    labels = label_samples(dataset, labeller, indices)
+    labels = label_samples(dataset, labeller, indices=indices)
     return RobotProfile(robot_id, len(indices), histogram(labels, class_count(dataset, labeller)))
 
 
@@ -39,7 +39,7 @@ def make_partition(config: ExperimentConfig, dataset) -> Partition:
                   dataset=str(dataset.root))
     if part.method == 'quantity_skew':
         return quantity_skew(names, beta=part.beta, **common)
-    labels = label_samples(dataset, config.data.labeller, [dataset.index_of(n) for n in names])
+    labels = label_samples(dataset, config.data.labeller, indices=[dataset.index_of(n) for n in names])
     return class_noniid(names, labels, classes_per_robot=part.classes_per_robot, alpha=part.alpha, **common)
 
 
@@ -50,7 +50,7 @@ def prepare_workload(config: ExperimentConfig, *, manifest: str | Path | None = 
     dataset = open_dataset(config.data.root, spec=config.model, augment=config.data.augment)
     partition = Partition.load(manifest) if manifest else make_partition(config, dataset)
     indices = {robot: partition.indices(dataset, robot) for robot in partition.robots}
-    profiles = [robot_profile(dataset, partition, robot, labeller=config.data.labeller)
+    profiles = [robot_profile(dataset, partition, robot_id=robot, labeller=config.data.labeller)
                 for robot in partition.robots]
     return Workload(dataset=dataset, partition=partition, indices=indices,
                     test_indices=partition.indices(dataset, 'test'), profiles=profiles)

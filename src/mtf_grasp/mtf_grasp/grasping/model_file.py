@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
-from safetensors import safe_open
 
 from mtf_grasp.errors import InputError
 from mtf_grasp.grasping.ggcnn2 import GGCNN2

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,8 @@ class TrainConfig:
     samples: str = ':'            # training samples, "A:B" in name order
     val_samples: str = ''         # held-out samples for the learning curve, "A:B"; '' = none
     jaw_from_data: bool = True    # predicted jaw size from the training rectangles (see fit_jaw)
-    max_minutes: float | None = None   # stop after the epoch that crosses this wall-clock budget
+    max_minutes: float | None = None   # wall-clock budget: stop when the next epoch would end past it
+    cosine_lr: bool = True        # decay lr to 0 along a cosine over the run (epochs or time, whichever ends first)
     skip_bad: bool = False
     stereo_depth: bool = False
     threads: int | None = None    # CPU threads for torch; 1 is fastest on a CPU shared with other jobs
@@ -55,6 +57,20 @@ def fit_jaw(spec: ModelSpec, dataset: GraspDataset, indices: list[int]) -> Model
     if np.std(jaws) / np.mean(jaws) < np.std(ratios) / np.mean(ratios):
         return dataclasses.replace(spec, jaw_ratio=ratio, jaw_px=round(float(np.median(jaws)), 3))
     return dataclasses.replace(spec, jaw_ratio=ratio, jaw_px=0.0)
+
+
+def cosine_factor(*, progress: float) -> float:
+    return 0.5 * (1.0 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
+
+
+def run_progress(epoch: int, planned: int, done: list[dict], max_minutes: float | None) -> float:
+    """How far through the run epoch `epoch` is: by epochs, or under a time budget by the share of
+    the epochs that fit (at the mean epoch time so far), whichever is further."""
+    by_epochs = epoch / planned
+    if max_minutes is None or not done:
+        return by_epochs
+    fitting = max(int(max_minutes * 60 / (done[-1]['seconds'] / len(done))), 1)
+    return max(by_epochs, epoch / fitting)
 
 
 def run_training(cfg: TrainConfig, data: str | Path, out: str | Path, *, progress: bool = True) -> dict:
@@ -84,11 +100,17 @@ def run_training(cfg: TrainConfig, data: str | Path, out: str | Path, *, progres
             shown = '' if acc is None else f', held-out accuracy {acc:.3f}'
             print(f'epoch {epoch + 1}/{cfg.epochs}: loss {loss:.4f}{shown} ({epochs[-1]["seconds"]:.0f} s)',
                   flush=True)
-        return cfg.max_minutes is not None and time.monotonic() - start > cfg.max_minutes * 60
+        # Stop when another epoch like the ones so far would end past the budget.
+        elapsed = time.monotonic() - start
+        return cfg.max_minutes is not None and elapsed * (len(epochs) + 1) / len(epochs) > cfg.max_minutes * 60
+
+    def lr_factor(epoch: int) -> float:
+        return cosine_factor(progress=run_progress(epoch, cfg.epochs, epochs, cfg.max_minutes))
 
     stats = train_epochs(model, ds, indices=train_idx, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
                          seed=cfg.seed, device=device, optimizer=cfg.optimizer, momentum=cfg.momentum,
-                         weight_decay=cfg.weight_decay, progress=progress, on_epoch=after_epoch)
+                         weight_decay=cfg.weight_decay, progress=progress, on_epoch=after_epoch,
+                         lr_factor=lr_factor if cfg.cosine_lr else None)
     history = {'config': dataclasses.asdict(cfg), 'spec': dataclasses.asdict(spec), 'data': str(data),
                'format': ds.format, 'device': device, 'threads': torch.get_num_threads(), 'train_samples': len(train_idx),
                'val_samples': len(val_idx), 'skipped': [list(s) for s in ds.skipped], 'steps': stats.steps,

@@ -69,12 +69,14 @@ def train_epochs(model: torch.nn.Module, dataset, *, indices: Sequence[int], epo
                  batch_size: int, seed: int, device: str = 'cpu', optimizer: str = 'adam',
                  momentum: float = 0.9, weight_decay: float = 0.0, prox_mu: float = 0.0,
                  prox_reference: dict[str, torch.Tensor] | None = None, progress: bool = False,
-                 on_epoch: Callable[[int, float], bool | None] | None = None) -> TrainStats:
+                 on_epoch: Callable[[int, float], bool | None] | None = None,
+                 lr_factor: Callable[[int], float] | None = None) -> TrainStats:
     """Train `model` in place for `epochs` passes over `indices` of `dataset` (a GraspDataset).
 
     A fresh optimizer each call; shuffling from a seeded generator, no worker processes and
     deterministic kernels, so the same weights, indices and seed give bit-identical results on one
     machine. `on_epoch(epoch, mean_loss)` is called after each epoch; returning True stops early.
+    `lr_factor(epoch)`, if given, scales `lr` for that epoch (a schedule).
     """
     indices = list(indices)
     if not indices or epochs <= 0:
@@ -90,6 +92,9 @@ def train_epochs(model: torch.nn.Module, dataset, *, indices: Sequence[int], epo
     steps, epoch_losses, all_losses = 0, [], []
     with deterministic():
         for epoch in range(epochs):
+            if lr_factor is not None:
+                for group in opt.param_groups:
+                    group['lr'] = lr * lr_factor(epoch)
             order = [indices[k] for k in torch.randperm(len(indices), generator=generator).tolist()]
             batches = [order[k:k + batch_size] for k in range(0, len(order), batch_size)]
             losses = []

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from mtf_grasp_interfaces.msg import ModelBlob
 from mtf_grasp_interfaces.srv import SubmitModel
 
+from mtf_grasp.federated.admission import WireBlob, sign_blob
+
 
 class BlobRejected(Exception):
     """A received blob failed a transport check; `reason` is a one-line explanation."""
@@ -39,15 +41,30 @@ class BlobHeader:
 
 
 def make_blob(payload: bytes, *, header: BlobHeader, encoding: str, metadata_json: str = '',
-              sha256: str | None = None) -> ModelBlob:
-    """A ModelBlob carrying `payload`; its digest is computed here unless the codec gave one."""
+              sha256: str | None = None, key: bytes | None = None) -> ModelBlob:
+    """A ModelBlob carrying `payload`, signed with `key` (the sender's HMAC key) when given;
+    its digest is computed here unless the codec gave one."""
     blob = ModelBlob(sender=header.sender, architecture=header.architecture,
                      round=header.round_index, version=header.version,
                      sample_count=header.sample_count, local_steps=float(header.local_steps),
                      encoding=encoding, metadata_json=metadata_json,
                      sha256=sha256 or hashlib.sha256(payload).hexdigest())
+    if key is not None:
+        blob.signature = sign_blob(_wire(blob, payload), key)
     blob.payload = payload  # one buffer copy, not a per-byte loop
     return blob
+
+
+def wire_blob(blob: ModelBlob) -> WireBlob:
+    """The ROS-free form of a received blob, which the SubmissionGuard judges."""
+    return _wire(blob, memoryview(blob.payload).tobytes())
+
+
+def _wire(blob: ModelBlob, payload: bytes) -> WireBlob:
+    return WireBlob(sender=blob.sender, architecture=blob.architecture, round=blob.round,
+                    version=blob.version, sample_count=blob.sample_count, local_steps=blob.local_steps,
+                    encoding=blob.encoding, metadata_json=blob.metadata_json, sha256=blob.sha256,
+                    payload=payload, signature=blob.signature)
 
 
 def received_payload(blob: ModelBlob) -> bytes:
@@ -84,26 +101,67 @@ def call_service(client, request, *, timeout_s: float):
     return future.result()
 
 
-def fetch_when_available(client, request, *, timeout_s: float, poll_s: float = 0.2) -> ModelBlob:
+def with_retries(call, *, retries: int, backoff_s: float, log=None, what: str = 'call'):
+    """`call()`, tried again after a ServiceTimeout or RoundNotOpen up to `retries` times,
+    pausing `backoff_s`, then twice as long each time (at most 10 s): a server that restarts or a
+    stalled network costs a few tries, not the robot."""
+    pause = backoff_s
+    for attempt in range(retries + 1):
+        try:
+            return call()
+        except (ServiceTimeout, RoundNotOpen) as exc:
+            if attempt == retries:
+                raise
+            if log is not None:
+                log(f'{what}: {exc}; try {attempt + 2} of {retries + 1} in {pause:.1f} s')
+            time.sleep(pause)
+            pause = min(2 * pause, 10.0)
+    raise AssertionError('unreachable')
+
+
+def fetch_when_available(client, request, *, timeout_s: float, poll_s: float = 0.2,
+                         call_timeout_s: float | None = None, give_up=None) -> ModelBlob | None:
     """Ask a fetch_model service until it has the model of the requested round.
 
     A seed model exists only once its coordinator finished seed training, so "not available
-    yet" is the normal answer for a while; only `timeout_s` without a model is an error.
+    yet" (or, while a server restarts, no service) is the normal answer for a while; only
+    `timeout_s` without a model is an error. Returns None as soon as `give_up()` is true
+    (the fleet has moved past the round).
     """
     deadline = time.monotonic() + timeout_s
+    call_timeout_s = call_timeout_s or timeout_s
     while True:
-        response = call_service(client, request, timeout_s=max(1.0, deadline - time.monotonic()))
-        if response.available:
-            return response.blob
+        if give_up is not None and give_up():
+            return None
+        message = f'{client.service_name} did not answer'
+        try:
+            response = call_service(client, request, timeout_s=max(
+                1.0, min(call_timeout_s, deadline - time.monotonic())))
+            if response.available:
+                return response.blob
+            message = response.message
+        except ServiceTimeout:
+            pass
         if time.monotonic() + poll_s > deadline:
             raise ServiceTimeout(f'{client.service_name}: no model for round {request.round} within '
-                                 f'{timeout_s:.0f} s ({response.message})')
+                                 f'{timeout_s:.0f} s ({message})')
         time.sleep(poll_s)
 
 
+class RoundNotOpen(Exception):
+    """The receiver has not opened the blob's round yet (e.g. a restarted server still waits
+    for registrations); the submission can be tried again."""
+
+
+NOT_OPEN = 'round not open yet'  # how a receiver says so in SubmitModel.Response.message
+
+
 def submit(client, blob: ModelBlob, *, timeout_s: float) -> str:
-    """Push `blob`; a refusal by the receiver raises BlobRejected with its reason."""
+    """Push `blob`; a refusal by the receiver raises BlobRejected with its reason, or
+    RoundNotOpen when the receiver is not ready for the round."""
     response = call_service(client, SubmitModel.Request(blob=blob), timeout_s=timeout_s)
     if not response.accepted:
+        if response.message.startswith(NOT_OPEN):
+            raise RoundNotOpen(response.message)
         raise BlobRejected(f'{client.service_name} refused the model: {response.message}')
     return response.message

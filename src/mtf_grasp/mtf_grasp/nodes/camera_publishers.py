@@ -23,7 +23,7 @@ class CameraPublishers:
         """rgb: uint8 RGB; depth: uint16 millimetres (16UC1) or float32 metres (32FC1)."""
         header = Header(stamp=self._node.get_clock().now().to_msg(), frame_id=self._frame_id)
         depth_encoding = '16UC1' if depth.dtype == np.uint16 else '32FC1'
-        self._color.publish(image_message(rgb, 'rgb8', header))
-        self._depth.publish(image_message(depth, depth_encoding, header))
+        self._color.publish(image_message(rgb, 'rgb8', header=header))
+        self._depth.publish(image_message(depth, depth_encoding, header=header))
         self._info.publish(camera_info_message(intrinsics, header))
         return header

@@ -1,7 +1,11 @@
-"""fl_client: one robot's learner. Registers its data profile, then each round fine-tunes the
-model it is given (its coordinator's seed, or the global model in flat methods) and submits it.
+"""fl_client: one robot's learner. Registers its signed data profile, then each round fine-tunes
+the model it is given (its coordinator's seed, or the global model in flat methods), signs it
+with the robot's key and submits it.
 
-On a top-level robot the robot's tier_coordinator trains instead, so the client sits that round out.
+On a top-level robot the robot's tier_coordinator trains instead, so the client sits that round
+out; so does a robot the plan leaves out. It re-registers whenever the server's status does not
+list it (a restarted server), retries service calls with backoff, and gives up on a round's model
+once the fleet has moved past that round.
 """
 from __future__ import annotations
 
@@ -10,14 +14,18 @@ from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 
 from mtf_grasp.errors import InputError
+from mtf_grasp.federated.admission import WireProfile, sign_profile
+from mtf_grasp.fleet import SERVER_ID
 from mtf_grasp.nodes import fleet_names as names
-from mtf_grasp.nodes.blob_transport import call_service, fetch_when_available, submit
+from mtf_grasp.nodes.blob_transport import call_service, fetch_when_available, with_retries
 from mtf_grasp.nodes.fleet_context import FleetContext
+from mtf_grasp.nodes.fleet_keys import roster_keys
+from mtf_grasp.nodes.fleet_main import NodeWorkFailed, run_fleet_node
 from mtf_grasp.nodes.fleet_messages import profile_to_msg
 from mtf_grasp.nodes.fleet_params import RobotParams
-from mtf_grasp.nodes.fleet_main import NodeWorkFailed, run_fleet_node
+from mtf_grasp.nodes.model_sending import send_model
 from mtf_grasp.nodes.parameters import declare_config
-from mtf_grasp.nodes.plan_watch import PlanWatch
+from mtf_grasp.nodes.plan_watch import PlanWatch, reopened
 from mtf_grasp.nodes.robot_training import RobotTraining
 from mtf_grasp.nodes.round_report import RoundReport
 
@@ -30,45 +38,72 @@ class FlClient(Node):
             raise InputError(f'{self.get_fully_qualified_name()}: parameter robot_id is empty')
         self.fleet = FleetContext.load(self.params)
         self.robot_id = self.params.robot_id
-        self.training = RobotTraining(fleet=self.fleet, robot_id=self.robot_id,
+        self.training = RobotTraining(fleet=self.fleet, robot_id=self.robot_id, keys=roster_keys(self.params.roster),
                                       report=RoundReport(self.params.report_dir, f'{self.robot_id}.client'))
         self._group = ReentrantCallbackGroup()
-        self.plans = PlanWatch(self, callback_group=self._group)
+        self.plans = PlanWatch(self, robot_id=self.robot_id, rounds=self.params.rounds, callback_group=self._group)
         self._register = self.create_client(RegisterRobot, names.REGISTER, callback_group=self._group)
-        self._upstream = {}  # coordinator id ('' for the server) -> (fetch client, submit client)
+        self._upstream = {}    # coordinator id ('' for the server) -> (fetch client, submit client)
+        self._to_server = None  # (round, blob, plan seq) last sent to the server, for a server that restarts
         self.get_logger().info(f'{self.robot_id}: {len(self.training.indices)} samples from '
                                f'{self.fleet.data_root}')
 
     def run(self) -> None:
-        timeout = self.params.service_timeout_s
-        response = call_service(self._register, RegisterRobot.Request(
-            profile=profile_to_msg(self.training.profile, labeller=self.fleet.labeller)), timeout_s=timeout)
-        if not response.accepted:
-            raise NodeWorkFailed(f'registration refused: {response.message}')
-        round_index = 0
-        while round_index < self.params.rounds:
-            plan = self.plans.next_plan(round_index, timeout_s=self.params.round_timeout_s)
-            if self.robot_id in plan.top_level:
-                self.get_logger().info(f'round {plan.round_index}: top-level, the tier coordinator trains')
-            else:
-                self._fine_tune(plan.round_index, coordinator=plan.coordinator_of(self.robot_id) or '')
-            round_index = plan.round_index + 1
-        self.plans.wait_completed(self.params.rounds, timeout_s=self.params.round_timeout_s)
+        self._register_profile()
+        self.plans.follow(act=self._take_part, repeat=self._resend, register=self._register_profile,
+                          timeout_s=self.params.round_timeout_s)
         self.get_logger().info('all rounds done')
 
-    def _fine_tune(self, round_index: int, *, coordinator: str) -> None:
+    def _register_profile(self) -> None:
+        profile = self.training.profile
+        labeller = self.fleet.labeller
+        signature = sign_profile(WireProfile(robot_id=profile.robot_id, sample_count=profile.sample_count,
+                                             class_histogram=tuple(profile.class_histogram), labeller=labeller),
+                                 self.training.keys[self.robot_id])
+        request = RegisterRobot.Request(profile=profile_to_msg(profile, labeller=labeller), signature=signature)
+        response = with_retries(lambda: call_service(self._register, request, timeout_s=self.params.service_timeout_s),
+                                retries=self.params.retries, backoff_s=self.params.retry_backoff_s,
+                                log=self.get_logger().warning, what='registration')
+        if not response.accepted:
+            raise NodeWorkFailed(f'registration refused: {response.message}')
+        self.get_logger().info(response.message)
+
+    def _take_part(self, plan, seq: int) -> None:
+        if self.robot_id in plan.top_level:
+            self.get_logger().info(f'round {plan.round_index}: top-level, the tier coordinator trains')
+        elif self.robot_id not in plan.robot_ids:
+            self.get_logger().info(f'round {plan.round_index}: not in the plan, sitting it out')
+        else:
+            self._fine_tune(plan.round_index, seq, coordinator=plan.coordinator_of(self.robot_id) or '')
+
+    def _fine_tune(self, round_index: int, seq: int, *, coordinator: str) -> None:
         fetch, push = self._upstream_of(coordinator)
-        source = coordinator or 'the server'
+        source = coordinator or SERVER_ID
         blob = fetch_when_available(fetch, FetchModel.Request(requester=self.robot_id, round=round_index),
-                                    timeout_s=self.params.round_timeout_s)
-        start = self.training.receive(blob)
+                                    timeout_s=self.params.round_timeout_s,
+                                    call_timeout_s=self.params.service_timeout_s,
+                                    give_up=lambda: self.plans.newer_than(seq))
+        if blob is None:
+            self.get_logger().warning(f'round {round_index}: no model from {source} before the fleet moved on')
+            return
+        start = self.training.receive(blob, source=source, round_index=round_index)
         # A seed model already carries its coordinator's steps (FedNova counts from the global model).
         update = self.training.train(start, epochs=self.fleet.local_epochs, round_index=round_index,
                                      role='fine_tune' if coordinator else 'local',
                                      prior_steps=blob.local_steps if coordinator else 0.0)
-        submit(push, self.training.blob_of(update, version=blob.version), timeout_s=self.params.service_timeout_s)
-        self.get_logger().info(f'round {round_index}: fine-tuned the model from {source} for '
-                               f'{self.fleet.local_epochs} epochs and submitted it')
+        model = self.training.blob_of(update, version=blob.version)
+        if send_model(push, model, params=self.params, logger=self.get_logger(),
+                      what=f'round {round_index}: model to {source}'):
+            self.get_logger().info(f'round {round_index}: fine-tuned the model from {source} for '
+                                   f'{self.fleet.local_epochs} epochs and submitted it')
+        if not coordinator:
+            self._to_server = (round_index, model, self.plans.seq)
+
+    def _resend(self, plan, seq: int) -> None:
+        """A restarted server reopened a round this robot already sent its model for (flat)."""
+        if reopened(self._to_server, plan, seq):
+            send_model(self._upstream_of('')[1], self._to_server[1], params=self.params, logger=self.get_logger(),
+                       what=f'round {plan.round_index}: model sent again to the restarted server')
 
     def _upstream_of(self, coordinator: str):
         if coordinator not in self._upstream:

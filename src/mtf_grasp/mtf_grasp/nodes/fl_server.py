@@ -3,6 +3,13 @@
 The round logic runs in the main thread; registration, global-model fetches and submissions are
 served by a multi-threaded executor beside it. All learning is the federated core's: the node
 turns messages into core objects and back.
+
+Admission: only robots of the roster with a valid profile signature register, and only
+submissions that pass the SubmissionGuard (signature, round, version, duplicate, weights,
+decoding) are aggregated; refusals are counted in /fleet/status. Faults: a round closes at its
+deadline with the models that arrived when they reach the quorum; a coordinator that missed a
+deadline is left out of later plans (its members are re-assigned); a restarted server resumes
+after its latest checkpoint with the same round numbers and model hash.
 """
 from __future__ import annotations
 
@@ -17,17 +24,20 @@ from rclpy.duration import Duration
 from rclpy.node import Node
 from std_msgs.msg import UInt64
 
-from mtf_grasp.federated.profiles import id_order
+from mtf_grasp.errors import InputError
+from mtf_grasp.federated.admission import WireProfile, verify_profile
 from mtf_grasp.federated.rounds import server_aggregate
+from mtf_grasp.federated.submission_guard import SubmissionGuard
 from mtf_grasp.nodes import fleet_names as names
-from mtf_grasp.nodes.blob_transport import BlobHeader, make_blob
+from mtf_grasp.nodes.blob_transport import NOT_OPEN, BlobHeader, make_blob, wire_blob
 from mtf_grasp.nodes.fleet_context import FleetContext
+from mtf_grasp.nodes.fleet_keys import roster_keys
+from mtf_grasp.nodes.fleet_main import NodeWorkFailed, run_fleet_node
 from mtf_grasp.nodes.fleet_messages import plan_to_msg, profile_from_msg
 from mtf_grasp.nodes.fleet_params import ServerParams
-from mtf_grasp.nodes.inbox import RoundInbox, receive_state
-from mtf_grasp.nodes.fleet_main import NodeWorkFailed, run_fleet_node
+from mtf_grasp.nodes.inbox import RoundInbox
 from mtf_grasp.nodes.parameters import declare_config
-from mtf_grasp.nodes.round_report import SERVER, RoundReport, write_summary
+from mtf_grasp.nodes.round_report import SERVER, RoundReport, planned_participants, write_summary
 
 
 class FlServer(Node):
@@ -35,16 +45,22 @@ class FlServer(Node):
         super().__init__('fl_server')
         self.params = declare_config(self, ServerParams)
         self.fleet = FleetContext.load(self.params)
+        keys = roster_keys(self.params.roster)
+        outsiders = [member for member in (SERVER, *self.params.robots) if member not in keys]
+        if outsiders:
+            raise InputError(f'parameter roster: no key for {", ".join(outsiders)}')
+        self._key = keys[SERVER]
+        self._robot_keys = {robot: keys[robot] for robot in self.params.robots}
+        self._guard = SubmissionGuard(keys=self._robot_keys, spec=self.fleet.spec)
         self._report = RoundReport(self.params.report_dir, SERVER)
         self._lock = threading.Lock()
         self._profiles = {}
+        self._sidelined = set()      # robots whose coordinator missed a round's deadline
         self._everyone_registered = threading.Event()
         self._round = 0
         self._version = 0
-        self._global = None          # the encoded model the current round starts from
-        self._inbox = RoundInbox(round_index=0, senders=())
-        self._rejected = 0
-        self._last_rejection = ''
+        self._global = None          # the signed ModelBlob of the model the current round starts from
+        self._inbox = None           # None until a round is open (a restarted server is not yet)
         self._last_status = {'accuracy': float('nan'), 'participants': [], 'sha256': ''}
         group = ReentrantCallbackGroup()
         self.create_service(RegisterRobot, names.REGISTER, self._on_register, callback_group=group)
@@ -60,19 +76,23 @@ class FlServer(Node):
 
     def run(self) -> None:
         self.fleet.workload  # open the data and check the partition now, not after registration
+        first_round, state, sha256 = self.fleet.resume_point(self.params.checkpoint_dir)
+        if first_round:
+            self.get_logger().info(f'resuming at round {first_round} from the checkpoint of round '
+                                   f'{first_round - 1}, model {sha256[:12]}')
+        with self._lock:
+            self._version = first_round
+            self._last_status['sha256'] = sha256
+        self._publish_status(**self._last_status)  # robots see who is registered (nobody yet)
         if not self._everyone_registered.wait(self.params.registration_timeout_s):
             missing = sorted(set(self.params.robots) - set(self._profiles))
             raise NodeWorkFailed(f'robots never registered within {self.params.registration_timeout_s:.0f} s: '
                                  + ', '.join(missing))
-        state = self.fleet.initial_state()
-        self._publish_status(accuracy=float('nan'), participants=[], sha256='')
-        for round_index in range(self.params.rounds):
+        for round_index in range(first_round, self.params.rounds):
             started = time.perf_counter()
             plan = self._open_round(round_index, state)
-            if not self._inbox.wait(self.params.round_timeout_s):
-                raise NodeWorkFailed(f'round {round_index}: no model from {", ".join(self._inbox.missing())} '
-                                     f'within {self.params.round_timeout_s:.0f} s')
-            state = self._close_round(plan, state, started=started)
+            arrived = self._collect(plan)
+            state, sha256 = self._close_round(plan, state, arrived, previous_sha256=sha256, started=started)
         # Robots end on the final status; leaving before they acknowledged it would strand them.
         if not self._status.wait_for_all_acked(Duration(seconds=self.params.service_timeout_s)):
             self.get_logger().warning('not every robot acknowledged the final fleet status')
@@ -84,13 +104,18 @@ class FlServer(Node):
     def _open_round(self, round_index: int, state):
         """Plan the round from the registered profiles, serve `state` as its global model, publish."""
         with self._lock:
-            profiles = [self._profiles[r] for r in self.params.robots]
+            profiles = [self._profiles[r] for r in self.params.robots if r not in self._sidelined]
         plan = self.fleet.plan(profiles, round_index=round_index)
+        encoded = self.fleet.encode(state)
+        header = BlobHeader(sender=SERVER, architecture=self.fleet.spec.arch, round_index=round_index,
+                            version=self._version)
         with self._lock:
             self._round = round_index
-            self._global = self.fleet.encode(state)
-            self._inbox = RoundInbox(round_index=round_index, senders=plan.top_level or tuple(plan.robot_ids))
-        deadline = self.get_clock().now() + Duration(seconds=self.params.round_timeout_s)
+            self._global = make_blob(encoded.payload, header=header, encoding=encoded.encoding,
+                                     metadata_json=encoded.metadata_json, sha256=encoded.sha256, key=self._key)
+            self._inbox = RoundInbox(round_index=round_index, senders=plan.top_level or tuple(plan.robot_ids),
+                                     version=self._version)
+        deadline = self.get_clock().now() + Duration(seconds=self.params.round_deadline_s)
         self._plans.publish(plan_to_msg(plan, version=self._version, seed_epochs=self.fleet.seed_epochs,
                                         local_epochs=self.fleet.local_epochs, deadline=deadline.to_msg()))
         self.get_logger().info(f'round {round_index}: plan published; top-level '
@@ -98,95 +123,126 @@ class FlServer(Node):
                                + ''.join(f'; {c} seeds {list(m)}' for c, m in plan.clusters.items()))
         return plan
 
-    def _close_round(self, plan, state, *, started: float):
+    def _collect(self, plan) -> list:
+        """The round's models: all expected ones, or at the deadline those that arrived if they
+        reach the quorum (waiting on for it until the round timeout, then failing)."""
+        inbox = self._inbox
+        if not inbox.wait(self.params.round_deadline_s):
+            needed = inbox.quorum(self.params.quorum)
+            late = max(0.0, self.params.round_timeout_s - self.params.round_deadline_s)
+            if not inbox.wait(late, count=needed):
+                raise NodeWorkFailed(f'round {plan.round_index}: fewer than the quorum of {needed} models '
+                                     f'within {self.params.round_timeout_s:.0f} s; missing '
+                                     + ', '.join(inbox.missing()))
+        missing = inbox.missing()
+        arrived = inbox.close()
+        if missing:
+            self.get_logger().warning(f'round {plan.round_index}: closed at the deadline without '
+                                      f'{", ".join(missing)}')
+            if plan.top_level:  # a coordinator that failed would fail its members again
+                with self._lock:
+                    self._sidelined.update(missing)
+                self.get_logger().warning(f'{", ".join(missing)} left out of later rounds; '
+                                          'their members are re-assigned')
+        return arrived
+
+    def _close_round(self, plan, state, arrived, *, previous_sha256: str, started: float):
         """Aggregate what arrived (eq. 9), evaluate, checkpoint, publish and record the round."""
-        state = server_aggregate(self._inbox.items(), base=self.fleet.base, global_state=state)
+        state = server_aggregate(arrived, base=self.fleet.base, global_state=state)
         evaluation_started = time.perf_counter()
         accuracy = self.fleet.evaluate(state)
         evaluation_s = time.perf_counter() - evaluation_started
-        encoded = self.fleet.encode(state)
-        self._version = plan.round_index + 1
-        self.fleet.checkpoint(self.params.checkpoint_dir, state, round_index=plan.round_index,
-                              sha256=encoded.sha256, accuracy=accuracy)
-        participants = _participants(plan, [update.robot_id for update in self._inbox.items()])
-        self._publish_status(accuracy=accuracy, participants=participants, sha256=encoded.sha256)
+        sha256 = self.fleet.encode(state).sha256
+        self.fleet.checkpoint(self.params.checkpoint_dir, state, round_index=plan.round_index, sha256=sha256,
+                              previous_sha256=previous_sha256, accuracy=accuracy)
+        with self._lock:
+            self._version = plan.round_index + 1
+        submitted = [update.robot_id for update in arrived]
+        participants = planned_participants(submitted, clusters=plan.clusters)
+        self._publish_status(accuracy=accuracy, participants=participants, sha256=sha256)
         duration_s = time.perf_counter() - started
         self._report.round(round=plan.round_index, method=plan.method, global_accuracy=accuracy,
-                           participants=participants, duration_s=duration_s, evaluation_s=evaluation_s,
-                           global_sha256=encoded.sha256, clusters={c: list(m) for c, m in plan.clusters.items()},
+                           participants=participants, submitted=submitted, duration_s=duration_s,
+                           evaluation_s=evaluation_s, global_sha256=sha256, previous_sha256=previous_sha256,
+                           clusters={c: list(m) for c, m in plan.clusters.items()},
                            ranking=[{'robot_id': r, 'importance': i, 'dds': d, 'dqs': q}
                                     for r, i, d, q in plan.ranking])
         self.get_logger().info(f'round {plan.round_index}: global accuracy {accuracy:.3f}, {duration_s:.1f} s '
-                               f'(evaluation {evaluation_s:.1f} s), model {encoded.sha256[:12]}')
-        return state
+                               f'(evaluation {evaluation_s:.1f} s), model {sha256[:12]}')
+        return state, sha256
 
     def _publish_status(self, *, accuracy: float, participants: list[str], sha256: str) -> None:
         with self._lock:
             self._last_status = {'accuracy': accuracy, 'participants': participants, 'sha256': sha256}
             status = FleetStatus(round=self._version, global_version=self._version, global_sha256=sha256,
                                  global_accuracy=accuracy, registered_ids=sorted(self._profiles),
-                                 participants=participants, rejected_submissions=self._rejected,
-                                 last_rejection=self._last_rejection)
+                                 participants=participants, rejected_submissions=self._guard.rejected_total,
+                                 last_rejection=self._guard.last_rejection)
         self._status.publish(status)
-        self._versions.publish(UInt64(data=self._version))
+        self._versions.publish(UInt64(data=status.global_version))
 
     # -- services (executor threads) ------------------------------------------------------------
 
     def _on_register(self, request, response):
         profile = request.profile
-        if profile.robot_id not in self.params.robots:
-            response.accepted, response.message = False, f'{profile.robot_id!r} is not a robot of this fleet'
-        elif profile.labeller != self.fleet.labeller:
-            response.accepted, response.message = False, (f'labeller {profile.labeller!r}, the fleet uses '
-                                                          f'{self.fleet.labeller!r}')
-        else:
-            with self._lock:
-                self._profiles[profile.robot_id] = profile_from_msg(profile)
-                if set(self._profiles) >= set(self.params.robots):
-                    self._everyone_registered.set()
-            response.accepted, response.message = True, f'registered {profile.robot_id}'
-            self.get_logger().info(f'registered {profile.robot_id}: {profile.sample_count} samples, '
-                                   f'classes {list(profile.class_histogram)}')
+        response.accepted, response.message = False, self._registration_refusal(profile, request.signature)
+        if response.message:
+            self.get_logger().warning(f'refused a registration: {response.message}')
+            return response
+        with self._lock:
+            self._profiles[profile.robot_id] = profile_from_msg(profile)
+            if set(self._profiles) >= set(self.params.robots):
+                self._everyone_registered.set()
+            last = dict(self._last_status)
+        self._publish_status(**last)  # the robot sees itself registered
+        response.accepted, response.message = True, f'registered {profile.robot_id}'
+        self.get_logger().info(f'registered {profile.robot_id}: {profile.sample_count} samples, '
+                               f'classes {list(profile.class_histogram)}')
         return response
+
+    def _registration_refusal(self, profile, signature: str) -> str:
+        if profile.robot_id not in self.params.robots:
+            return f'{profile.robot_id!r} is not a robot of this fleet'
+        wire = WireProfile(robot_id=profile.robot_id, sample_count=profile.sample_count,
+                           class_histogram=tuple(profile.class_histogram), labeller=profile.labeller)
+        if not verify_profile(wire, signature, self._robot_keys[profile.robot_id]):
+            return f'{profile.robot_id!r}: profile signature does not match its key (forged or altered)'
+        if profile.labeller != self.fleet.labeller:
+            return f'labeller {profile.labeller!r}, the fleet uses {self.fleet.labeller!r}'
+        return ''
 
     def _on_fetch(self, request, response):
         with self._lock:
-            current, encoded = self._round, self._global
-        if encoded is None or request.round != current:
+            current, blob = self._round, self._global
+        if blob is None or request.round != current:
             response.available = False
             response.message = f'global model of round {request.round} not available (current round {current})'
             return response
-        header = BlobHeader(sender=SERVER, architecture=self.fleet.spec.arch, round_index=current,
-                            version=self._version)
-        response.blob = make_blob(encoded.payload, header=header, encoding=encoded.encoding,
-                                  metadata_json=encoded.metadata_json, sha256=encoded.sha256)
+        response.blob = blob
         response.available, response.message = True, f'global model of round {current}'
         return response
 
-    def _receive(self, blob):
-        return receive_state(blob, fleet=self.fleet, report=self._report, receiver=SERVER)
-
     def _on_submit(self, request, response):
-        blob = request.blob
-        reason = self._inbox.admit(blob, receive=self._receive)
-        if reason is not None:
+        with self._lock:
+            inbox = self._inbox
+        if inbox is None:
+            response.accepted = False
+            response.message = f'{NOT_OPEN}: the server waits for every robot to register'
+            return response
+        verdict = inbox.admit(wire_blob(request.blob), guard=self._guard)
+        response.accepted = verdict.accepted
+        if verdict.accepted:
+            blob = request.blob
+            self._report.transfer(round_index=blob.round, sender=blob.sender, receiver=SERVER,
+                                  payload_bytes=len(blob.payload))
+            response.message = f'accepted {blob.sender} for round {blob.round}'
+        else:
+            response.message = verdict.message
+            self.get_logger().warning(f'rejected a submission: {verdict.message}')
             with self._lock:
-                self._rejected += 1
-                self._last_rejection = reason
-                last = self._last_status
-            self.get_logger().warning(f'rejected a submission: {reason}')
+                last = dict(self._last_status)
             self._publish_status(**last)  # monitors see the rejection at once
-        response.accepted = reason is None
-        response.message = reason or f'accepted {blob.sender} for round {blob.round}'
         return response
-
-
-def _participants(plan, senders: list[str]) -> list[str]:
-    """Robots whose models entered the aggregation: each submitting coordinator with its members."""
-    robots = set(senders)
-    for coordinator in senders:
-        robots.update(plan.clusters.get(coordinator, ()))
-    return sorted(robots, key=id_order)
 
 
 def main(args=None) -> None:

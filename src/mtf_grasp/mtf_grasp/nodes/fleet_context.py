@@ -110,14 +110,43 @@ class FleetContext:
 
         return accuracy_on_test_set(state, self.config, self.workload)
 
-    def checkpoint(self, directory: str, state, *, round_index: int, sha256: str, accuracy: float) -> None:
-        """`round_NNNN.safetensors` (a model file `mtf-grasp evaluate` reads) and `latest.json`."""
+    def checkpoint(self, directory: str, state, *, round_index: int, sha256: str, previous_sha256: str,
+                   accuracy: float) -> None:
+        """`round_NNNN.safetensors` (a model file `mtf-grasp evaluate` reads) and `latest.json`.
+
+        Each records its model's wire sha256 and that of the global model the round started
+        from, so the checkpoints form a hash chain a restarted server continues."""
         if not directory:
             return
         from mtf_grasp.grasping import save_model, state_to_model
 
         path = Path(directory) / f'round_{round_index:04d}.safetensors'
-        meta = {'round': round_index, 'version': round_index + 1, 'sha256': sha256, 'accuracy': accuracy,
-                'method': self.params.method}
+        meta = {'round': round_index, 'version': round_index + 1, 'sha256': sha256,
+                'previous_sha256': previous_sha256, 'accuracy': accuracy, 'method': self.params.method}
         save_model(path, state_to_model(dict(state), self.spec), self.spec, extra_meta=meta)
-        (Path(directory) / 'latest.json').write_text(json.dumps({**meta, 'file': path.name}, indent=2) + '\n')
+        latest = Path(directory) / 'latest.json'
+        staged = latest.with_suffix('.tmp')  # a server killed while writing leaves the old one whole
+        staged.write_text(json.dumps({**meta, 'file': path.name}, indent=2) + '\n')
+        staged.replace(latest)
+
+    def resume_point(self, directory: str):
+        """(next round, its global state, that state's sha256) from the latest checkpoint in
+        `directory`, or round 0 and the initial model when there is none. The checkpoint's model
+        must still hash to what was recorded when it was written."""
+        latest = Path(directory) / 'latest.json' if directory else None
+        if latest is None or not latest.exists():
+            state = self.initial_state()
+            return 0, state, self.encode(state).sha256
+        from safetensors.torch import load_file
+
+        meta = json.loads(latest.read_text())
+        if meta.get('method') != self.params.method:
+            raise InputError(f'{latest}: checkpoints of method {meta.get("method")!r}, this fleet runs '
+                             f'{self.params.method!r}; use another run directory')
+        path = Path(directory) / meta['file']
+        state = load_file(str(path))
+        sha256 = self.encode(state).sha256
+        if sha256 != meta['sha256']:
+            raise InputError(f'{path}: model hashes to {sha256[:12]}, {latest.name} recorded '
+                             f'{meta["sha256"][:12]}; refusing to resume from a damaged checkpoint')
+        return meta['round'] + 1, state, sha256

@@ -28,7 +28,15 @@ class FleetParams:
     robots: list[str] = _help('ids of every robot of the fleet', factory=list)
     report_dir: str = _help('directory for per-node round records (empty: none)', '')
     service_timeout_s: float = _help('seconds to wait for a service to appear or answer', 60.0)
-    round_timeout_s: float = _help('seconds a round may take before it fails', 1800.0)
+    round_timeout_s: float = _help('seconds a round may take before it fails (also: waits for plans)', 1800.0)
+    roster: list[str] = _help('fleet members as id=key_file; only their signed models are used', factory=list)
+    round_deadline_s: float = _help('seconds after its plan when the server aggregates what arrived '
+                                    '(given a quorum)', 900.0)
+    tier_deadline_s: float = _help("seconds after its plan when a coordinator aggregates its members' "
+                                   'models that arrived', 600.0)
+    quorum: float = _help("share of a round's expected models the server needs at the deadline", 0.5)
+    retries: int = _help('how often a robot retries a service call that failed', 8)
+    retry_backoff_s: float = _help('first pause between retries (doubles each try, at most 10 s)', 0.5)
 
 
 @dataclass(frozen=True)

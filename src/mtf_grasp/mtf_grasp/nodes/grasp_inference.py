@@ -54,7 +54,7 @@ class GraspInference(Node):
 
     def _on_message(self, stream: str):
         def callback(msg) -> None:
-            frame = self._sync.add(stream, stamp_to_ns(msg.header.stamp), msg)
+            frame = self._sync.add(stream, stamp_ns=stamp_to_ns(msg.header.stamp), message=msg)
             if frame is not None:
                 try:
                     self._process(frame.color, frame.depth, frame.info)
@@ -72,13 +72,13 @@ class GraspInference(Node):
         poses = [grasp_pose(x=g.cx, y=g.cy, angle=g.angle, length_px=g.length, depth_m=depth_m,
                             intrinsics=intrinsics) for g in grasps]
         header = Header(stamp=color.header.stamp, frame_id=color.header.frame_id)
-        self._grasps.publish(grasp_array(header, grasps, poses, version=detector.version,
+        self._grasps.publish(grasp_array(header, grasps=grasps, poses=poses, version=detector.version,
                                          architecture=detector.spec.arch))
         if self.cfg.publish_markers:
             self._markers.publish(grasp_markers(header, poses))
         if self.cfg.publish_image:
             annotated = draw_grasps(rgb, [g.corners() for g in grasps])
-            self._image.publish(image_message(annotated, 'rgb8', header))
+            self._image.publish(image_message(annotated, 'rgb8', header=header))
 
     def _drop(self, reason: str) -> None:
         self.dropped += 1

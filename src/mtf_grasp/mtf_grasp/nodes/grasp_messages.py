@@ -14,7 +14,7 @@ JAW_DEPTH_M = 0.04      # how far the drawn fingers reach along the approach axi
 FINGER_M = 0.008        # drawn finger thickness
 
 
-def grasp_array(header: Header, grasps: Sequence, poses: Sequence[GraspPose | None], *, version: int,
+def grasp_array(header: Header, *, grasps: Sequence, poses: Sequence[GraspPose | None], version: int,
                 architecture: str) -> GraspArray:
     """One Grasp per rectangle; a grasp without valid depth keeps its pixels and gets an identity
     pose with zero width (consumers should skip `width_m == 0`)."""

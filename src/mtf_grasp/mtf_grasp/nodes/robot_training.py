@@ -1,27 +1,36 @@
-"""A robot's share of a round, for fl_client and tier_coordinator: start from a received model,
-train on the robot's own samples with the core's `local_update`, and wrap the result for sending."""
+"""A robot's share of a round, for fl_client and tier_coordinator: start from a received model
+(signed by the server or the robot's coordinator, and checked), train on the robot's own samples
+with the core's `local_update`, and wrap the result, signed with the robot's key, for sending."""
 from __future__ import annotations
 
 import time
 
 from mtf_grasp.federated.rounds import ModelUpdate, local_update
-from mtf_grasp.nodes.blob_transport import BlobHeader, make_blob
-from mtf_grasp.nodes.inbox import receive_state
+from mtf_grasp.federated.submission_guard import SubmissionGuard
+from mtf_grasp.nodes.blob_transport import BlobHeader, BlobRejected, make_blob, wire_blob
 from mtf_grasp.nodes.round_report import RoundReport
 
 
 class RobotTraining:
-    def __init__(self, *, fleet, robot_id: str, report: RoundReport):
+    def __init__(self, *, fleet, robot_id: str, report: RoundReport, keys: dict[str, bytes]):
         self.fleet = fleet
+        self.keys = keys
         self.robot_id = robot_id
         self.profile = fleet.profile(robot_id)  # also checks the robot is in the partition
         self.dataset = fleet.workload.dataset
         self.indices = fleet.workload.indices[robot_id]
         self._report = report
 
-    def receive(self, blob):
-        """The state in a model blob this robot received (checked, and recorded)."""
-        return receive_state(blob, fleet=self.fleet, report=self._report, receiver=self.robot_id)
+    def receive(self, blob, *, source: str, round_index: int):
+        """The state in a model blob this robot fetched from `source` (the server's id or its
+        coordinator's) for `round_index`: signed by `source`, well formed, and recorded."""
+        verdict = SubmissionGuard(keys={source: self.keys[source]}, spec=self.fleet.spec).check_fetched(
+            wire_blob(blob), round_id=round_index)
+        if not verdict.accepted:
+            raise BlobRejected(f'fetched model refused: {verdict.message}')
+        self._report.transfer(round_index=blob.round, sender=blob.sender, receiver=self.robot_id,
+                              payload_bytes=len(blob.payload))
+        return verdict.state
 
     def train(self, start_state, *, epochs: int, round_index: int, role: str,
               prior_steps: float = 0.0) -> ModelUpdate:
@@ -40,4 +49,5 @@ class RobotTraining:
                             round_index=update.round_index, version=version,
                             sample_count=update.sample_count, local_steps=update.local_steps)
         return make_blob(encoded.payload, header=header, encoding=encoded.encoding,
-                         metadata_json=encoded.metadata_json, sha256=encoded.sha256)
+                         metadata_json=encoded.metadata_json, sha256=encoded.sha256,
+                         key=self.keys[self.robot_id])

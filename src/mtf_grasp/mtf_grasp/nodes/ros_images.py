@@ -8,7 +8,7 @@ from std_msgs.msg import Header
 from mtf_grasp.perception import array_to_image, camera_info_fields
 
 
-def image_message(array: np.ndarray, encoding: str, header: Header) -> Image:
+def image_message(array: np.ndarray, encoding: str, *, header: Header) -> Image:
     encoded = array_to_image(array, encoding)
     msg = Image(header=header, height=encoded.height, width=encoded.width, encoding=encoded.encoding,
                 is_bigendian=encoded.is_bigendian, step=encoded.step)

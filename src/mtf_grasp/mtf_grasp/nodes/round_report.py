@@ -12,7 +12,8 @@ import threading
 from collections import defaultdict
 from pathlib import Path
 
-SERVER = 'server'
+from mtf_grasp.federated.profiles import id_order
+from mtf_grasp.fleet import SERVER_ID as SERVER
 
 
 class RoundReport:
@@ -30,6 +31,10 @@ class RoundReport:
 
     def training(self, *, round_index: int, robot_id: str, role: str, seconds: float) -> None:
         self._write(kind='training', round=round_index, robot=robot_id, role=role, train_s=seconds)
+
+    def cluster(self, *, round_index: int, coordinator: str, members: list[str]) -> None:
+        """The members whose models a coordinator aggregated (late ones are left out)."""
+        self._write(kind='cluster', round=round_index, coordinator=coordinator, members=members)
 
     def round(self, **record) -> None:
         self._write(kind='round', **record)
@@ -53,11 +58,14 @@ def summarize(records: list[dict]) -> dict:
     into training on the critical path, evaluation and overhead; the final accuracy and ranking."""
     transfers = defaultdict(list)
     training = defaultdict(dict)
+    clusters = defaultdict(dict)
     for record in records:
         if record['kind'] == 'transfer':
             transfers[record['round']].append(record)
         elif record['kind'] == 'training':
             training[record['round']][record['robot']] = record['train_s']
+        elif record['kind'] == 'cluster':
+            clusters[record['round']][record['coordinator']] = record['members']
     rounds = []
     for record in sorted((r for r in records if r['kind'] == 'round'), key=lambda r: r['round']):
         index = record['round']
@@ -66,7 +74,8 @@ def summarize(records: list[dict]) -> dict:
         rounds.append({
             'round': index,
             'global_accuracy': record['global_accuracy'],
-            'participants': record['participants'],
+            'participants': planned_participants(record.get('submitted', record['participants']),
+                                                 clusters=record['clusters'], aggregated=clusters[index]),
             'bytes_sent': sum(t['payload_bytes'] for t in moved if t['sender'] != SERVER),
             'bytes_received': sum(t['payload_bytes'] for t in moved if t['receiver'] != SERVER),
             'duration_s': record['duration_s'],
@@ -84,6 +93,16 @@ def summarize(records: list[dict]) -> dict:
         'final_sha256': last['global_sha256'] if last else None,
         'ranking': round_records[-1]['ranking'] if round_records else [],
     }
+
+
+def planned_participants(submitted, *, clusters, aggregated=None) -> list[str]:
+    """Robots whose models entered a round: each sender the server aggregated, with the members
+    its coordinator reported aggregating (`aggregated`), or else its planned cluster."""
+    aggregated = aggregated or {}
+    robots = set(submitted)
+    for sender in submitted:
+        robots.update(aggregated.get(sender, clusters.get(sender, ())))
+    return sorted(robots, key=id_order)
 
 
 def critical_training_s(seconds: dict[str, float], clusters: dict[str, list[str]],

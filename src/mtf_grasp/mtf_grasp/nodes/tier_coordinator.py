@@ -1,11 +1,13 @@
 """tier_coordinator: a robot's top-level role. In a round that ranks its robot top-level it trains
-the global model on the robot's data for `et` epochs into a seed model, serves that seed to its
-low-level robots, aggregates their fine-tuned models with its own (eq. 8) and submits the cluster
+the global model on the robot's data for `et` epochs into a seed model, serves that seed (signed
+with the robot's key) to its low-level robots, aggregates (eq. 8) its own model with those of its
+members that passed the SubmissionGuard by the tier deadline, and submits the signed cluster
 model to the server. In other rounds, and in flat methods, it stays idle and loads nothing.
 """
 from __future__ import annotations
 
 import threading
+import time
 
 from mtf_grasp_interfaces.srv import FetchModel, SubmitModel
 from rclpy.callback_groups import ReentrantCallbackGroup
@@ -13,14 +15,18 @@ from rclpy.node import Node
 
 from mtf_grasp.errors import InputError
 from mtf_grasp.federated.rounds import tier_aggregate
+from mtf_grasp.federated.submission_guard import SubmissionGuard
+from mtf_grasp.fleet import SERVER_ID
 from mtf_grasp.nodes import fleet_names as names
-from mtf_grasp.nodes.blob_transport import fetch_when_available, submit
+from mtf_grasp.nodes.blob_transport import fetch_when_available, wire_blob
 from mtf_grasp.nodes.fleet_context import FleetContext
+from mtf_grasp.nodes.fleet_keys import roster_keys
+from mtf_grasp.nodes.fleet_main import run_fleet_node
 from mtf_grasp.nodes.fleet_params import RobotParams
 from mtf_grasp.nodes.inbox import RoundInbox
-from mtf_grasp.nodes.fleet_main import NodeWorkFailed, run_fleet_node
+from mtf_grasp.nodes.model_sending import send_model
 from mtf_grasp.nodes.parameters import declare_config
-from mtf_grasp.nodes.plan_watch import PlanWatch
+from mtf_grasp.nodes.plan_watch import PlanWatch, reopened
 from mtf_grasp.nodes.robot_training import RobotTraining
 from mtf_grasp.nodes.round_report import RoundReport
 
@@ -33,13 +39,18 @@ class TierCoordinator(Node):
             raise InputError(f'{self.get_fully_qualified_name()}: parameter robot_id is empty')
         self.robot_id = self.params.robot_id
         self.fleet = FleetContext.load(self.params)
+        self._keys = roster_keys(self.params.roster)
+        # Members are robots of the fleet; the server's key only checks the global model.
+        self._guard = SubmissionGuard(keys={r: k for r, k in self._keys.items() if r != SERVER_ID},
+                                      spec=self.fleet.spec)
         self._report = RoundReport(self.params.report_dir, f'{self.robot_id}.coordinator')
         self._training = None  # the robot's data is loaded the first time it is top-level
         self._lock = threading.Lock()
         self._seed = None      # (round, ModelBlob) served to the members
         self._inbox = RoundInbox(round_index=0, senders=())
+        self._to_server = None  # (round, blob, plan seq) last cluster model sent, for a server that restarts
         group = ReentrantCallbackGroup()
-        self.plans = PlanWatch(self, callback_group=group)
+        self.plans = PlanWatch(self, robot_id=self.robot_id, rounds=self.params.rounds, callback_group=group)
         self.create_service(FetchModel, names.seed_model(self.robot_id), self._on_fetch, callback_group=group)
         self.create_service(SubmitModel, names.submit_to_coordinator(self.robot_id), self._on_submit,
                             callback_group=group)
@@ -47,37 +58,54 @@ class TierCoordinator(Node):
         self._submit_cluster = self.create_client(SubmitModel, names.SUBMIT_TO_SERVER, callback_group=group)
 
     def run(self) -> None:
-        round_index = 0
-        while round_index < self.params.rounds:
-            plan = self.plans.next_plan(round_index, timeout_s=self.params.round_timeout_s)
-            if self.robot_id in plan.top_level:
-                self._coordinate(plan.round_index, members=plan.clusters[self.robot_id])
-            round_index = plan.round_index + 1
-        self.plans.wait_completed(self.params.rounds, timeout_s=self.params.round_timeout_s)
+        self.plans.follow(act=self._take_part, repeat=self._resend, timeout_s=self.params.round_timeout_s)
         self.get_logger().info('all rounds done')
 
-    def _coordinate(self, round_index: int, *, members) -> None:
+    def _take_part(self, plan, seq: int) -> None:
+        if self.robot_id in plan.top_level:
+            self._coordinate(plan.round_index, seq, members=plan.clusters[self.robot_id])
+
+    def _coordinate(self, round_index: int, seq: int, *, members) -> None:
         log = self.get_logger()
+        planned = time.monotonic()
         if self._training is None:
-            self._training = RobotTraining(fleet=self.fleet, robot_id=self.robot_id, report=self._report)
-        with self._lock:
-            self._inbox = RoundInbox(round_index=round_index, senders=members)
+            self._training = RobotTraining(fleet=self.fleet, robot_id=self.robot_id, report=self._report,
+                                           keys=self._keys)
         blob = fetch_when_available(self._fetch_global, FetchModel.Request(requester=self.robot_id, round=round_index),
-                                    timeout_s=self.params.round_timeout_s)
-        global_state = self._training.receive(blob)
+                                    timeout_s=self.params.round_timeout_s,
+                                    call_timeout_s=self.params.service_timeout_s,
+                                    give_up=lambda: self.plans.newer_than(seq))
+        if blob is None:
+            log.warning(f'round {round_index}: no global model before the fleet moved on')
+            return
+        with self._lock:
+            self._inbox = RoundInbox(round_index=round_index, senders=members, version=blob.version)
+        global_state = self._training.receive(blob, source=SERVER_ID, round_index=round_index)
         seed = self._training.train(global_state, epochs=self.fleet.seed_epochs, round_index=round_index,
                                     role='seed')
         with self._lock:
             self._seed = (round_index, self._training.blob_of(seed, version=blob.version))
         log.info(f'round {round_index}: seed model trained for {self.fleet.seed_epochs} epochs, '
                  f'serving it to {", ".join(members) or "no members"}')
-        if not self._inbox.wait(self.params.round_timeout_s):
-            raise NodeWorkFailed(f'round {round_index}: no model from {", ".join(self._inbox.missing())} '
-                                 f'within {self.params.round_timeout_s:.0f} s')
-        cluster = tier_aggregate([seed, *self._inbox.items()], base=self.fleet.base, global_state=global_state)
-        submit(self._submit_cluster, self._training.blob_of(cluster, version=blob.version),
-               timeout_s=self.params.service_timeout_s)
-        log.info(f'round {round_index}: cluster model of {cluster.sample_count} samples submitted to the server')
+        remaining = self.params.tier_deadline_s - (time.monotonic() - planned)
+        if not self._inbox.wait(max(0.0, remaining)):
+            log.warning(f'round {round_index}: tier deadline passed without {", ".join(self._inbox.missing())}; '
+                        'aggregating the models that arrived')
+        arrived = self._inbox.close()
+        self._report.cluster(round_index=round_index, coordinator=self.robot_id,
+                             members=[update.robot_id for update in arrived])
+        cluster = tier_aggregate([seed, *arrived], base=self.fleet.base, global_state=global_state)
+        model = self._training.blob_of(cluster, version=blob.version)
+        if send_model(self._submit_cluster, model, params=self.params, logger=log,
+                      what=f'round {round_index}: cluster model to the server'):
+            log.info(f'round {round_index}: cluster model of {cluster.sample_count} samples submitted to the server')
+        self._to_server = (round_index, model, self.plans.seq)
+
+    def _resend(self, plan, seq: int) -> None:
+        """A restarted server reopened a round whose cluster model this coordinator already sent."""
+        if reopened(self._to_server, plan, seq) and self.robot_id in plan.top_level:
+            send_model(self._submit_cluster, self._to_server[1], params=self.params, logger=self.get_logger(),
+                       what=f'round {plan.round_index}: cluster model sent again to the restarted server')
 
     def _on_fetch(self, request, response):
         with self._lock:
@@ -91,13 +119,18 @@ class TierCoordinator(Node):
         return response
 
     def _on_submit(self, request, response):
-        blob = request.blob
-        # Members submit only after fetching a seed, so the robot's training is set up by then.
-        reason = self._inbox.admit(blob, receive=lambda b: self._training.receive(b))
-        if reason is not None:
-            self.get_logger().warning(f'rejected a submission: {reason}')
-        response.accepted = reason is None
-        response.message = reason or f'accepted {blob.sender} for round {blob.round}'
+        with self._lock:
+            inbox = self._inbox
+        verdict = inbox.admit(wire_blob(request.blob), guard=self._guard)
+        if verdict.accepted:
+            blob = request.blob
+            self._report.transfer(round_index=blob.round, sender=blob.sender, receiver=self.robot_id,
+                                  payload_bytes=len(blob.payload))
+            response.message = f'accepted {blob.sender} for round {blob.round}'
+        else:
+            self.get_logger().warning(f'rejected a submission: {verdict.message}')
+            response.message = verdict.message
+        response.accepted = verdict.accepted
         return response
 
 

@@ -22,7 +22,7 @@ class GraspPose:
     width_m: float                                      # gripper opening
 
 
-def centre_depth(depth_m: np.ndarray, x: float, y: float, *, window: int = 5) -> float | None:
+def centre_depth(depth_m: np.ndarray, *, x: float, y: float, window: int = 5) -> float | None:
     """Median of the valid (finite, > 0) depths in a `window`² patch around (x, y), or None."""
     h, w = depth_m.shape
     col, row = int(round(x)), int(round(y))
@@ -35,7 +35,7 @@ def centre_depth(depth_m: np.ndarray, x: float, y: float, *, window: int = 5) ->
 def grasp_pose(*, x: float, y: float, angle: float, length_px: float, depth_m: np.ndarray,
                intrinsics: CameraIntrinsics, window: int = 5) -> GraspPose | None:
     """Back-project the rectangle centre at its depth; None when no valid depth is near it."""
-    z = centre_depth(depth_m, x, y, window=window)
+    z = centre_depth(depth_m, x=x, y=y, window=window)
     if z is None:
         return None
     k = intrinsics

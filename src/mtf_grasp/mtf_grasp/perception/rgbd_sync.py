@@ -42,7 +42,7 @@ class RgbdSynchronizer:
         self._queue_size = queue_size
         self._on_drop = on_drop or (lambda dropped: None)
 
-    def add(self, stream: str, stamp_ns: int, message: Any) -> RgbdFrame | None:
+    def add(self, stream: str, *, stamp_ns: int, message: Any) -> RgbdFrame | None:
         if stream not in self._queues:
             raise ValueError(f'unknown stream {stream!r} (expected one of {STREAMS})')
         queue = self._queues[stream]

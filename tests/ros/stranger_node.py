@@ -1,0 +1,99 @@
+"""A node on the fleet's DDS domain that is not in its roster: usage `stranger_node.py OUT ROUNDS`.
+
+It tries to register as robot_0 with a profile signed by a key of its own, then on every round
+plan fetches the global model (fetching is open to anyone), poisons it (weights x -50: finite,
+the right shapes, so only admission can stop it) and submits it three ways: as itself, as
+robot_0 signed with its own key, and as robot_1 unsigned. Every answer, and the last fleet
+status once the rounds are over, go to OUT as JSON lines.
+"""
+import json
+import secrets
+import sys
+import time
+
+import rclpy
+from mtf_grasp_interfaces.msg import FleetStatus, RobotProfile, RoundPlan
+from mtf_grasp_interfaces.srv import FetchModel, RegisterRobot, SubmitModel
+from rclpy.executors import SingleThreadedExecutor
+from safetensors.torch import load
+
+from mtf_grasp.federated.admission import WireProfile, sign_profile
+from mtf_grasp.federated.codec import encode_state
+from mtf_grasp.grasping.model_spec import ModelSpec
+from mtf_grasp.nodes import fleet_names as names
+from mtf_grasp.nodes.blob_transport import BlobHeader, make_blob
+
+OWN_KEY = secrets.token_bytes(32)
+
+
+def call(executor, client, request):
+    while not client.wait_for_service(timeout_sec=1.0):
+        pass
+    future = client.call_async(request)
+    executor.spin_until_future_complete(future, timeout_sec=30.0)
+    return future.result()
+
+
+def poisoned(blob):
+    spec = ModelSpec.from_json(blob.metadata_json)
+    state = load(memoryview(blob.payload).tobytes())
+    state = {k: v * -50 if v.is_floating_point() else v for k, v in state.items()}
+    return encode_state(state, spec=spec, dtype='fp16' if blob.encoding.endswith('fp16') else 'fp32')
+
+
+def main(out_path: str, rounds: int) -> None:
+    rclpy.init()
+    node = rclpy.create_node('stranger')
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    plans, statuses = [], []
+    node.create_subscription(RoundPlan, names.ROUND_PLAN, plans.append, names.LATCHED)
+    node.create_subscription(FleetStatus, names.FLEET_STATUS, statuses.append, names.LATCHED)
+    register = node.create_client(RegisterRobot, names.REGISTER)
+    fetch = node.create_client(FetchModel, names.GLOBAL_MODEL)
+    submit = node.create_client(SubmitModel, names.SUBMIT_TO_SERVER)
+    with open(out_path, 'w') as out:
+        def record(**entry):
+            out.write(json.dumps(entry) + '\n')
+            out.flush()
+
+        profile = WireProfile(robot_id='robot_0', sample_count=1000, class_histogram=(1000, 0, 0, 0, 0, 0),
+                              labeller='angle')
+        response = call(executor, register, RegisterRobot.Request(
+            profile=RobotProfile(robot_id=profile.robot_id, sample_count=profile.sample_count,
+                                 class_histogram=list(profile.class_histogram), labeller=profile.labeller),
+            signature=sign_profile(profile, OWN_KEY)))
+        record(kind='register', accepted=response.accepted, message=response.message)
+        done = set()
+        while len(done) < rounds:
+            executor.spin_once(timeout_sec=0.1)
+            if not plans or plans[-1].round in done:
+                continue
+            round_index = plans[-1].round
+            response = call(executor, fetch, FetchModel.Request(requester='stranger', round=round_index))
+            if not response.available:
+                time.sleep(0.1)
+                continue
+            blob = response.blob
+            encoded = poisoned(blob)
+            for sender, key in (('mallory', OWN_KEY), ('robot_0', OWN_KEY), ('robot_1', None)):
+                header = BlobHeader(sender=sender, architecture=blob.architecture, round_index=round_index,
+                                    version=blob.version, sample_count=1000, local_steps=10.0)
+                forged = make_blob(encoded.payload, header=header, encoding=encoded.encoding,
+                                   metadata_json=encoded.metadata_json, sha256=encoded.sha256, key=key)
+                answer = call(executor, submit, SubmitModel.Request(blob=forged))
+                record(kind='submit', round=round_index, sender=sender, accepted=answer.accepted,
+                       message=answer.message, global_sha256=blob.sha256)
+            done.add(round_index)
+        while not statuses or statuses[-1].round < rounds:
+            executor.spin_once(timeout_sec=0.1)
+        status = statuses[-1]
+        record(kind='status', round=status.round, rejected_submissions=status.rejected_submissions,
+               last_rejection=status.last_rejection, global_sha256=status.global_sha256,
+               participants=list(status.participants))
+    node.destroy_node()
+    rclpy.shutdown()
+
+
+if __name__ == '__main__':
+    main(sys.argv[1], int(sys.argv[2]))
