@@ -98,7 +98,9 @@ def test_replayed_bag_gives_the_offline_accuracy(ros_processes, ros_node, tmp_pa
         assert replayer.poll() in (None, 0), ros_processes.log(replayer)
     assert len(results) == len(dataset), ros_processes.log(inference) + ros_processes.log(replayer)
     assert len(truth) == len(dataset)
-    ros_node.executor.spin_once(timeout_sec=0.5)    # markers and image follow each grasp array
+    deadline = time.monotonic() + 10                 # markers and image follow each grasp array
+    while (len(markers) < len(dataset) or not images) and time.monotonic() < deadline:
+        ros_node.executor.spin_once(timeout_sec=0.1)
     assert len(markers) == len(dataset) and images
     assert markers[0].markers[0].action == Marker.DELETEALL and len(markers[0].markers) == 1 + 2 * 3
     assert image_to_array(images[0]).shape == (72, 96, 3)

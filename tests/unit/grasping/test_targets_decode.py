@@ -21,7 +21,9 @@ def test_encoding_then_decoding_recovers_the_rectangle():
 def test_target_maps_mark_the_centre_third_with_angle_and_width():
     gt = GraspRect(cx=32, cy=32, angle=0.0, length=30, jaw=10)
     q, c2, s2, w = encode_targets([gt], 64)
-    assert q[32, 32] == 1 and q[32, 32 + 4] == 1          # inside: |u| ≤ 30/6 = 5
+    assert q[32, 32] == 1                                  # the centre
+    assert q[32, 32 + 4] == pytest.approx(np.exp(-2 * (4 / 5) ** 2))  # inside: |u| ≤ 30/6 = 5
+    assert q[32 + 4, 32] == pytest.approx(np.exp(-2 * (4 / 5) ** 2))  # inside: |v| ≤ 10/2 = 5
     assert q[32, 32 + 7] == 0 and q[32 + 7, 32] == 0      # beyond the centre third / the jaw
     assert c2[32, 32] == pytest.approx(1) and s2[32, 32] == pytest.approx(0)
     assert w[32, 32] * width_scale(64) == pytest.approx(30)

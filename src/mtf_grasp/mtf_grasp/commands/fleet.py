@@ -10,7 +10,9 @@ def register(subparsers) -> None:
         'fleet', help='run the ROS 2 fleet (server, tier coordinators, clients) as separate processes',
         description='Starts every node of the fleet plan as its own process (logs prefixed with the '
                     'node name, kept in DIR/logs), waits for the rounds to finish and writes '
-                    'DIR/summary.json. Ctrl-C stops every node; a node that fails fails the run.')
+                    'DIR/summary.json. Only the roster\'s members take part: their models are signed '
+                    'with HMAC keys (missing relative key files are generated in DIR/keys). '
+                    'Ctrl-C stops every node; a node that fails fails the run.')
     parser.add_argument('--config', required=True, help='fleet YAML (e.g. config/fleet.yaml)')
     parser.add_argument('--rounds', type=int, default=None, help="override the config's rounds")
     parser.add_argument('--out', required=True, metavar='DIR', help='run directory')
@@ -25,8 +27,10 @@ def run(args) -> int:
     from mtf_grasp.supervisor import NodeFailed
 
     setup = prepare_fleet(args.config, out_dir=args.out, rounds=args.rounds)
+    key_dirs = sorted({str(path.parent) for path in setup.roster.key_files.values()})
     print(f'fleet: {len(fleet_nodes(setup))} nodes, {len(setup.robots)} robots, {setup.config.method}, '
-          f'{setup.rounds} rounds; logs in {setup.out_dir / "logs"}', flush=True)
+          f'{setup.rounds} rounds; logs in {setup.out_dir / "logs"}; '
+          f'{len(setup.roster.ids)} roster keys in {", ".join(key_dirs)}', flush=True)
     try:
         summary = run_fleet(setup, echo=None if args.quiet else sys.stdout, timeout_s=args.timeout)
     except (NodeFailed, TimeoutError) as exc:
