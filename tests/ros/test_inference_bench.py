@@ -19,4 +19,4 @@ def test_bench_reports_latency_against_the_bare_forward(backend):
     assert figures['backend'] == backend and figures['frames'] == 4 and figures['size'] == 64
     assert 0 < figures['forward_p50_ms'] and 0 < figures['p50_ms'] <= figures['p99_ms']
     assert figures['hz'] > 0
-    assert figures['overhead_ratio'] == pytest.approx(figures['p50_ms'] / figures['forward_p50_ms'] - 1, abs=2e-3)
+    assert figures['overhead_ratio'] == pytest.approx(figures['p50_ms'] / figures['forward_p50_ms'] - 1, rel=5e-3, abs=2e-3)

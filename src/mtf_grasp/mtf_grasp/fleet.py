@@ -3,10 +3,12 @@
 Built from `config/fleet.yaml` and used by both `launch/fleet.launch.py` and `mtf-grasp fleet`,
 so one YAML file decides the fleet however it is started. The fleet file names an experiment
 config for the learning (data, partition, model, local training, tiers, seed) and adds what only
-a deployment has: the method to run, the rounds, a partition manifest, transport limits.
+a deployment has: the method to run, the rounds, a partition manifest, transport limits, how
+faults are handled (deadlines, quorum, retries) and the roster of members with their HMAC keys.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,7 +176,8 @@ def fleet_roster(config: FleetConfig, *, source: str, robots, out_dir: Path) -> 
         if not path.exists():
             if path.name != f'{member}{KEY_SUFFIX}':
                 raise InputError(f'{source}.{member}: key file {path} not found')
-            write_key_files([member], path.parent)
+            with contextlib.suppress(FileExistsError):  # another node of this fleet made it first
+                write_key_files([member], path.parent)
     roster.load_keys()  # unreadable, malformed or shared keys fail here, not in a node
     return roster
 
@@ -237,7 +240,6 @@ def run_fleet(setup: FleetSetup, *, echo=None, timeout_s: float | None = None,
     """Run the plan as separate OS processes under a Supervisor until the server has finished
     its rounds (robots get `grace_s` to end on their own, then are stopped); return the summary
     the server wrote. A failed node raises NodeFailed; Ctrl-C stops them all."""
-    import contextlib
     import json
     import os
 

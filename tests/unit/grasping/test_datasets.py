@@ -63,7 +63,7 @@ def test_jacquard_loads_rectangles_objects_and_stereo_option(tmp_path):
     for i, name in enumerate(ds.names):
         rects_close(ds.source_rects(i), scenes[name][2])
     x, y = ds[0]
-    assert x.shape == (4, 32, 32) and y.shape == (4, 32, 32) and float(y[0].max()) == 1.0
+    assert x.shape == (4, 32, 32) and y.shape == (4, 32, 32) and 0.8 < float(y[0].max()) <= 1.0
     with pytest.raises(InputError, match='0_objA_stereo_depth.tiff: missing depth file'):
         open_dataset(tmp_path, spec=SPEC, stereo_depth=True)
 

@@ -8,11 +8,13 @@ import numpy as np
 
 from mtf_grasp.bags.typestore import project_typestore
 from mtf_grasp.errors import InputError
-from mtf_grasp.perception import array_to_image, camera_info_fields, grasp_pose, ns_to_sec_nanosec, topics
+from mtf_grasp.perception import (GraspPose, array_to_image, camera_info_fields, grasp_pose, ns_to_sec_nanosec,
+                                  topics)
 from mtf_grasp.perception.intrinsics import CameraIntrinsics
 
 STORAGES = ('mcap', 'sqlite3')
 BAG_VERSION = 8     # the rosbag2 metadata version ROS 2 Jazzy writes
+NO_POSE = GraspPose(position=(0.0, 0.0, 0.0), orientation=(0.0, 0.0, 0.0, 1.0), width_m=0.0)
 TYPES = {
     topics.COLOR: 'sensor_msgs/msg/Image',
     topics.DEPTH: 'sensor_msgs/msg/Image',
@@ -92,15 +94,14 @@ class RgbdBagWriter:
         t = self._types
         items = []
         for rect in grasps:
+            # A label without valid depth keeps its pixels; identity pose and zero width, as the node does.
             pose = grasp_pose(x=rect.cx, y=rect.cy, angle=rect.angle, length_px=rect.length,
-                              depth_m=depth_m, intrinsics=intrinsics)
-            position, orientation, width_m = ((0.0,) * 3, (0.0, 0.0, 0.0, 1.0), 0.0) if pose is None \
-                else (pose.position, pose.orientation, pose.width_m)
+                              depth_m=depth_m, intrinsics=intrinsics) or NO_POSE
             ros_pose = t['geometry_msgs/msg/Pose'](
-                position=t['geometry_msgs/msg/Point'](*position),
-                orientation=t['geometry_msgs/msg/Quaternion'](*orientation))
+                position=t['geometry_msgs/msg/Point'](*pose.position),
+                orientation=t['geometry_msgs/msg/Quaternion'](*pose.orientation))
             items.append(t['mtf_grasp_interfaces/msg/Grasp'](
                 center_x=rect.cx, center_y=rect.cy, angle=rect.angle, length_px=rect.length,
-                jaw_px=rect.jaw, quality=float(rect.quality), pose=ros_pose, width_m=width_m))
+                jaw_px=rect.jaw, quality=float(rect.quality), pose=ros_pose, width_m=pose.width_m))
         return t['mtf_grasp_interfaces/msg/GraspArray'](header=header, grasps=items, model_version=0,
                                                         model_architecture='ground_truth')

@@ -27,6 +27,7 @@ import re
 import secrets
 import stat
 import struct
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -172,9 +173,15 @@ def write_key_files(ids: Iterable[str], out_dir: str | Path, *, overwrite: bool 
     for path in targets:
         if overwrite:
             path.unlink(missing_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, 'w', encoding='ascii') as out:
-            out.write(secrets.token_hex(KEY_BYTES) + '\n')
+        # Written aside, then linked in: another process starting the same fleet never reads a
+        # half-written key, and a key someone else made first is kept (FileExistsError).
+        fd, staged = tempfile.mkstemp(dir=out_dir, prefix=f'.{path.name}.')  # mode 0600
+        try:
+            with os.fdopen(fd, 'w', encoding='ascii') as out:
+                out.write(secrets.token_hex(KEY_BYTES) + '\n')
+            os.link(staged, path)
+        finally:
+            os.unlink(staged)
     return targets
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mtf_grasp.grasping.rect import GraspRect
+from mtf_grasp.grasping.rect import GraspRect, inside_image
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,5 @@ def warp_sample(x: np.ndarray, rects: list[GraspRect], matrix: np.ndarray) -> tu
     warped = cv2.warpAffine(hwc, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     if warped.ndim == 2:
         warped = warped[:, :, None]
-    moved = [r.transformed(matrix) for r in rects]
-    kept = [r for r in moved if 0 <= r.cx <= size - 1 and 0 <= r.cy <= size - 1]
+    kept = inside_image([r.transformed(matrix) for r in rects], size)
     return np.ascontiguousarray(warped.transpose(2, 0, 1)), kept

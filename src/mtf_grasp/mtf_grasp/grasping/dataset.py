@@ -12,7 +12,7 @@ from mtf_grasp.errors import InputError
 from mtf_grasp.grasping.augment import Augmentation, warp_sample
 from mtf_grasp.grasping.layouts import Layout, resolve_layout
 from mtf_grasp.grasping.model_spec import ModelSpec
-from mtf_grasp.grasping.rect import GraspRect
+from mtf_grasp.grasping.rect import GraspRect, inside_image
 from mtf_grasp.grasping.sample_files import SampleError, SampleFiles, check_same_size, read_rgb
 from mtf_grasp.grasping.simgrasp import read_camera
 from mtf_grasp.grasping.targets import encode_targets
@@ -33,10 +33,6 @@ class GraspSample:
     @property
     def source_rects(self) -> list[GraspRect]:
         return [self.transform.to_source(r) for r in self.rects]
-
-
-def _inside(rects: list[GraspRect], size: int) -> list[GraspRect]:
-    return [r for r in rects if 0 <= r.cx <= size - 1 and 0 <= r.cy <= size - 1]
 
 
 class GraspDataset(torch.utils.data.Dataset):
@@ -83,7 +79,7 @@ class GraspDataset(torch.utils.data.Dataset):
             x, transform = preprocess(rgb, depth, spec=self.spec, crop=self.crop)
         except ValueError as exc:
             raise SampleError(self._samples[i][0].rgb, str(exc)) from None
-        rects = _inside([transform.to_model(r) for r in self._samples[i][1]], self.spec.input_size)
+        rects = inside_image([transform.to_model(r) for r in self._samples[i][1]], self.spec.input_size)
         return x, transform, rects
 
     def load(self, i: int) -> tuple[np.ndarray, list[GraspRect]]:
@@ -129,7 +125,7 @@ class GraspDataset(torch.utils.data.Dataset):
         self._index = {name: i for i, name in enumerate(self.names)}
 
 
-def _parse_samples(root: Path, layout: Layout, files: list[SampleFiles], skip_bad: bool,
+def _parse_samples(layout: Layout, files: list[SampleFiles], skip_bad: bool,
                    skipped: list[tuple[str, str]]) -> list[tuple[SampleFiles, list[GraspRect]]]:
     kept = []
     for f in files:
@@ -172,7 +168,7 @@ def open_dataset(root: str | Path, *, fmt: str = 'auto', spec: ModelSpec | int |
         dup = next(n for n in names if names.count(n) > 1)
         raise InputError(f'{root}: two samples are named {dup!r}')
     skipped: list[tuple[str, str]] = []
-    samples = _parse_samples(root, layout, files, skip_bad, skipped)
+    samples = _parse_samples(layout, files, skip_bad, skipped)
     aug = Augmentation() if augment is True else (augment or None)
     ds = GraspDataset(root=root, layout=layout, samples=samples, categories=categories, spec=_spec_for(spec),
                       augment=aug, crop=crop, cache=cache, skipped=skipped)
@@ -190,7 +186,7 @@ def dataset_stats(root: str | Path, fmt: str = 'auto', *, skip_bad: bool = False
     root, layout = resolve_layout(root, fmt)
     files, categories = layout.find(root, False)
     skipped: list[tuple[str, str]] = []
-    samples = _parse_samples(root, layout, files, skip_bad, skipped)
+    samples = _parse_samples(layout, files, skip_bad, skipped)
     present = {f.category for f, _ in samples if f.category is not None}
     stats = {'format': layout.name, 'samples': len(samples), 'grasps': sum(len(r) for _, r in samples),
              'classes': len(present) if categories is not None else None}

@@ -77,6 +77,11 @@ class GraspRect:
         return self.length * self.jaw
 
 
+def inside_image(rects, size: int) -> list[GraspRect]:
+    """The rectangles whose centre lies on an S×S image (pixel centres 0 … S−1)."""
+    return [r for r in rects if 0 <= r.cx <= size - 1 and 0 <= r.cy <= size - 1]
+
+
 def _clip(subject: list, a: np.ndarray, b: np.ndarray) -> list:
     """Keep the part of polygon `subject` left of the directed edge a→b (one Sutherland–Hodgman step)."""
     def side(p):

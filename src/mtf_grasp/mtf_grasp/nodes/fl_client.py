@@ -68,24 +68,26 @@ class FlClient(Node):
             raise NodeWorkFailed(f'registration refused: {response.message}')
         self.get_logger().info(response.message)
 
-    def _take_part(self, plan, seq: int) -> None:
+    def _take_part(self, plan, seq: int) -> bool:
         if self.robot_id in plan.top_level:
             self.get_logger().info(f'round {plan.round_index}: top-level, the tier coordinator trains')
         elif self.robot_id not in plan.robot_ids:
             self.get_logger().info(f'round {plan.round_index}: not in the plan, sitting it out')
         else:
-            self._fine_tune(plan.round_index, seq, coordinator=plan.coordinator_of(self.robot_id) or '')
+            return self._fine_tune(plan.round_index, seq, coordinator=plan.coordinator_of(self.robot_id) or '')
+        return True
 
-    def _fine_tune(self, round_index: int, seq: int, *, coordinator: str) -> None:
+    def _fine_tune(self, round_index: int, seq: int, *, coordinator: str) -> bool:
         fetch, push = self._upstream_of(coordinator)
         source = coordinator or SERVER_ID
         blob = fetch_when_available(fetch, FetchModel.Request(requester=self.robot_id, round=round_index),
                                     timeout_s=self.params.round_timeout_s,
                                     call_timeout_s=self.params.service_timeout_s,
-                                    give_up=lambda: self.plans.newer_than(seq))
+                                    give_up=lambda: self.plans.moved_on(seq, registration=True))
         if blob is None:
-            self.get_logger().warning(f'round {round_index}: no model from {source} before the fleet moved on')
-            return
+            self.get_logger().warning(f'round {round_index}: no model from {source} before the fleet moved on '
+                                      'or the server restarted')
+            return False
         start = self.training.receive(blob, source=source, round_index=round_index)
         # A seed model already carries its coordinator's steps (FedNova counts from the global model).
         update = self.training.train(start, epochs=self.fleet.local_epochs, round_index=round_index,
@@ -98,12 +100,15 @@ class FlClient(Node):
                                    f'{self.fleet.local_epochs} epochs and submitted it')
         if not coordinator:
             self._to_server = (round_index, model, self.plans.seq)
+        return True
 
     def _resend(self, plan, seq: int) -> None:
         """A restarted server reopened a round this robot already sent its model for (flat)."""
         if reopened(self._to_server, plan, seq):
-            send_model(self._upstream_of('')[1], self._to_server[1], params=self.params, logger=self.get_logger(),
-                       what=f'round {plan.round_index}: model sent again to the restarted server')
+            what = f'round {plan.round_index}: model sent again to the restarted server'
+            if send_model(self._upstream_of('')[1], self._to_server[1], params=self.params, logger=self.get_logger(),
+                          what=what):
+                self.get_logger().info(f'{what}: accepted')
 
     def _upstream_of(self, coordinator: str):
         if coordinator not in self._upstream:

@@ -58,11 +58,13 @@ class PlanWatch:
         with self._changed:
             return self._seq
 
-    def newer_than(self, seq: int) -> bool:
-        """True once a plan message after `seq` arrived or the rounds are over: the round of
-        plan `seq` is no longer worth waiting for."""
+    def moved_on(self, seq: int, *, registration: bool = False) -> bool:
+        """True once the round of plan `seq` is no longer worth waiting for: a later plan arrived,
+        the rounds are over, or (with `registration`) the server no longer lists this robot (it
+        restarted, and waits for registrations before it can serve that round again)."""
         with self._changed:
-            return self._seq > seq or self._completed_rounds >= self.rounds
+            return (self._seq > seq or self._completed_rounds >= self.rounds
+                    or (registration and self._unregistered))
 
     def next_event(self, after_seq: int, *, timeout_s: float, registration: bool = False) -> PlanEvent:
         """Block until the latest plan is newer than `after_seq`, the rounds are over, or (with
@@ -89,24 +91,28 @@ class PlanWatch:
     def follow(self, *, act, timeout_s: float, register=None, repeat=None) -> None:
         """Drive a robot node through the rounds until the server has finished them all.
 
-        `act(plan, seq)` for each round not acted on yet; `register()` whenever the server does
-        not list this robot; `repeat(plan, seq)` when a round already acted on is planned again
-        (the server restarted during it and lost what it had received).
+        `act(plan, seq) -> bool` for each round not done yet (False: it gave the round up, e.g.
+        to register again; it is acted on again if it is still the latest); `register()` whenever
+        the server does not list this robot; `repeat(plan, seq)` when a round already done is
+        planned again (the server restarted during it and lost what it had received).
         """
-        seq, done = 0, -1
+        seq, done, unfinished = 0, -1, None
         while True:
             event = self.next_event(seq, timeout_s=timeout_s, registration=register is not None)
             if event.register:
                 register()
-                continue
-            if event.plan is None:
+                if unfinished is None:
+                    continue
+                plan = unfinished
+            elif event.plan is None:
                 return
-            seq = event.seq
-            if event.plan.round_index > done:
-                act(event.plan, seq)
-                done = event.plan.round_index
+            else:
+                seq, plan = event.seq, event.plan
+            if plan.round_index > done:
+                finished = act(plan, seq)
+                done, unfinished = (plan.round_index, None) if finished else (done, plan)
             elif repeat is not None:
-                repeat(event.plan, seq)
+                repeat(plan, seq)
 
 
 def reopened(sent, plan: RoundPlan, seq: int) -> bool:

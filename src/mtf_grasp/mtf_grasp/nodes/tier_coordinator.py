@@ -61,11 +61,12 @@ class TierCoordinator(Node):
         self.plans.follow(act=self._take_part, repeat=self._resend, timeout_s=self.params.round_timeout_s)
         self.get_logger().info('all rounds done')
 
-    def _take_part(self, plan, seq: int) -> None:
-        if self.robot_id in plan.top_level:
-            self._coordinate(plan.round_index, seq, members=plan.clusters[self.robot_id])
+    def _take_part(self, plan, seq: int) -> bool:
+        if self.robot_id not in plan.top_level:
+            return True
+        return self._coordinate(plan.round_index, seq, members=plan.clusters[self.robot_id])
 
-    def _coordinate(self, round_index: int, seq: int, *, members) -> None:
+    def _coordinate(self, round_index: int, seq: int, *, members) -> bool:
         log = self.get_logger()
         planned = time.monotonic()
         if self._training is None:
@@ -74,10 +75,10 @@ class TierCoordinator(Node):
         blob = fetch_when_available(self._fetch_global, FetchModel.Request(requester=self.robot_id, round=round_index),
                                     timeout_s=self.params.round_timeout_s,
                                     call_timeout_s=self.params.service_timeout_s,
-                                    give_up=lambda: self.plans.newer_than(seq))
+                                    give_up=lambda: self.plans.moved_on(seq))
         if blob is None:
             log.warning(f'round {round_index}: no global model before the fleet moved on')
-            return
+            return False
         with self._lock:
             self._inbox = RoundInbox(round_index=round_index, senders=members, version=blob.version)
         global_state = self._training.receive(blob, source=SERVER_ID, round_index=round_index)
@@ -100,12 +101,15 @@ class TierCoordinator(Node):
                       what=f'round {round_index}: cluster model to the server'):
             log.info(f'round {round_index}: cluster model of {cluster.sample_count} samples submitted to the server')
         self._to_server = (round_index, model, self.plans.seq)
+        return True
 
     def _resend(self, plan, seq: int) -> None:
         """A restarted server reopened a round whose cluster model this coordinator already sent."""
         if reopened(self._to_server, plan, seq) and self.robot_id in plan.top_level:
-            send_model(self._submit_cluster, self._to_server[1], params=self.params, logger=self.get_logger(),
-                       what=f'round {plan.round_index}: cluster model sent again to the restarted server')
+            what = f'round {plan.round_index}: cluster model sent again to the restarted server'
+            if send_model(self._submit_cluster, self._to_server[1], params=self.params, logger=self.get_logger(),
+                          what=what):
+                self.get_logger().info(f'{what}: accepted')
 
     def _on_fetch(self, request, response):
         with self._lock:
