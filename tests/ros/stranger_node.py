@@ -6,13 +6,14 @@ the right shapes, so only admission can stop it) and submits it three ways: as i
 robot_0 signed with its own key, and as robot_1 unsigned. Every answer, and the last fleet
 status once the rounds are over, go to OUT as JSON lines.
 """
+import hashlib
 import json
 import secrets
 import sys
 import time
 
 import rclpy
-from mtf_grasp_interfaces.msg import FleetStatus, RobotProfile, RoundPlan
+from mtf_grasp_interfaces.msg import FleetStatus, ModelBlob, RobotProfile, RoundPlan
 from mtf_grasp_interfaces.srv import FetchModel, RegisterRobot, SubmitModel
 from rclpy.executors import SingleThreadedExecutor
 from safetensors.torch import load
@@ -49,6 +50,8 @@ def main(out_path: str, rounds: int) -> None:
     plans, statuses = [], []
     node.create_subscription(RoundPlan, names.ROUND_PLAN, plans.append, names.LATCHED)
     node.create_subscription(FleetStatus, names.FLEET_STATUS, statuses.append, names.LATCHED)
+    published = []   # the latched global model that grasp_inference nodes swap in
+    node.create_subscription(ModelBlob, names.GLOBAL_MODEL_LATEST, published.append, names.LATCHED)
     register = node.create_client(RegisterRobot, names.REGISTER)
     fetch = node.create_client(FetchModel, names.GLOBAL_MODEL)
     submit = node.create_client(SubmitModel, names.SUBMIT_TO_SERVER)
@@ -85,8 +88,10 @@ def main(out_path: str, rounds: int) -> None:
                 record(kind='submit', round=round_index, sender=sender, accepted=answer.accepted,
                        message=answer.message, global_sha256=blob.sha256)
             done.add(round_index)
-        while not statuses or statuses[-1].round < rounds:
+        while not statuses or statuses[-1].round < rounds or not published or published[-1].version < rounds:
             executor.spin_once(timeout_sec=0.1)
+        record(kind='global_model', version=published[-1].version, sha256=published[-1].sha256,
+               payload_sha256=hashlib.sha256(memoryview(published[-1].payload)).hexdigest())
         status = statuses[-1]
         record(kind='status', round=status.round, rejected_submissions=status.rejected_submissions,
                last_rejection=status.last_rejection, global_sha256=status.global_sha256,

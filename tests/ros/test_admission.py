@@ -35,6 +35,9 @@ def test_a_stranger_is_refused_and_the_global_model_is_the_fault_free_one(ros_pr
     robots = ['robot_0', 'robot_1', 'robot_2']
     assert [r['participants'] for r in summary['rounds']] == [robots, robots]
     assert status['global_sha256'] == summary['final_sha256']
+    (model,) = [e for e in entries if e['kind'] == 'global_model']
+    assert model['version'] == 2
+    assert model['sha256'] == model['payload_sha256'] == summary['final_sha256']
     state, accuracies, _ = experiment_rounds(tmp_path / 'experiment.yaml', tmp_path / 'run' / 'partition.json',
                                              'fedavg')
     assert_same_state(fleet_final_state(tmp_path / 'run', 2), state)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 
-from mtf_grasp_interfaces.msg import FleetStatus
+from mtf_grasp_interfaces.msg import FleetStatus, ModelBlob
 from mtf_grasp_interfaces.msg import RoundPlan as PlanMsg
 from mtf_grasp_interfaces.srv import FetchModel, RegisterRobot, SubmitModel
 from rclpy.callback_groups import ReentrantCallbackGroup
@@ -69,6 +69,7 @@ class FlServer(Node):
         self._plans = self.create_publisher(PlanMsg, names.ROUND_PLAN, names.LATCHED)
         self._status = self.create_publisher(FleetStatus, names.FLEET_STATUS, names.LATCHED)
         self._versions = self.create_publisher(UInt64, names.GLOBAL_VERSION, names.LATCHED)
+        self._models = self.create_publisher(ModelBlob, names.GLOBAL_MODEL_LATEST, names.LATCHED)
         self.get_logger().info(f'{self.params.method} for {self.params.rounds} rounds, waiting for '
                                f'{len(self.params.robots)} robots: {", ".join(self.params.robots)}')
 
@@ -152,11 +153,17 @@ class FlServer(Node):
         evaluation_started = time.perf_counter()
         accuracy = self.fleet.evaluate(state)
         evaluation_s = time.perf_counter() - evaluation_started
-        sha256 = self.fleet.encode(state).sha256
+        encoded = self.fleet.encode(state)
+        sha256 = encoded.sha256
         self.fleet.checkpoint(self.params.checkpoint_dir, state, round_index=plan.round_index, sha256=sha256,
                               previous_sha256=previous_sha256, accuracy=accuracy)
         with self._lock:
             self._version = plan.round_index + 1
+        # Grasp-serving nodes swap this in live (they check sha256 and tensors, never unpickle).
+        header = BlobHeader(sender=SERVER, architecture=self.fleet.spec.arch, round_index=plan.round_index + 1,
+                            version=plan.round_index + 1)
+        self._models.publish(make_blob(encoded.payload, header=header, encoding=encoded.encoding,
+                                       metadata_json=encoded.metadata_json, sha256=sha256, key=self._key))
         submitted = [update.robot_id for update in arrived]
         participants = planned_participants(submitted, clusters=plan.clusters)
         self._publish_status(accuracy=accuracy, participants=participants, sha256=sha256)

@@ -10,6 +10,7 @@ SUBMIT_TO_SERVER = '/fleet/submit_model'
 ROUND_PLAN = '/fleet/round_plan'
 FLEET_STATUS = '/fleet/status'
 GLOBAL_VERSION = '/fleet/global_version'
+GLOBAL_MODEL_LATEST = '/fleet/global_model'   # latched ModelBlob for grasp_inference nodes
 
 # A late joiner still gets the latest plan and status: reliable + transient-local, depth 1.
 LATCHED = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE,
