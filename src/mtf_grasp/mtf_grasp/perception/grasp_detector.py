@@ -63,5 +63,5 @@ class GraspDetector:
 
         x, transform = self.preprocess(rgb, depth_m)
         grasps = maps_to_grasps(self.forward(x), max_grasps=self.settings.max_grasps,
-                                min_quality=self.settings.min_quality, jaw_ratio=self.spec.jaw_ratio)
+                                min_quality=self.settings.min_quality, spec=self.spec)
         return Detection(grasps=[transform.to_source(g) for g in grasps], transform=transform)
