@@ -8,7 +8,13 @@ export ROS_DOMAIN_ID=${ROS_DOMAIN_ID:-$(( ($$ % 200) + 10 ))}
 ROS_LOG_DIR=$(mktemp -d -t mtf-bench-log.XXXXXX); export ROS_LOG_DIR ROS_HOME=$ROS_LOG_DIR
 trap 'rm -rf "$ROS_LOG_DIR"' EXIT
 mkdir -p runs/bench
-for what in transfer round inference scale; do
-  echo "== mtf-grasp bench $what --json"
-  mtf-grasp bench "$what" --json | tee "runs/bench/$what.json"
-done
+bench() {  # bench NAME ARGS...: run one benchmark, keep its JSON in runs/bench/NAME.json
+  local name=$1; shift
+  echo "== mtf-grasp bench $* --json"
+  mtf-grasp bench "$@" --json | tee "runs/bench/$name.json"
+}
+bench transfer transfer
+bench round round
+bench inference-onnxruntime inference --backend onnxruntime
+bench inference-torch inference --backend torch
+bench scale scale

@@ -24,7 +24,7 @@ ALL_METHODS = ('fedavg', 'fednova', 'mtf_avg', 'mtf_nova', 'centralized', 'local
 
 @dataclass(frozen=True)
 class DataConfig:
-    root: str = '/work/data/simgrasp_500'
+    root: str = 'data/simgrasp_500'
     labeller: Literal['object', 'angle'] = 'object'
     test_fraction: float = 0.2      # of all samples: the shared test set
     max_train_samples: int = 0      # 0: robots share all the rest; else a seeded subset of this size
