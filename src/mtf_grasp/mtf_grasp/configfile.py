@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import typing
 from pathlib import Path
 from typing import Any, Mapping, TypeVar
@@ -28,6 +29,21 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise InputError(f'{path}: expected a mapping at the top level, got {type(data).__name__}')
+    return data
+
+
+def load_json_object(path: str | Path, *, missing: str = 'no such file') -> dict[str, Any]:
+    """Read a JSON object; a missing file (`missing` says what it is), bad JSON or another
+    top-level type is an InputError naming the file (and line)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError(f'{path}: {missing}') from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f'{path}:{exc.lineno}: invalid JSON ({exc.msg})') from None
+    if not isinstance(data, dict):
+        raise InputError(f'{path}: expected a JSON object')
     return data
 
 

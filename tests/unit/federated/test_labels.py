@@ -6,7 +6,7 @@ from mtf_grasp.errors import InputError
 from mtf_grasp.federated.labels import angle_bin, class_count, dominant_angle_bin, histogram, label_samples
 from mtf_grasp.grasping import open_dataset
 
-from conftest import QUICK_SPEC
+from federated_data import QUICK_SPEC
 
 
 @pytest.mark.parametrize('degrees, expected', [(-90, 0), (-60.01, 0), (-60, 1), (-1, 2), (0, 3), (59.9, 4),

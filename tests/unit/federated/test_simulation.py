@@ -11,7 +11,7 @@ from mtf_grasp.federated.experiment import initial_state
 from mtf_grasp.federated.simulation import Wire, run_round
 from mtf_grasp.grasping import open_dataset
 
-from conftest import QUICK_SPEC
+from federated_data import QUICK_SPEC
 
 N = 5
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import synthetic_scene, write_cornell_sample, write_jacquard_sample, write_png
+from grasp_files import synthetic_scene, write_cornell_sample, write_jacquard_sample, write_png
 from mtf_grasp.errors import InputError
 from mtf_grasp.grasping import GraspRect, ModelSpec, dataset_stats, open_dataset
 

@@ -13,6 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
+from mtf_grasp.configfile import load_json_object
 from mtf_grasp.errors import InputError
 from mtf_grasp.federated.profiles import robot_ids
 
@@ -44,14 +45,7 @@ class Partition:
     def load(cls, path: str | Path) -> 'Partition':
         """Read a manifest; a missing file, bad JSON or a malformed field is an InputError."""
         path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise InputError(f'{path}: no such partition manifest') from None
-        except json.JSONDecodeError as exc:
-            raise InputError(f'{path}:{exc.lineno}: invalid JSON ({exc.msg})') from None
-        if not isinstance(data, dict):
-            raise InputError(f'{path}: expected a JSON object')
+        data = load_json_object(path, missing='no such partition manifest')
         for key, kind in (('dataset', str), ('seed', int), ('method', str), ('robots', dict), ('test', list)):
             if not isinstance(data.get(key), kind):
                 raise InputError(f'{path}: field {key!r} missing or not a {kind.__name__}')

@@ -2,9 +2,9 @@
 ({"categories": [...], "samples": {name: index}}) and camera.json (intrinsics)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from mtf_grasp.configfile import load_json_object
 from mtf_grasp.errors import InputError
 from mtf_grasp.grasping.jacquard import GRASPS_SUFFIX, jacquard_files
 from mtf_grasp.grasping.sample_files import SampleFiles
@@ -13,26 +13,14 @@ CATEGORIES_FILE = 'categories.json'
 CAMERA_FILE = 'camera.json'
 
 
-def _read_json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputError(f'{path}: missing') from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f'{path}:{exc.lineno}: invalid JSON ({exc.msg})') from None
-    if not isinstance(data, dict):
-        raise InputError(f'{path}: expected a JSON object')
-    return data
-
-
 def read_camera(root: Path) -> dict | None:
     path = root / CAMERA_FILE
-    return _read_json(path) if path.is_file() else None
+    return load_json_object(path) if path.is_file() else None
 
 
 def find_simgrasp(root: Path) -> tuple[list[SampleFiles], list[str]]:
     path = root / CATEGORIES_FILE
-    data = _read_json(path)
+    data = load_json_object(path)
     categories, by_sample = data.get('categories'), data.get('samples')
     if not isinstance(categories, list) or not isinstance(by_sample, dict):
         raise InputError(f'{path}: expected {{"categories": [...], "samples": {{name: index}}}}')
