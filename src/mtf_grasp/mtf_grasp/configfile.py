@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import types
 import typing
 from pathlib import Path
 from typing import Any, Mapping, TypeVar
@@ -76,7 +77,7 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
         if not isinstance(value, Mapping):
             raise InputError(f'{where}: expected a mapping, got {value!r}')
         return from_mapping(hint, value, where)
-    if origin in (typing.Union, getattr(__import__('types'), 'UnionType', None)):
+    if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
         for arg in args:
