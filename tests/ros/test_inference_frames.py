@@ -88,6 +88,9 @@ def warnings(log):
     return [line for line in log.splitlines() if 'frame dropped' in line]
 
 
+# Best-effort camera frames are sometimes lost or late on a loaded 2-core machine (seen in 1 of 3
+# fresh-clone runs); a rerun tells that from a real regression, which fails every time.
+@pytest.mark.flaky(reruns=2, reruns_delay=2)
 @pytest.mark.slow
 def test_bad_frames_are_dropped_with_throttled_warnings(ros_processes, ros_node, tmp_path):
     proc = start_inference(ros_processes, tmp_path, warn_period_s=3.0, queue_size=3)

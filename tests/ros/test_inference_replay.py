@@ -60,6 +60,9 @@ def label_half(root, model):
     return open_dataset(root, spec=SPEC)
 
 
+# Best-effort frames published right after discovery are sometimes lost on a loaded 2-core
+# machine (seen in 1 of 3 fresh-clone runs); a rerun tells that from a real regression.
+@pytest.mark.flaky(reruns=2, reruns_delay=2)
 @pytest.mark.slow
 def test_replayed_bag_gives_the_offline_accuracy(ros_processes, ros_node, tmp_path):
     torch.manual_seed(0)
