@@ -97,6 +97,9 @@ class FlServer(Node):
         # Robots end on the final status; leaving before they acknowledged it would strand them.
         if not self._status.wait_for_all_acked(Duration(seconds=self.params.service_timeout_s)):
             self.get_logger().warning('not every robot acknowledged the final fleet status')
+        # ... and so would a grasp_inference node still waiting for the final global model.
+        if not self._models.wait_for_all_acked(Duration(seconds=self.params.service_timeout_s)):
+            self.get_logger().warning('not every subscriber acknowledged the final global model')
         if self.params.report_dir and self.params.summary_file:
             summary = write_summary(self.params.report_dir, self.params.summary_file)
             self.get_logger().info(f'final accuracy {summary["final_accuracy"]:.3f}; summary in '
