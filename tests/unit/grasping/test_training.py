@@ -59,6 +59,23 @@ def test_early_stop_from_the_epoch_callback(dataset):
     assert seen == [0, 1] and len(stats.epoch_losses) == 2
 
 
+def test_every_epoch_trains_in_training_mode_even_after_an_evaluation(dataset):
+    model = fresh_model()
+    modes = []
+    norm = next(m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    norm.register_forward_pre_hook(lambda module, args: modes.append(module.training))
+    train_epochs(model, dataset, indices=range(4), epochs=2, lr=1e-3, batch_size=4, seed=0,
+                 on_epoch=lambda epoch, loss: evaluate(model, dataset, indices=[0]) and None)
+    # Epoch 1 (2 forwards: 1 batch + 1 evaluation), epoch 2 likewise: BatchNorm must learn in both.
+    assert modes == [True, False, True, False]
+
+
+def test_trained_model_is_left_in_the_default_memory_layout(dataset):
+    model = fresh_model()
+    train_epochs(model, dataset, indices=range(4), epochs=1, lr=1e-3, batch_size=4, seed=0)
+    assert all(t.is_contiguous() for t in model.state_dict().values())
+
+
 def test_evaluate_counts_samples_and_top_k_never_hurts(dataset):
     model = fresh_model()
     train_epochs(model, dataset, indices=range(12), epochs=2, lr=3e-3, batch_size=4, seed=0)

@@ -130,7 +130,8 @@ def _measure(model_path: Path, *, forward, backend: str, threads: int, size: int
     def await_answer(stamp_ns: int, limit_s: float) -> bool:
         deadline = time.monotonic() + limit_s
         while stamp_ns not in answered and time.monotonic() < deadline:
-            rclpy.spin_once(node, timeout_sec=0.001)
+            # Blocks until a message arrives: polling would steal a core from the node being timed.
+            rclpy.spin_once(node, timeout_sec=max(deadline - time.monotonic(), 0.0))
         return stamp_ns in answered
 
     latencies, forwards = [], []

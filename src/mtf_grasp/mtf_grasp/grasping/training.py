@@ -60,7 +60,7 @@ def make_optimizer(model: torch.nn.Module, *, name: str, lr: float, momentum: fl
 def _batch(dataset, indices: Sequence[int], seed: int, epoch: int, device: str):
     # Each sample's augmentation depends only on (seed, epoch, sample): the order of work cannot change it.
     pairs = [dataset.item(i, rng=np.random.default_rng([seed, epoch, i])) for i in indices]
-    x = torch.stack([p[0] for p in pairs]).to(device)
+    x = torch.stack([p[0] for p in pairs]).to(device, memory_format=torch.channels_last)
     y = torch.stack([p[1] for p in pairs]).to(device)
     return x, y
 
@@ -81,7 +81,9 @@ def train_epochs(model: torch.nn.Module, dataset, *, indices: Sequence[int], epo
     indices = list(indices)
     if not indices or epochs <= 0:
         return TrainStats(steps=0, mean_loss=float('nan'), epoch_losses=[])
-    model.to(device).train()
+    # Channels-last convolutions are ~20 % faster on CPU; the model goes back to the default layout
+    # afterwards, because safetensors and the model codec need contiguous tensors.
+    model.to(device, memory_format=torch.channels_last).train()
     opt = make_optimizer(model, name=optimizer, lr=lr, momentum=momentum, weight_decay=weight_decay)
     reference = None
     if prox_mu > 0:
@@ -92,6 +94,7 @@ def train_epochs(model: torch.nn.Module, dataset, *, indices: Sequence[int], epo
     steps, epoch_losses, all_losses = 0, [], []
     with deterministic():
         for epoch in range(epochs):
+            model.train()  # on_epoch may have evaluated the model (eval mode) after the last epoch
             if lr_factor is not None:
                 for group in opt.param_groups:
                     group['lr'] = lr * lr_factor(epoch)
@@ -111,4 +114,5 @@ def train_epochs(model: torch.nn.Module, dataset, *, indices: Sequence[int], epo
             all_losses.extend(losses)
             if on_epoch is not None and on_epoch(epoch, epoch_losses[-1]):
                 break
+    model.to(memory_format=torch.contiguous_format)
     return TrainStats(steps=steps, mean_loss=float(np.mean(all_losses)), epoch_losses=epoch_losses)
