@@ -3,12 +3,22 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 import torch
-from scipy import ndimage
 
 from mtf_grasp.grasping.rect import GraspRect
 from mtf_grasp.grasping.targets import width_scale
+
+
+def _smooth(image: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur with mirrored borders and a 4-sigma radius, as scipy's default, but with
+    OpenCV's separable float32 kernel: ~10x faster, which matters at camera rate."""
+    image = np.asarray(image, np.float32)
+    if sigma <= 0:
+        return image
+    radius = int(4.0 * sigma + 0.5)
+    return cv2.GaussianBlur(image, (2 * radius + 1,) * 2, sigma, borderType=cv2.BORDER_REFLECT)
 
 
 def _plateau_centre(q: np.ndarray, y: int, x: int, reach: int) -> tuple[int, int]:
@@ -30,11 +40,11 @@ def decode_grasps(quality: np.ndarray, cos2: np.ndarray, sin2: np.ndarray, width
     size = quality.shape[-1]
     sigma = smooth_sigma if smooth_sigma is not None else 2.0 * size / 224
     distance = min_distance if min_distance is not None else max(size // 12, 1)
-    q = np.clip(ndimage.gaussian_filter(np.asarray(quality, np.float64), sigma), 0.0, 1.0)
-    c2 = ndimage.gaussian_filter(np.asarray(cos2, np.float64), sigma)
-    s2 = ndimage.gaussian_filter(np.asarray(sin2, np.float64), sigma)
-    w = ndimage.gaussian_filter(np.asarray(width, np.float64), sigma / 2) * width_scale(size)
-    peaks = (q == ndimage.maximum_filter(q, size=2 * distance + 1)) & (q > min_quality)
+    q = np.clip(_smooth(quality, sigma), 0.0, 1.0)
+    c2, s2 = _smooth(cos2, sigma), _smooth(sin2, sigma)
+    w = _smooth(width, sigma / 2) * width_scale(size)
+    # A pixel is a peak when it equals the maximum of its (2·distance+1)² neighbourhood.
+    peaks = (q == cv2.dilate(q, np.ones((2 * distance + 1,) * 2, np.uint8))) & (q > min_quality)
     ys, xs = np.nonzero(peaks)
     order = np.lexsort((xs, ys, -q[ys, xs]))  # best first; ties in reading order, so repeatable
     chosen: list[tuple[int, int]] = []

@@ -68,8 +68,9 @@ def _depth_channel(depth: np.ndarray, size: int) -> np.ndarray:
 
 
 def _rgb_channels(rgb: np.ndarray, size: int) -> np.ndarray:
-    small = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-    small -= small.reshape(-1, 3).mean(axis=0)
+    small = rgb if rgb.shape[0] == size else cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA)
+    small = small.astype(np.float32) * np.float32(1.0 / 255.0)
+    small -= np.float32(cv2.mean(small)[:3])   # per-channel mean; numpy's strided mean is ~10x slower
     return small.transpose(2, 0, 1)
 
 

@@ -22,11 +22,13 @@ class TorchBackend:
             torch.set_num_threads(threads)   # process-wide: a node process runs one model
         self._torch = torch
         self._device = torch.device(device)
-        self._model = model.to(self._device).eval()
+        # Channels-last convolutions are ~10 % faster on CPU (oneDNN's native layout).
+        self._layout = torch.channels_last
+        self._model = model.to(self._device, memory_format=self._layout).eval()
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         with self._torch.inference_mode():
-            out = self._model(self._torch.from_numpy(x).to(self._device))
+            out = self._model(self._torch.from_numpy(x).to(self._device, memory_format=self._layout))
         return out[0].float().cpu().numpy()
 
 
