@@ -61,9 +61,10 @@ def write_configs(directory: Path, *, data: Path, robots: int = 4, rounds: int =
     return path
 
 
-def experiment_rounds(experiment: Path, manifest: Path, method: str):
-    """What `mtf-grasp experiment` computes for `method`: its round function, wire and evaluation,
-    with the config's torch threads, as every node uses. Returns (final state, accuracies, robots' bytes)."""
+def experiment_rounds(experiment: Path, manifest: Path, method: str, crashes: dict | None = None):
+    """What `mtf-grasp experiment` computes for `method` (with `--crash` for each {round: robots} in
+    `crashes`): its round function, wire and evaluation, with the config's torch threads, as every
+    node uses. Returns (final state, accuracies, robots' bytes)."""
     from mtf_grasp.federated.config import load_experiment_config
     from mtf_grasp.federated.experiment import accuracy_on_test_set, initial_state, plan_for
     from mtf_grasp.federated.simulation import Wire, run_round
@@ -79,7 +80,8 @@ def experiment_rounds(experiment: Path, manifest: Path, method: str):
         state, accuracies = initial_state(config), []
         for index in range(config.federation.rounds):
             state = run_round(state, plan=plan_for(method, index, config, workload), config=config,
-                              dataset=workload.dataset, indices=workload.indices, wire=wire)
+                              dataset=workload.dataset, indices=workload.indices, wire=wire,
+                              crashed=frozenset((crashes or {}).get(index, ())))
             accuracies.append(accuracy_on_test_set(state, config, workload))
     finally:
         torch.set_num_threads(threads)

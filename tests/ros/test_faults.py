@@ -2,6 +2,8 @@
 the Supervisor): each fault happens during a round and the fleet still completes its rounds, with
 a finite global model whose checkpoints form a consistent hash chain.
 
+- a client killed at the start of a round and restarted after it: the fleet ends with exactly the
+  model of the in-process experiment in which that robot misses that round (`--crash`);
 - a client killed mid-round and another stalled past its tier deadline: clusters close at the
   deadline without them, the stalled robot's late model is refused by round id, both are left
   out of that round's aggregation, and the stalled robot takes part again afterwards;
@@ -18,6 +20,7 @@ import signal
 import time
 
 import pytest
+import torch
 
 from fleet_testdata import (assert_same_state, check_hash_chain, experiment_rounds, fleet_final_state,
                             planned_round, write_configs, write_jacquard_boxes)
@@ -92,6 +95,30 @@ def test_killed_and_stalled_clients_miss_their_round_and_the_fleet_goes_on(tmp_p
     assert f'rejected a submission: stale_round from {stalled!r}' in log_of(setup, f'{stalled_coordinator}_coordinator')
     chain = check_hash_chain(setup.out_dir, setup.experiment_path)
     assert [c['sha256'] for c in chain] == [r['global_sha256'] for r in summary['rounds']]
+
+
+def test_a_crashed_and_restarted_client_costs_exactly_its_missed_round(tmp_path):
+    """The fleet ends with the model of `mtf-grasp experiment --crash ROBOT:0`: the crash costs the
+    robot's round-0 update and nothing else (the README measures that cost on SimGrasp)."""
+    rounds = 3
+    with supervised_fleet(tmp_path, rounds=rounds) as (setup, supervisor):
+        plan = planned_round(setup.experiment_path, setup.manifest_path, 'mtf_avg', 0)
+        crashed = next(m for members in plan.clusters.values() for m in members)
+        wait_for_log(supervisor, setup, 'fl_server', 'round 0: plan published')
+        supervisor.kill(f'{crashed}_client')
+        wait_for_log(supervisor, setup, f'{plan.coordinator_of(crashed)}_coordinator', 'round 0: tier deadline passed')
+        supervisor.restart(f'{crashed}_client')
+        summary = finish(supervisor)
+
+    assert robots_in(summary['rounds'][0]) == set(setup.robots) - {crashed}
+    assert all(robots_in(r) == set(setup.robots) for r in summary['rounds'][1:])
+    state, accuracies, _ = experiment_rounds(setup.experiment_path, setup.manifest_path, 'mtf_avg',
+                                             crashes={0: {crashed}})
+    assert_same_state(fleet_final_state(setup.out_dir, rounds), state)
+    assert [r['global_accuracy'] for r in summary['rounds']] == pytest.approx(accuracies)
+    fault_free, _, _ = experiment_rounds(setup.experiment_path, setup.manifest_path, 'mtf_avg')
+    assert any(not torch.equal(state[k], fault_free[k]) for k in state)   # the crash did cost something
+    check_hash_chain(setup.out_dir, setup.experiment_path)
 
 
 def test_a_killed_coordinator_is_replaced_and_its_members_reassigned(tmp_path):

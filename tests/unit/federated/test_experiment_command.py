@@ -77,5 +77,9 @@ def test_bad_config_is_one_line_error(tmp_path, tiny_simgrasp, capsys):
     assert fails(config).endswith('federation.top_level j=9 must lie in [1, n-1] for partition.robots n=4')
     assert "unknown method 'scaffold'" in fails(
         write_config(tmp_path / 'bad2.yaml', tiny_simgrasp, methods=['fedavg', 'scaffold']))
+    good = write_config(tmp_path / 'good.yaml', tiny_simgrasp)
+    assert main(['experiment', '--config', str(good), '--out', str(tmp_path / 'o'), '--crash', 'robot_9:0']) == 2
+    assert capsys.readouterr().err.strip() == ("mtf-grasp experiment: error: --crash: crashed robot 'robot_9' "
+                                                "is not one of robot_0, robot_1, robot_2, robot_3")
     assert 'cannot partition' in fails(
         write_config(tmp_path / 'bad3.yaml', tiny_simgrasp, partition={'robots': 7, 'min_samples': 20}))

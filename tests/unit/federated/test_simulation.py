@@ -1,4 +1,5 @@
 """One in-process round with real training, the codec on every hop, and exact byte accounting."""
+import dataclasses
 import itertools
 
 import pytest
@@ -86,3 +87,34 @@ def test_fleet_style_decomposition_reproduces_the_round(setting):
     for key in expected:
         torch.testing.assert_close(got[key], expected[key], rtol=1e-5, atol=1e-6)
     assert any(not torch.equal(expected[k], state[k]) for k in state)
+
+
+@pytest.mark.parametrize('method', ['mtf_avg', 'fedavg'])
+def test_a_crashed_robot_is_left_out_of_its_round_and_moves_nothing(setting, method):
+    config, dataset, indices, profiles = setting
+    plan = plan_round(profiles, round_index=0, method=method, top_level_count=2)
+    crashed = next(r for r in plan.robot_ids if r not in plan.top_level)
+    state = initial_state(config)
+    ledger = TrafficLedger()
+    got = run_round(state, plan=plan, config=config, dataset=dataset, indices=indices,
+                    wire=Wire(spec=config.model, dtype='fp32', ledger=ledger), crashed=frozenset({crashed}))
+    # The same round planned without the robot: its cluster (or the flat round) just lacks it.
+    without = dataclasses.replace(
+        plan, ranking=tuple(e for e in plan.ranking if e[0] != crashed),
+        clusters={c: tuple(m for m in members if m != crashed) for c, members in plan.clusters.items()})
+    expected = run_round(state, plan=without, config=config, dataset=dataset, indices=indices,
+                         wire=Wire(spec=config.model, dtype='fp32', ledger=TrafficLedger()))
+    assert all(torch.equal(got[k], expected[k]) for k in expected)
+    summary = ledger.round_summary(0)
+    assert summary['transfers'] == 2 * (N - 1) and crashed not in summary['robots']
+
+
+def test_a_crashed_coordinator_takes_its_cluster_out_of_the_round(setting):
+    config, dataset, indices, profiles = setting
+    plan = plan_round(profiles, round_index=0, method='mtf_avg', top_level_count=2)
+    dead, alive = plan.top_level
+    state = initial_state(config)
+    ledger = TrafficLedger()
+    run_round(state, plan=plan, config=config, dataset=dataset, indices=indices,
+              wire=Wire(spec=config.model, dtype='fp32', ledger=ledger), crashed=frozenset({dead}))
+    assert set(ledger.round_summary(0)['robots']) == {alive, *plan.clusters[alive]}

@@ -21,8 +21,25 @@ def register(subparsers) -> None:
     parser.add_argument('--manifest', metavar='FILE', help='reuse this partition manifest')
     parser.add_argument('--ablations', action='store_true',
                         help='also run MTF-Grasp-Avg ranked by DDS/DQS/random, for every j and assignment')
+    parser.add_argument('--crash', action='append', default=[], metavar='ROBOT:ROUND', type=_crash,
+                        help='the robot crashes at the start of that round (0-based) and misses it, '
+                             'in every federated method; repeatable')
     parser.add_argument('--no-progress', action='store_true', help='no progress bars on stderr')
     parser.set_defaults(run=run)
+
+
+def _crash(text: str) -> tuple[str, int]:
+    robot, _, round_text = text.rpartition(':')
+    if not robot or not round_text.isdigit():
+        raise argparse.ArgumentTypeError(f'{text!r} is not ROBOT:ROUND, e.g. robot_3:1')
+    return robot, int(round_text)
+
+
+def _crashes(pairs: list[tuple[str, int]]) -> dict[int, frozenset[str]]:
+    rounds: dict[int, set[str]] = {}
+    for robot, index in pairs:
+        rounds.setdefault(index, set()).add(robot)
+    return {index: frozenset(robots) for index, robots in rounds.items()}
 
 
 def _run_once(args, seed: int | None, out: Path) -> tuple[dict, list[Path]]:
@@ -31,7 +48,7 @@ def _run_once(args, seed: int | None, out: Path) -> tuple[dict, list[Path]]:
     from mtf_grasp.errors import InputError
     from mtf_grasp.federated.ablations import run_ablations
     from mtf_grasp.federated.config import load_experiment_config
-    from mtf_grasp.federated.experiment import run_experiment
+    from mtf_grasp.federated.experiment import check_crashes, run_experiment
     from mtf_grasp.federated.report import write_report
     from mtf_grasp.federated.workload import prepare_workload
 
@@ -45,7 +62,12 @@ def _run_once(args, seed: int | None, out: Path) -> tuple[dict, list[Path]]:
         raise InputError(f'{args.config}: cannot partition {config.data.root}: {exc}') from None
     workload.partition.save(out / 'partition.json')
     progress = not args.no_progress
-    result = run_experiment(config, workload, progress=progress)
+    crashes = _crashes(args.crash)
+    try:
+        check_crashes(crashes, config=config, workload=workload)
+    except ValueError as exc:
+        raise InputError(f'--crash: {exc}') from None
+    result = run_experiment(config, workload, progress=progress, crashes=crashes)
     if args.ablations:
         result['ablations'] = run_ablations(config, workload, progress=progress)
     result['quick'] = args.quick

@@ -3,11 +3,16 @@
 Federated methods run through `simulation.run_round` (the fleet's round logic and wire hops);
 `centralized` trains one model on the union of the robots' data, `local_only` one model per robot
 on its own data, both for the baseline epochs each round. Results are plain dicts ready for JSON.
+
+`crashes` ({round: robots}) replays robot crashes in the federated methods: those robots miss that
+round as they would in the fleet (see `simulation.run_round`), to measure what a crash costs.
 """
 from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Mapping
+
 import torch
 from tqdm import tqdm
 
@@ -17,6 +22,8 @@ from mtf_grasp.federated.rounds import ModelUpdate, local_update
 from mtf_grasp.federated.simulation import Wire, run_round
 from mtf_grasp.federated.traffic import TrafficLedger
 from mtf_grasp.federated.workload import Workload
+
+Crashes = Mapping[int, frozenset[str]]
 
 
 def initial_state(config: ExperimentConfig) -> dict[str, torch.Tensor]:
@@ -44,7 +51,7 @@ def plan_for(method: str, round_index: int, config: ExperimentConfig, workload: 
                       assignment=fed.assignment, seed=config.seed)
 
 
-def _federated(method: str, *, config: ExperimentConfig, workload: Workload, tick) -> dict:
+def _federated(method: str, *, config: ExperimentConfig, workload: Workload, tick, crashes: Crashes) -> dict:
     ledger = TrafficLedger()
     wire = Wire(spec=config.model, dtype=config.federation.encoding, ledger=ledger)
     state = initial_state(config)
@@ -58,7 +65,7 @@ def _federated(method: str, *, config: ExperimentConfig, workload: Workload, tic
 
         state = run_round(state, plan=plan_for(method, round_index=index, config=config, workload=workload), config=config,
                           dataset=workload.dataset, indices=workload.indices, wire=wire,
-                          on_update=measure if final else None)
+                          on_update=measure if final else None, crashed=crashes.get(index, frozenset()))
         result['accuracy_per_round'].append(accuracy_on_test_set(state, config=config, workload=workload))
         tick()
     result['bytes_per_round'] = [ledger.round_summary(i) for i in range(rounds)]
@@ -99,7 +106,8 @@ def _silent_round(index: int) -> dict:
     return {'round': index, 'transfers': 0, 'payload_bytes': 0, 'parameter_bytes': 0, 'robots': {}}
 
 
-def run_method(method: str, *, config: ExperimentConfig, workload: Workload, progress: bool = False) -> dict:
+def run_method(method: str, *, config: ExperimentConfig, workload: Workload, progress: bool = False,
+               crashes: Crashes | None = None) -> dict:
     """{"accuracy_per_round", "final_accuracy", "per_robot_accuracy", "bytes_per_round", "params",
     "seconds"} for one method."""
     bar = tqdm(total=config.federation.rounds, desc=method, disable=not progress, leave=False)
@@ -109,7 +117,7 @@ def run_method(method: str, *, config: ExperimentConfig, workload: Workload, pro
     elif method == 'local_only':
         result = _local_only(config=config, workload=workload, tick=bar.update)
     else:
-        result = _federated(method, config=config, workload=workload, tick=bar.update)
+        result = _federated(method, config=config, workload=workload, tick=bar.update, crashes=crashes or {})
     bar.close()
     if method in REFERENCE_METHODS:
         result['bytes_per_round'] = [_silent_round(i) for i in range(config.federation.rounds)]
@@ -133,11 +141,27 @@ def describe_plan(config: ExperimentConfig, workload: Workload) -> tuple[list[di
     return scores, assignment
 
 
-def run_experiment(config: ExperimentConfig, workload: Workload, *, progress: bool = False) -> dict:
-    """Every configured method on one workload: {"methods", "scores", "assignment", "partition", "config"}."""
+def check_crashes(crashes: Crashes, *, config: ExperimentConfig, workload: Workload) -> None:
+    """ValueError naming a crashed robot that is not in the partition or a round out of range."""
+    unknown = sorted({r for robots in crashes.values() for r in robots} - set(workload.indices))
+    if unknown:
+        raise ValueError(f'crashed robot {unknown[0]!r} is not one of {", ".join(sorted(workload.indices))}')
+    late = sorted(i for i in crashes if not 0 <= i < config.federation.rounds)
+    if late:
+        raise ValueError(f'crash in round {late[0]}: rounds are 0..{config.federation.rounds - 1}')
+
+
+def run_experiment(config: ExperimentConfig, workload: Workload, *, progress: bool = False,
+                   crashes: Crashes | None = None) -> dict:
+    """Every configured method on one workload: {"methods", "scores", "assignment", "partition",
+    "config", "crashes"}."""
+    crashes = crashes or {}
+    check_crashes(crashes, config=config, workload=workload)
     scores, assignment = describe_plan(config, workload)
-    methods = {m: run_method(m, config=config, workload=workload, progress=progress) for m in config.methods}
+    methods = {m: run_method(m, config=config, workload=workload, progress=progress, crashes=crashes)
+               for m in config.methods}
     return {'methods': methods, 'scores': scores, 'assignment': assignment,
+            'crashes': {str(i): sorted(robots) for i, robots in sorted(crashes.items())},
             'partition': {'method': workload.partition.method, 'sizes': workload.partition.sizes(),
                           'test': len(workload.test_indices)},
             'config': dataclasses.asdict(config)}

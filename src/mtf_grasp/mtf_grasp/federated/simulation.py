@@ -8,6 +8,10 @@ are those of real payloads. Order of work per round:
 - MTF: server -> each top-level robot; it trains et epochs into a seed; seed -> its low-level robots;
   each fine-tunes er epochs; member -> coordinator; eq. 8 over the coordinator's own (unsent) update
   and its members' received ones; cluster -> server; eq. 9.
+
+Robots named in `crashed` do what a robot that crashes at the start of the round does in the
+fleet: they receive nothing and send nothing, and the round closes without them (a crashed
+coordinator takes its whole cluster with it).
 """
 from __future__ import annotations
 
@@ -45,9 +49,9 @@ class Wire:
 
 def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig, dataset,
               indices: Mapping[str, Sequence[int]], wire: Wire,
-              on_update: Callable[[ModelUpdate], None] | None = None,
+              on_update: Callable[[ModelUpdate], None] | None = None, crashed: frozenset[str] = frozenset(),
               progress: bool = False) -> dict[str, torch.Tensor]:
-    """Run `plan` from `global_state`; return the next global state.
+    """Run `plan` from `global_state` without the `crashed` robots; return the next global state.
 
     `on_update` sees each robot's trained update (before it is sent), e.g. to measure per-robot
     accuracy. Updates are aggregated as they arrive, so at most one cluster is in memory.
@@ -70,17 +74,18 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
         return replace(update, state=state)
 
     if not plan.tiered:
-        robots = plan.robot_ids
+        robots = [r for r in plan.robot_ids if r not in crashed]
         received = wire.send(global_state, round_index=index, sender=SERVER, receivers=robots)
         updates = (uploaded(train(robot, received), SERVER) for robot in robots)
         return server_aggregate(updates, base=base, global_state=global_state)
 
-    received = wire.send(global_state, round_index=index, sender=SERVER, receivers=plan.top_level)
+    coordinators = [c for c in plan.top_level if c not in crashed]
+    received = wire.send(global_state, round_index=index, sender=SERVER, receivers=coordinators)
 
     def clusters() -> Iterator[ModelUpdate]:
-        for coordinator in plan.top_level:
+        for coordinator in coordinators:
             seed = train(coordinator, received, coordinator=True)
-            members = plan.clusters[coordinator]
+            members = [m for m in plan.clusters[coordinator] if m not in crashed]
             seed_state = wire.send(seed.state, round_index=index, sender=coordinator, receivers=members)
             fine_tuned = (uploaded(train(m, seed_state, prior_steps=seed.local_steps), coordinator)
                           for m in members)
