@@ -169,6 +169,7 @@ def test_bad_fault_settings_name_the_field(tmp_path, faults, message):
 
 
 def test_inbox_admits_signed_models_once_and_refuses_late_ones_after_closing():
+    import dataclasses
     import hashlib
 
     import torch
@@ -202,8 +203,10 @@ def test_inbox_admits_signed_models_once_and_refuses_late_ones_after_closing():
     assert inbox.wait(0.01, count=2) and not inbox.wait(0.01)
     arrived = inbox.close()
     assert [update.robot_id for update in arrived] == ['b', 'a']  # the senders' order, not arrival
+    forged = dataclasses.replace(blob('c'), sample_count=1000)   # altered after signing
+    assert inbox.admit(forged, guard=guard).reason is RejectReason.BAD_SIGNATURE   # closed or not
     late = inbox.admit(blob('c'), guard=guard)
     assert late.reason is RejectReason.STALE_ROUND and 'closed at its deadline' in late.message
-    assert guard.rejected_total == 3 and guard.last_rejection == late.message
+    assert guard.rejected_total == 4 and guard.last_rejection == late.message
     for name, value in original.items():
         assert torch.equal(arrived[0].state[name], value), name

@@ -129,10 +129,11 @@ class SubmissionGuard:
             or self._of_fleet_architecture(blob)
             or self._decoded(blob))
 
-    def refuse(self, blob: WireBlob, reason: RejectReason, detail: str) -> Rejected:
-        """A refusal the caller decided (e.g. the round was closed at its deadline), counted
-        like the guard's own."""
-        return self._counted(self._reject(blob, reason, detail))
+    def refuse_closed(self, blob: WireBlob, *, expected_senders: Collection[str] | None, detail: str) -> Rejected:
+        """A submission to a round the caller has closed: stale, unless it is not even authentic
+        (unknown sender, forged), which is reported first here too, whatever the timing."""
+        return self._counted(self._authenticate(blob, expected_senders)
+                             or self._reject(blob, RejectReason.STALE_ROUND, detail))
 
     def _counted(self, verdict: Accepted | Rejected) -> Accepted | Rejected:
         if isinstance(verdict, Rejected):

@@ -29,8 +29,8 @@ class RoundInbox:
         # One at a time: the guard's verdict depends on who has submitted, and its counters change.
         with self._changed:
             if self._closed:
-                return guard.refuse(blob, RejectReason.STALE_ROUND,
-                                    f'round {self.round_index} closed at its deadline')
+                return guard.refuse_closed(blob, expected_senders=self.senders,
+                                           detail=f'round {self.round_index} closed at its deadline')
             verdict = guard.check(blob, round_id=self.round_index, submitted=set(self._items),
                                   expected_senders=self.senders, version=self.version)
             if verdict.accepted:
