@@ -1,16 +1,15 @@
 """A node on the fleet's DDS domain that is not in its roster: usage `stranger_node.py OUT ROUNDS`.
 
 It tries to register as robot_0 with a profile signed by a key of its own, then on every round
-plan fetches the global model (fetching is open to anyone), poisons it (weights x -50: finite,
-the right shapes, so only admission can stop it) and submits it three ways: as itself, as
-robot_0 signed with its own key, and as robot_1 unsigned. Every answer, and the last fleet
-status once the rounds are over, go to OUT as JSON lines.
+plan whose global model it can still fetch (fetching is open to anyone), poisons it (weights
+x -50: finite, the right shapes, so only admission can stop it) and submits it three ways: as
+itself, as robot_0 signed with its own key, and as robot_1 unsigned. Every answer, and the last
+fleet status once the ROUNDS rounds are over, go to OUT as JSON lines.
 """
 import hashlib
 import json
 import secrets
 import sys
-import time
 
 import rclpy
 from mtf_grasp_interfaces.msg import FleetStatus, ModelBlob, RobotProfile, RoundPlan
@@ -28,8 +27,8 @@ OWN_KEY = secrets.token_bytes(32)
 
 
 def call(executor, client, request):
-    while not client.wait_for_service(timeout_sec=1.0):
-        pass
+    if not client.wait_for_service(timeout_sec=30.0):
+        raise RuntimeError(f'service {client.srv_name} is gone')
     future = client.call_async(request)
     executor.spin_until_future_complete(future, timeout_sec=30.0)
     return future.result()
@@ -68,14 +67,14 @@ def main(out_path: str, rounds: int) -> None:
             signature=sign_profile(profile, OWN_KEY)))
         record(kind='register', accepted=response.accepted, message=response.message)
         done = set()
-        while len(done) < rounds:
+        while not statuses or statuses[-1].round < rounds:
             executor.spin_once(timeout_sec=0.1)
             if not plans or plans[-1].round in done:
                 continue
             round_index = plans[-1].round
             response = call(executor, fetch, FetchModel.Request(requester='stranger', round=round_index))
-            if not response.available:
-                time.sleep(0.1)
+            if not response.available:   # that round is over already; wait for the next plan
+                done.add(round_index)
                 continue
             blob = response.blob
             encoded = poisoned(blob)
@@ -88,7 +87,7 @@ def main(out_path: str, rounds: int) -> None:
                 record(kind='submit', round=round_index, sender=sender, accepted=answer.accepted,
                        message=answer.message, global_sha256=blob.sha256)
             done.add(round_index)
-        while not statuses or statuses[-1].round < rounds or not published or published[-1].version < rounds:
+        while not published or published[-1].version < rounds:
             executor.spin_once(timeout_sec=0.1)
         record(kind='global_model', version=published[-1].version, sha256=published[-1].sha256,
                payload_sha256=hashlib.sha256(memoryview(published[-1].payload)).hexdigest())

@@ -6,28 +6,49 @@ from pathlib import Path
 
 import pytest
 
-from fleet_testdata import (assert_same_state, experiment_rounds, fleet_final_state, run_fleet, write_configs,
+from fleet_testdata import (assert_same_state, experiment_rounds, fleet_final_state, write_configs,
                             write_jacquard_boxes)
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
 
 def test_a_stranger_is_refused_and_the_global_model_is_the_fault_free_one(ros_processes, tmp_path):
-    data = write_jacquard_boxes(tmp_path / 'data', samples=30)
-    config = write_configs(tmp_path, data=data, robots=3, rounds=2, method='fedavg')
+    from mtf_grasp.fleet import fleet_nodes, prepare_fleet
+    from mtf_grasp.supervisor import Supervisor
+
+    # Enough work that a round outlasts the stranger's three submissions (about 0.1 s).
+    data = write_jacquard_boxes(tmp_path / 'data', samples=60)
+    config = write_configs(tmp_path, data=data, robots=3, rounds=2, method='fedavg', input_size=64)
+    setup = prepare_fleet(config, out_dir=tmp_path / 'run')
     answers = tmp_path / 'stranger.jsonl'
-    stranger = ros_processes.python(Path(__file__).with_name('stranger_node.py'), str(answers), '2', name='stranger')
-    summary = run_fleet(ros_processes, config, tmp_path / 'run')
+    supervisor = Supervisor(fleet_nodes(setup), workdir=setup.out_dir, echo=None)
+    try:
+        # The server and the stranger first: the stranger is refused registration before any robot
+        # starts, so it is on the domain from the first round on.
+        supervisor.start(['fl_server'])
+        stranger = ros_processes.python(Path(__file__).with_name('stranger_node.py'), str(answers), '2',
+                                        name='stranger')
+        supervisor.wait(until=lambda: answers.exists() and '"register"' in answers.read_text(), timeout=60)
+        supervisor.start([name for name in supervisor.specs if name != 'fl_server'])
+        server = supervisor.children['fl_server'].proc
+        supervisor.wait(finished=list(supervisor.children), until=lambda: server.poll() == 0, timeout=240)
+    finally:
+        supervisor.stop()
+    summary = json.loads((setup.out_dir / 'summary.json').read_text())
     stranger.wait(timeout=60)
     entries = [json.loads(line) for line in answers.read_text().splitlines()]
 
     (registration,) = [e for e in entries if e['kind'] == 'register']
     assert not registration['accepted'] and 'signature does not match' in registration['message']
     submissions = [e for e in entries if e['kind'] == 'submit']
+    tried = sorted({e['round'] for e in submissions})   # every round whose model it could still fetch
+    assert tried and set(tried) <= {0, 1}
     assert [(e['round'], e['sender']) for e in submissions] == [
-        (r, sender) for r in (0, 1) for sender in ('mallory', 'robot_0', 'robot_1')]
+        (r, sender) for r in tried for sender in ('mallory', 'robot_0', 'robot_1')]
     assert not any(e['accepted'] for e in submissions)
-    assert [e['message'].split(' ')[0] for e in submissions] == ['unknown_sender', 'bad_signature', 'bad_signature'] * 2
+    # Authentication comes first, so the reasons do not depend on whether the round was still open.
+    reasons = [e['message'].split(' ')[0] for e in submissions]
+    assert reasons == ['unknown_sender', 'bad_signature', 'bad_signature'] * len(tried)
     (status,) = [e for e in entries if e['kind'] == 'status']
     assert status['rejected_submissions'] == len(submissions)
     assert status['last_rejection'] == submissions[-1]['message']

@@ -145,13 +145,11 @@ def test_a_killed_coordinator_is_replaced_and_its_members_reassigned(tmp_path):
 def test_a_restarted_server_resumes_its_hash_chain_and_ends_with_the_fault_free_model(tmp_path):
     rounds = 3
     with supervised_fleet(tmp_path, rounds=rounds) as (setup, supervisor):
-        # Killed once it has accepted the first cluster model of round 1 (recorded on acceptance),
-        # so that model is lost with the server and its coordinator must send it again.
-        records = setup.report_dir / 'server.jsonl'
-        deadline = time.monotonic() + 120
-        while not (records.exists() and '"round": 1, "sender"' in records.read_text()):
-            assert time.monotonic() < deadline, 'the server never received a model of round 1'
-            time.sleep(0.005)
+        # Killed once a coordinator has been told its round-1 cluster model was accepted (the
+        # server's own record comes before its answer is delivered, too early), so that model is
+        # lost with the server and its coordinator must send it again.
+        supervisor.wait(until=lambda: any('round 1: cluster model of' in log_of(setup, f'{robot}_coordinator')
+                                          for robot in setup.robots), timeout=120, poll_s=0.01)
         supervisor.kill('fl_server')
         round_0 = json.loads((setup.checkpoint_dir / 'latest.json').read_text())
         time.sleep(1.0)  # robots find the server gone: their calls fail and are retried
