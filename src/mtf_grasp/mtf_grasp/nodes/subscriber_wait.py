@@ -6,7 +6,7 @@ from typing import Iterable
 
 # Discovery is two-sided: a publisher can count a subscription before that subscriber has matched
 # the publisher, and a best-effort (sensor-data) subscriber silently drops what arrives meanwhile.
-# Seen as 5 of 6 replayed frames lost on a loaded 2-core machine; half a second covers it.
+# Half a second covers the other side on a loaded 2-core machine.
 MATCH_SETTLE_S = 0.5
 
 
