@@ -12,7 +12,7 @@ import threading
 from typing import Sequence
 
 from mtf_grasp.federated.admission import WireBlob
-from mtf_grasp.federated.submission_guard import Accepted, Rejected, RejectReason, SubmissionGuard
+from mtf_grasp.federated.submission_guard import Accepted, Rejected, SubmissionGuard
 
 
 class RoundInbox:
