@@ -110,6 +110,14 @@ def run_fleet(ros_processes, config: Path, out: Path, *, timeout_s: float = 240)
     return json.loads((out / 'summary.json').read_text())
 
 
+def finish(supervisor, timeout_s: float = 180) -> dict:
+    """Wait for the server to write its summary and exit 0 (any other node failing fails the test)."""
+    server = supervisor.children['fl_server'].proc
+    robots_may_end = [name for name, child in supervisor.children.items() if not child.expected_exit]
+    supervisor.wait(finished=robots_may_end, until=lambda: server.poll() == 0, timeout=timeout_s)
+    return json.loads((supervisor.workdir / 'summary.json').read_text())
+
+
 def planned_round(experiment: Path, manifest: Path, method: str, round_index: int):
     """The core's plan of a round for the fleet's partition (what the server computes)."""
     from mtf_grasp.federated.config import load_experiment_config

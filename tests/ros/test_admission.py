@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fleet_testdata import (assert_same_state, experiment_rounds, fleet_final_state, write_configs,
+from fleet_testdata import (assert_same_state, experiment_rounds, finish, fleet_final_state, write_configs,
                             write_jacquard_boxes)
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -30,11 +30,9 @@ def test_a_stranger_is_refused_and_the_global_model_is_the_fault_free_one(ros_pr
                                         name='stranger')
         supervisor.wait(until=lambda: answers.exists() and '"register"' in answers.read_text(), timeout=60)
         supervisor.start([name for name in supervisor.specs if name != 'fl_server'])
-        server = supervisor.children['fl_server'].proc
-        supervisor.wait(finished=list(supervisor.children), until=lambda: server.poll() == 0, timeout=240)
+        summary = finish(supervisor, timeout_s=240)
     finally:
         supervisor.stop()
-    summary = json.loads((setup.out_dir / 'summary.json').read_text())
     stranger.wait(timeout=60)
     entries = [json.loads(line) for line in answers.read_text().splitlines()]
 

@@ -22,7 +22,7 @@ import time
 import pytest
 import torch
 
-from fleet_testdata import (assert_same_state, check_hash_chain, experiment_rounds, fleet_final_state,
+from fleet_testdata import (assert_same_state, check_hash_chain, experiment_rounds, finish, fleet_final_state,
                             planned_round, write_configs, write_jacquard_boxes)
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -54,14 +54,6 @@ def log_of(setup, name: str) -> str:
 
 def wait_for_log(supervisor, setup, name: str, text: str, *, timeout_s: float = 90) -> None:
     supervisor.wait(until=lambda: text in log_of(setup, name), timeout=timeout_s)
-
-
-def finish(supervisor, timeout_s: float = 180) -> dict:
-    """Wait for the server to write its summary and exit 0 (any other node failing fails the test)."""
-    server = supervisor.children['fl_server'].proc
-    robots_may_end = [name for name, child in supervisor.children.items() if not child.expected_exit]
-    supervisor.wait(finished=robots_may_end, until=lambda: server.poll() == 0, timeout=timeout_s)
-    return json.loads((supervisor.workdir / 'summary.json').read_text())
 
 
 def robots_in(summary_round: dict) -> set:

@@ -83,7 +83,7 @@ def train_epochs(model: torch.nn.Module, dataset, *, indices: Sequence[int], epo
         return TrainStats(steps=0, mean_loss=float('nan'), epoch_losses=[])
     # Channels-last convolutions are ~20 % faster on CPU; the model goes back to the default layout
     # afterwards, because safetensors and the model codec need contiguous tensors.
-    model.to(device, memory_format=torch.channels_last).train()
+    model.to(device, memory_format=torch.channels_last)
     opt = make_optimizer(model, name=optimizer, lr=lr, momentum=momentum, weight_decay=weight_decay)
     reference = None
     if prox_mu > 0:
@@ -94,7 +94,7 @@ def train_epochs(model: torch.nn.Module, dataset, *, indices: Sequence[int], epo
     steps, epoch_losses, all_losses = 0, [], []
     with deterministic():
         for epoch in range(epochs):
-            model.train()  # on_epoch may have evaluated the model (eval mode) after the last epoch
+            model.train()  # each epoch: on_epoch may have evaluated the model (eval mode) after the last
             if lr_factor is not None:
                 for group in opt.param_groups:
                     group['lr'] = lr * lr_factor(epoch)
