@@ -5,18 +5,32 @@ import sys
 
 import pytest
 
+from mtf_grasp.perception.inference_backend import native_bf16_cpu
+
 pytestmark = pytest.mark.ros
+BF16 = pytest.mark.skipif(not native_bf16_cpu(), reason='this CPU has no AVX512-BF16 or AMX')
+
+
+def bench(*args):
+    return subprocess.run([sys.executable, '-m', 'mtf_grasp.cli', 'bench', 'inference', '--size', '64', '--width', '8',
+                           '--frames', '4', '--warmup', '1', '--json', *args], capture_output=True, text=True, timeout=240)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('backend', ['torch', 'onnxruntime'])
-def test_bench_reports_latency_against_the_bare_forward(backend):
-    out = subprocess.run([sys.executable, '-m', 'mtf_grasp.cli', 'bench', 'inference', '--backend', backend,
-                          '--size', '64', '--width', '8', '--frames', '4', '--warmup', '1', '--json'],
-                         capture_output=True, text=True, timeout=240)
+@pytest.mark.parametrize('backend, precision', [('torch', 'fp32'), ('onnxruntime', 'fp32'),
+                                                pytest.param('torch', 'bf16', marks=BF16)])
+def test_bench_reports_latency_against_the_bare_forward(backend, precision):
+    out = bench('--backend', backend, '--precision', precision)
     assert out.returncode == 0, out.stderr
     figures = json.loads(out.stdout)
-    assert figures['backend'] == backend and figures['frames'] == 4 and figures['size'] == 64
+    assert (figures['backend'], figures['precision']) == (backend, precision)
+    assert figures['frames'] == 4 and figures['size'] == 64
     assert 0 < figures['forward_p50_ms'] and 0 < figures['p50_ms'] <= figures['p99_ms']
     assert figures['hz'] > 0
     assert figures['overhead_ratio'] == pytest.approx(figures['p50_ms'] / figures['forward_p50_ms'] - 1, rel=5e-3, abs=2e-3)
+
+
+def test_bf16_on_onnxruntime_is_refused_in_one_line():
+    out = bench('--backend', 'onnxruntime', '--precision', 'bf16')
+    assert out.returncode != 0 and out.stdout == ''
+    assert out.stderr.strip().splitlines() == ['mtf-grasp bench: error: precision bf16 needs backend torch (backend onnxruntime runs fp32 only)']

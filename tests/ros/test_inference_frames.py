@@ -151,3 +151,9 @@ def test_new_global_model_is_swapped_in_without_dropping_frames(ros_processes, r
     assert versions[-1] == 8 and 7 in versions
     assert versions == sorted(versions)
     assert 'model version 7 -> 8' in ros_processes.log(proc)
+
+
+def test_a_precision_the_backend_cannot_run_stops_the_node_in_one_line(ros_processes, tmp_path):
+    proc = start_inference(ros_processes, tmp_path, backend='onnxruntime', precision='bf16')
+    assert proc.wait(timeout=60) == 2
+    assert 'grasp_inference: error: precision bf16 needs backend torch' in ros_processes.log(proc)

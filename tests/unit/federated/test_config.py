@@ -1,3 +1,4 @@
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,17 @@ def test_variant_extends_its_base(tmp_path):
     (tmp_path / 'b.yaml').write_text('extends: a.yaml\n')
     with pytest.raises(InputError, match='cycle'):
         load_experiment_config(tmp_path / 'a.yaml')
+
+
+@pytest.mark.parametrize('path', sorted(CONFIGS.glob('*.yaml')), ids=lambda p: p.stem)
+def test_every_shipped_experiment_config_loads_under_its_own_name(path):
+    for quick in (False, True):
+        assert load_experiment_config(path, quick=quick).name == path.stem
+
+
+def test_the_crash_control_differs_from_the_crash_runs_only_in_the_wire_encoding():
+    crash = load_experiment_config(CONFIGS / 'quantity_skew_crash.yaml', quick=True)
+    control = load_experiment_config(CONFIGS / 'quantity_skew_crash_fp16.yaml', quick=True)
+    assert (crash.federation.encoding, control.federation.encoding) == ('fp32', 'fp16')
+    as_fp32 = replace(control, name=crash.name, federation=replace(control.federation, encoding='fp32'))
+    assert as_fp32 == crash

@@ -67,3 +67,14 @@ def test_fixed_jaw_size_overrides_the_ratio():
     gt = GraspRect(cx=30, cy=30, angle=0.0, length=20, jaw=6)
     (found,) = maps_to_grasps(encode_targets([gt], 64), max_grasps=1, jaw_ratio=0.5, jaw_px=7.0)
     assert found.jaw == 7.0
+
+
+@pytest.mark.parametrize('shape, sigma', [((224, 224), 2.0), ((40, 40), 0.36), ((30, 50), 1.0), ((7, 9), 2.0)])
+def test_reading_the_smoothed_maps_at_peaks_equals_blurring_them_whole(shape, sigma):
+    from mtf_grasp.grasping.decode import _smooth, _smoothed_at
+
+    image = np.random.default_rng(1).normal(size=shape).astype(np.float32)
+    points = [(0, 0), (shape[0] - 1, shape[1] - 1), (3, shape[1] // 2), (shape[0] // 2, 1)]
+    whole = _smooth(image, sigma)
+    np.testing.assert_allclose(_smoothed_at(np.stack([image, -image]), points, sigma),
+                               [[whole[p] for p in points], [-whole[p] for p in points]], atol=1e-6)

@@ -52,3 +52,14 @@ def test_mismatched_rgb_and_depth_are_refused():
     _, depth = frame(320, 240)
     with pytest.raises(ValueError, match='differ'):
         preprocess(rgb, depth, spec=ModelSpec(input_size=64))
+
+
+def test_depth_at_the_input_size_skips_resampling_with_the_same_result():
+    rng = np.random.default_rng(0)
+    depth = rng.uniform(0.55, 0.65, (64, 64)).astype(np.float32)
+    depth[10:20, 30:40], depth[50, :] = 0.0, np.nan
+    doubled = np.repeat(np.repeat(depth, 2, axis=0), 2, axis=1)   # area-averages back to `depth`
+    spec = ModelSpec(channels='depth', input_size=64)
+    direct, _ = preprocess(None, depth, spec=spec)
+    resampled, _ = preprocess(None, doubled, spec=spec)
+    np.testing.assert_allclose(direct.numpy(), resampled.numpy(), atol=1e-6)

@@ -8,6 +8,7 @@ from mtf_grasp.grasping.model_file import build_model, save_model
 from mtf_grasp.grasping.model_spec import ModelSpec
 from mtf_grasp.grasping.transform import preprocess
 from mtf_grasp.perception import BadFrame, DetectorSettings, GraspDetector, check_rgbd
+from mtf_grasp.perception.inference_backend import native_bf16_cpu
 
 SPEC = ModelSpec(width=8, input_size=32)
 
@@ -48,6 +49,26 @@ def test_onnxruntime_matches_torch(model_file):
     onnx_det = GraspDetector.from_file(model_file, settings=DetectorSettings(backend='onnxruntime'))
     x, _ = torch_det.preprocess(rgb, depth)
     np.testing.assert_allclose(onnx_det.forward(x), torch_det.forward(x), atol=1e-4)
+
+
+@pytest.mark.skipif(not native_bf16_cpu(), reason='this CPU has no AVX512-BF16 or AMX')
+def test_bf16_forward_stays_close_to_fp32_and_returns_float32(model_file):
+    rgb, depth = frame(4)
+    fp32 = GraspDetector.from_file(model_file, settings=DetectorSettings(backend='torch'))
+    bf16 = GraspDetector.from_file(model_file, settings=DetectorSettings(backend='torch', precision='bf16'))
+    x, _ = fp32.preprocess(rgb, depth)
+    want, got = fp32.forward(x), bf16.forward(x)
+    assert got.dtype == np.float32
+    assert not np.array_equal(got, want)          # really computed in bfloat16 (8-bit mantissa)
+    np.testing.assert_allclose(got, want, atol=0.05 * np.abs(want).max())
+    assert bf16.with_weights(build_model(SPEC).state_dict(), version=4).forward(x).dtype == np.float32
+
+
+@pytest.mark.parametrize('backend, precision, message', [('onnxruntime', 'bf16', 'needs backend torch'),
+                                                         ('torch', 'fp16', "precision 'fp16' is not one of")])
+def test_unsupported_precision_is_refused_by_name(model_file, backend, precision, message):
+    with pytest.raises(ValueError, match=message):
+        GraspDetector.from_file(model_file, settings=DetectorSettings(backend=backend, precision=precision))
 
 
 def test_crop_and_thresholds_are_applied(model_file):

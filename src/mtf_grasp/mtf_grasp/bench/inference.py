@@ -25,6 +25,8 @@ def add_arguments(parser) -> None:
     parser.add_argument('--size', type=int, default=224, help='camera image side = model input side (px)')
     parser.add_argument('--width', type=int, default=16, help='GR-ConvNet width of the default model')
     parser.add_argument('--threads', type=int, default=0, help='CPU threads of the forward pass (0: one per core)')
+    parser.add_argument('--precision', choices=('fp32', 'bf16'), default='fp32',
+                        help='number format of the forward pass (bf16: torch backend only)')
     parser.add_argument('--frames', type=int, default=60, help='timed frames')
     parser.add_argument('--warmup', type=int, default=10, help='untimed frames first')
     parser.add_argument('--timeout', type=float, default=60.0, help='seconds to wait for the node')
@@ -33,15 +35,19 @@ def add_arguments(parser) -> None:
 def run(args) -> dict:
     if args.frames < 1 or args.warmup < 0:
         raise InputError(f'--frames must be >= 1 and --warmup >= 0, got {args.frames}, {args.warmup}')
+    # The node's parameters and the bare forward's settings: the same runtime on both sides.
+    runtime = {'backend': args.backend, 'threads': args.threads, 'precision': args.precision}
     with tempfile.TemporaryDirectory(prefix='mtf-bench-inference-') as tmp:
         model_path = Path(args.model) if args.model else _default_model(Path(tmp), size=args.size, width=args.width)
-        forward = _bare_forward(model_path, backend=args.backend, size=args.size, threads=args.threads)
-        latency_ms, forward_ms = _measure(model_path, forward=forward, backend=args.backend, threads=args.threads,
-                                          size=args.size,
+        try:
+            forward = _bare_forward(model_path, runtime=runtime, size=args.size)
+        except ValueError as exc:     # a backend/precision combination this machine cannot run
+            raise InputError(str(exc)) from exc
+        latency_ms, forward_ms = _measure(model_path, forward=forward, runtime=runtime, size=args.size,
                                           frames=args.frames, warmup=args.warmup, timeout_s=args.timeout,
                                           workdir=Path(tmp))
     p50, forward_p50 = _percentile(latency_ms, 50), _percentile(forward_ms, 50)
-    return {'backend': args.backend, 'threads': args.threads, 'size': args.size, 'frames': len(latency_ms),
+    return {**runtime, 'size': args.size, 'frames': len(latency_ms),
             'p50_ms': round(p50, 2), 'p99_ms': round(_percentile(latency_ms, 99), 2),
             'hz': round(1000.0 * len(latency_ms) / sum(latency_ms), 2), 'forward_p50_ms': round(forward_p50, 2),
             'overhead_ratio': round(p50 / forward_p50 - 1.0, 3)}
@@ -75,11 +81,11 @@ def _test_frame(size: int):
     return rgb, depth
 
 
-def _bare_forward(model_path: Path, *, backend: str, size: int, threads: int):
+def _bare_forward(model_path: Path, *, runtime: dict, size: int):
     """A callable running the network alone on one preprocessed test frame."""
     from mtf_grasp.perception import DetectorSettings, GraspDetector
 
-    detector = GraspDetector.from_file(model_path, settings=DetectorSettings(backend=backend, threads=threads))
+    detector = GraspDetector.from_file(model_path, settings=DetectorSettings(**runtime))
     if detector.spec.input_size != size:
         raise InputError(f'--model: input size {detector.spec.input_size} differs from --size {size}')
     rgb, depth = _test_frame(size)
@@ -87,7 +93,7 @@ def _bare_forward(model_path: Path, *, backend: str, size: int, threads: int):
     return lambda: detector.forward(x)
 
 
-def _measure(model_path: Path, *, forward, backend: str, threads: int, size: int, frames: int, warmup: int,
+def _measure(model_path: Path, *, forward, runtime: dict, size: int, frames: int, warmup: int,
              timeout_s: float, workdir: Path) -> tuple[list[float], list[float]]:
     """(end-to-end latencies, bare forward times) in ms, one of each per timed frame."""
     import rclpy
@@ -102,7 +108,7 @@ def _measure(model_path: Path, *, forward, backend: str, threads: int, size: int
     from mtf_grasp_interfaces.msg import GraspArray
 
     spec = NodeSpec('grasp_inference', 'grasp_inference', 'bench',
-                    {'model_path': str(model_path), 'backend': backend, 'threads': threads})
+                    {'model_path': str(model_path), **runtime})
     rgb, depth = _test_frame(size)
     intrinsics = CameraIntrinsics(fx=size * 0.9, fy=size * 0.9, cx=(size - 1) / 2, cy=(size - 1) / 2,
                                   width=size, height=size)

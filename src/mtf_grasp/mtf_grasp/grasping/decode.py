@@ -11,14 +11,42 @@ from mtf_grasp.grasping.rect import GraspRect
 from mtf_grasp.grasping.targets import width_scale
 
 
+def _radius(sigma: float) -> int:
+    return int(4.0 * sigma + 0.5)      # scipy's default truncation: 4 sigma
+
+
 def _smooth(image: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian blur with mirrored borders and a 4-sigma radius, as scipy's default, but with
     OpenCV's separable float32 kernel: ~10x faster, which matters at camera rate."""
     image = np.asarray(image, np.float32)
     if sigma <= 0:
         return image
-    radius = int(4.0 * sigma + 0.5)
-    return cv2.GaussianBlur(image, (2 * radius + 1,) * 2, sigma, borderType=cv2.BORDER_REFLECT)
+    return cv2.GaussianBlur(image, (2 * _radius(sigma) + 1,) * 2, sigma, borderType=cv2.BORDER_REFLECT)
+
+
+def _smoothed_at(maps: np.ndarray, points: list[tuple[int, int]], sigma: float) -> np.ndarray:
+    """`_smooth(map, sigma)[y, x]` for each of the M×H×W `maps` at a few (y, x), as an M×P array: the
+    angle and width maps are read only at the chosen peaks, so blurring them whole would be most of
+    the decoding time."""
+    maps = np.asarray(maps, np.float32)
+    if not points:
+        return np.zeros((len(maps), 0), np.float32)
+    ys, xs = (np.array(v)[:, None] for v in zip(*points))
+    if sigma <= 0:
+        return maps[:, ys[:, 0], xs[:, 0]]
+    radius = _radius(sigma)
+    kernel = cv2.getGaussianKernel(2 * radius + 1, sigma).ravel().astype(np.float32)
+    offsets = np.arange(-radius, radius + 1)
+    rows, cols = _reflect(ys + offsets, maps.shape[1]), _reflect(xs + offsets, maps.shape[2])
+    patches = maps[:, rows[:, :, None], cols[:, None, :]]          # M×P×K×K
+    return np.einsum('k,mpkl,l->mp', kernel, patches, kernel)
+
+
+def _reflect(index: np.ndarray, size: int) -> np.ndarray:
+    """Indices mirrored at the borders with the edge pixel repeated (cv2.BORDER_REFLECT)."""
+    period = 2 * size
+    index = np.mod(index, period)
+    return np.where(index < size, index, period - 1 - index)
 
 
 def _plateau_centre(q: np.ndarray, y: int, x: int, reach: int) -> tuple[int, int]:
@@ -41,8 +69,6 @@ def decode_grasps(quality: np.ndarray, cos2: np.ndarray, sin2: np.ndarray, width
     sigma = smooth_sigma if smooth_sigma is not None else 2.0 * size / 224
     distance = min_distance if min_distance is not None else max(size // 12, 1)
     q = np.clip(_smooth(quality, sigma), 0.0, 1.0)
-    c2, s2 = _smooth(cos2, sigma), _smooth(sin2, sigma)
-    w = _smooth(width, sigma / 2) * width_scale(size)
     # A pixel is a peak when it equals the maximum of its (2·distance+1)² neighbourhood.
     peaks = (q == cv2.dilate(q, np.ones((2 * distance + 1,) * 2, np.uint8))) & (q > min_quality)
     ys, xs = np.nonzero(peaks)
@@ -54,10 +80,12 @@ def decode_grasps(quality: np.ndarray, cos2: np.ndarray, sin2: np.ndarray, width
         y, x = _plateau_centre(q, int(y), int(x), distance)
         if all((y - cy) ** 2 + (x - cx) ** 2 >= distance ** 2 for cy, cx in chosen):
             chosen.append((y, x))
+    c2, s2 = _smoothed_at(np.stack([cos2, sin2]), chosen, sigma)
+    (w,) = _smoothed_at(np.asarray(width)[None], chosen, sigma / 2)
     grasps = []
-    for y, x in chosen:
-        length = max(float(w[y, x]), 1.0)
-        grasps.append(GraspRect(cx=float(x), cy=float(y), angle=0.5 * math.atan2(s2[y, x], c2[y, x]),
+    for (y, x), c, s, opening in zip(chosen, c2, s2, w):
+        length = max(float(opening) * width_scale(size), 1.0)
+        grasps.append(GraspRect(cx=float(x), cy=float(y), angle=0.5 * math.atan2(float(s), float(c)),
                                 length=length, jaw=jaw_px if jaw_px > 0 else length * jaw_ratio, quality=float(q[y, x])))
     return grasps
 

@@ -56,10 +56,13 @@ def _depth_channel(depth: np.ndarray, size: int) -> np.ndarray:
     """Resize depth ignoring holes (0, NaN), inpaint what stays empty, centre and scale it."""
     valid = np.isfinite(depth) & (depth > 0)
     filled = np.where(valid, depth, 0.0).astype(np.float32)
-    num = cv2.resize(filled, (size, size), interpolation=cv2.INTER_AREA)
-    den = cv2.resize(valid.astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
-    holes = den < 1e-3
-    out = np.where(holes, 0.0, num / np.maximum(den, 1e-3)).astype(np.float32)
+    if depth.shape == (size, size):   # a camera cropped to the model's input: nothing to resample
+        out, holes = filled, ~valid
+    else:
+        num = cv2.resize(filled, (size, size), interpolation=cv2.INTER_AREA)
+        den = cv2.resize(valid.astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
+        holes = den < 1e-3
+        out = np.where(holes, 0.0, num / np.maximum(den, 1e-3)).astype(np.float32)
     if holes.all():
         return np.zeros((size, size), np.float32)
     if holes.any():

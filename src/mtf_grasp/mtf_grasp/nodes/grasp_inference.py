@@ -37,7 +37,10 @@ class GraspInference(Node):
         self.cfg = declare_config(self, InferenceConfig)
         if not self.cfg.model_path:
             raise InputError('parameter model_path: a model file is required')
-        self._detector = GraspDetector.from_file(self.cfg.model_path, settings=self.cfg.detector_settings())
+        try:
+            self._detector = GraspDetector.from_file(self.cfg.model_path, settings=self.cfg.detector_settings())
+        except ValueError as exc:     # a backend/precision/device combination that cannot run
+            raise InputError(str(exc)) from exc
         self.dropped = 0
         self._sync = RgbdSynchronizer(slop_s=self.cfg.slop_s, queue_size=self.cfg.queue_size,
                                       on_drop=lambda d: self._drop(f'no {" or ".join(d.missing) or "match"} '

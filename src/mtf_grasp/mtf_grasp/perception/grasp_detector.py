@@ -18,6 +18,7 @@ class DetectorSettings:
     min_quality: float = 0.0
     crop: tuple[int, int, int] | None = None     # (x0, y0, side) in source pixels; None: centred square
     threads: int = 0                             # CPU threads of the forward pass; 0: one per core
+    precision: str = 'fp32'                      # 'fp32' or 'bf16' (torch backend)
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class GraspDetector:
         self.version = int(version)
         self.settings = settings
         self._forward = make_backend(model, backend=settings.backend, device=settings.device,
-                                     threads=settings.threads)
+                                     threads=settings.threads, precision=settings.precision)
 
     @classmethod
     def from_file(cls, path: str | Path, *, settings: DetectorSettings) -> 'GraspDetector':

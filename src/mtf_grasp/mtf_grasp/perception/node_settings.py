@@ -18,6 +18,8 @@ class InferenceConfig:
     backend: Literal['torch', 'onnxruntime'] = field(default='torch', metadata={'help': 'forward-pass runtime'})
     device: str = field(default='cpu', metadata={'help': "torch device ('cpu', 'cuda', 'cuda:1')"})
     threads: int = field(default=0, metadata={'help': 'CPU threads of the forward pass; 0: one per core'})
+    precision: Literal['fp32', 'bf16'] = field(default='fp32', metadata={
+        'help': "forward-pass number format; 'bf16' (torch backend) is ~1.8x faster on CPUs with AVX512-BF16/AMX"})
     crop_x0: int = field(default=0, metadata={'help': 'left edge of the square crop (px)'})
     crop_y0: int = field(default=0, metadata={'help': 'top edge of the square crop (px)'})
     crop_size: int = field(default=0, metadata={'help': 'side of the square crop (px); 0: centred largest square'})
@@ -41,7 +43,8 @@ class InferenceConfig:
     def detector_settings(self) -> DetectorSettings:
         crop = (self.crop_x0, self.crop_y0, self.crop_size) if self.crop_size > 0 else None
         return DetectorSettings(backend=self.backend, device=self.device, max_grasps=self.top_k,
-                                min_quality=self.min_quality, crop=crop, threads=self.threads)
+                                min_quality=self.min_quality, crop=crop, threads=self.threads,
+                                precision=self.precision)
 
 
 @dataclass(frozen=True)
