@@ -34,3 +34,17 @@ def test_bf16_on_onnxruntime_is_refused_in_one_line():
     out = bench('--backend', 'onnxruntime', '--precision', 'bf16')
     assert out.returncode != 0 and out.stdout == ''
     assert out.stderr.strip().splitlines() == ['mtf-grasp bench: error: precision bf16 needs backend torch (backend onnxruntime runs fp32 only)']
+
+
+def test_a_model_the_bench_cannot_time_is_refused_in_one_line(tmp_path):
+    from mtf_grasp.grasping import ModelSpec, build_model, save_model
+
+    missing = tmp_path / 'none.safetensors'
+    out = bench('--model', str(missing))
+    assert out.returncode != 0 and out.stdout == ''
+    assert out.stderr.strip().splitlines() == [f'mtf-grasp bench: error: {missing}: no such model file']
+    small = tmp_path / 'small.safetensors'
+    save_model(small, build_model(ModelSpec(width=8, input_size=32)), ModelSpec(width=8, input_size=32))
+    out = bench('--model', str(small))
+    assert out.returncode != 0
+    assert out.stderr.strip().splitlines() == ['mtf-grasp bench: error: --model: input size 32 differs from --size 64']

@@ -78,3 +78,38 @@ def test_reading_the_smoothed_maps_at_peaks_equals_blurring_them_whole(shape, si
     whole = _smooth(image, sigma)
     np.testing.assert_allclose(_smoothed_at(np.stack([image, -image]), points, sigma),
                                [[whole[p] for p in points], [-whole[p] for p in points]], atol=1e-6)
+
+
+def _window_centre(q, y, x, reach):
+    """The plateau centre by its definition: mean position of the window pixels as high as (y, x)."""
+    y0, x0 = max(y - reach, 0), max(x - reach, 0)
+    rows, cols = np.nonzero(q[y0:y + reach + 1, x0:x + reach + 1] >= q[y, x] - 1e-3)
+    return int(round(y0 + rows.mean())), int(round(x0 + cols.mean()))
+
+
+@pytest.mark.parametrize('levels', [1, 3, 40, None])
+def test_plateau_centres_from_tables_equal_the_window_scan(levels):
+    """Maps with few distinct levels (1: a flat map, every pixel a peak) take the summed-area
+    tables; every centre must still equal the scan of its window."""
+    from mtf_grasp.grasping.decode import _plateau_centres
+
+    rng = np.random.default_rng(levels or 0)
+    q = rng.random((60, 75)).astype(np.float32)
+    if levels is not None:
+        q = (np.floor(q * levels) / levels).astype(np.float32)
+    ys, xs = np.nonzero(q >= 0)
+    order = np.argsort(-q[ys, xs], kind='stable')
+    ys, xs = ys[order][:700], xs[order][:700]
+    assert list(_plateau_centres(q, ys, xs, 7)) == [_window_centre(q, int(y), int(x), 7) for y, x in zip(ys, xs)]
+
+
+def test_a_flat_quality_map_gives_grasps_spread_over_it():
+    """An untrained or bfloat16 model can output one value everywhere: every pixel is then a peak."""
+    size = 96
+    q = np.full((size, size), 0.5, np.float32)
+    cos2, sin2, width = np.ones_like(q), np.zeros_like(q), np.full_like(q, 10 / width_scale(size))
+    grasps = decode_grasps(q, cos2, sin2, width, max_grasps=5)
+    distance = size // 12
+    assert len(grasps) == 5 and all(g.quality == 0.5 for g in grasps)
+    assert all(math.hypot(a.cx - b.cx, a.cy - b.cy) >= distance for i, a in enumerate(grasps) for b in grasps[:i])
+    assert (grasps[0].cx, grasps[0].cy) == (distance // 2, distance // 2)   # the first window's middle

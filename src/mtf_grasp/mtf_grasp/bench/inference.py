@@ -1,22 +1,27 @@
 """End-to-end grasp_inference latency (frame published -> grasp array received) against the bare forward.
 
 The node runs as its own process, exactly as deployed; this process plays the camera and the
-consumer. Frames go one at a time (the next once the previous is answered), so the latency has
-no queueing in it; `hz` is the closed-loop rate, 1000 / mean latency. After each answered frame
-this process times one bare forward pass of the same model on the same backend while the node is
-idle, so both figures see the same background load on a shared machine. Both sides pause
-`SETTLE_S` first: torch's OpenMP and onnxruntime's thread pools keep spinning for a while after a
-run, and would otherwise steal the cores the other side is being timed on.
+consumer, and a third process (`_forward_timer`) times the bare forward of the same model on the
+same backend. Frames go one at a time (the next once the previous is answered), so the latency has
+no queueing in it; `hz` is the closed-loop rate, 1000 / mean latency. After each answered frame the
+bare forward is timed while the node is idle, so both figures see the same background load on a
+shared machine. Every step waits `SETTLE_S` first: torch's OpenMP workers spin for about 10 ms of
+CPU after a forward pass and would steal the cores the other side is being timed on. Longer pauses
+let the cores go cold: after 0.25 s idle an onnxruntime forward took ~3 ms longer than after 50 ms,
+more than the node's forward ever idles at camera rate.
 """
 from __future__ import annotations
 
+import select
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from mtf_grasp.errors import InputError
 
-SETTLE_S = 0.25
+SETTLE_S = 0.05
 
 
 def add_arguments(parser) -> None:
@@ -39,13 +44,10 @@ def run(args) -> dict:
     runtime = {'backend': args.backend, 'threads': args.threads, 'precision': args.precision}
     with tempfile.TemporaryDirectory(prefix='mtf-bench-inference-') as tmp:
         model_path = Path(args.model) if args.model else _default_model(Path(tmp), size=args.size, width=args.width)
-        try:
-            forward = _bare_forward(model_path, runtime=runtime, size=args.size)
-        except ValueError as exc:     # a backend/precision combination this machine cannot run
-            raise InputError(str(exc)) from exc
-        latency_ms, forward_ms = _measure(model_path, forward=forward, runtime=runtime, size=args.size,
-                                          frames=args.frames, warmup=args.warmup, timeout_s=args.timeout,
-                                          workdir=Path(tmp))
+        with ForwardTimer(model_path, runtime=runtime, size=args.size, timeout_s=args.timeout) as forward:
+            latency_ms, forward_ms = _measure(model_path, forward=forward, runtime=runtime, size=args.size,
+                                              frames=args.frames, warmup=args.warmup, timeout_s=args.timeout,
+                                              workdir=Path(tmp))
     p50, forward_p50 = _percentile(latency_ms, 50), _percentile(forward_ms, 50)
     return {**runtime, 'size': args.size, 'frames': len(latency_ms),
             'p50_ms': round(p50, 2), 'p99_ms': round(_percentile(latency_ms, 99), 2),
@@ -70,7 +72,7 @@ def _default_model(tmp: Path, *, size: int, width: int) -> Path:
     return path
 
 
-def _test_frame(size: int):
+def bench_frame(size: int):
     """A table with a box: the same content every frame, so every frame costs the same."""
     import numpy as np
 
@@ -81,16 +83,40 @@ def _test_frame(size: int):
     return rgb, depth
 
 
-def _bare_forward(model_path: Path, *, runtime: dict, size: int):
-    """A callable running the network alone on one preprocessed test frame."""
-    from mtf_grasp.perception import DetectorSettings, GraspDetector
+class ForwardTimer:
+    """The `_forward_timer` process as a context manager; calling it times one bare forward (ms)."""
 
-    detector = GraspDetector.from_file(model_path, settings=DetectorSettings(**runtime))
-    if detector.spec.input_size != size:
-        raise InputError(f'--model: input size {detector.spec.input_size} differs from --size {size}')
-    rgb, depth = _test_frame(size)
-    x, _ = detector.preprocess(rgb, depth.astype('float32') / 1000)
-    return lambda: detector.forward(x)
+    def __init__(self, model_path: Path, *, runtime: dict, size: int, timeout_s: float):
+        argv = [sys.executable, '-m', 'mtf_grasp.bench._forward_timer', str(model_path), '--size', str(size),
+                *(f'--{key}={value}' for key, value in runtime.items())]
+        self._timeout_s = timeout_s
+        self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def __enter__(self) -> 'ForwardTimer':
+        first = self._reply()
+        if first != 'ready':
+            self.__exit__()
+            raise InputError(first.removeprefix('error: ') or 'the forward timer exited before it was ready')
+        return self
+
+    def __call__(self) -> float:
+        self._proc.stdin.write('\n')
+        self._proc.stdin.flush()
+        return float(self._reply())
+
+    def _reply(self) -> str:
+        ready, _, _ = select.select([self._proc.stdout], [], [], self._timeout_s)
+        if not ready:
+            raise RuntimeError(f'the forward timer did not answer within {self._timeout_s:.0f} s')
+        return self._proc.stdout.readline().strip()
+
+    def __exit__(self, *exc) -> None:
+        self._proc.stdin.close()     # the timer's loop ends at end of input
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
 
 
 def _measure(model_path: Path, *, forward, runtime: dict, size: int, frames: int, warmup: int,
@@ -109,7 +135,7 @@ def _measure(model_path: Path, *, forward, runtime: dict, size: int, frames: int
 
     spec = NodeSpec('grasp_inference', 'grasp_inference', 'bench',
                     {'model_path': str(model_path), **runtime})
-    rgb, depth = _test_frame(size)
+    rgb, depth = bench_frame(size)
     intrinsics = CameraIntrinsics(fx=size * 0.9, fy=size * 0.9, cx=(size - 1) / 2, cy=(size - 1) / 2,
                                   width=size, height=size)
     qos = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
@@ -159,13 +185,11 @@ def _measure(model_path: Path, *, forward, runtime: dict, size: int, frames: int
                 if not await_answer(stamp_ns, 10.0):
                     raise RuntimeError(f'frame {n} was not answered within 10 s')
                 time.sleep(SETTLE_S)     # the node also publishes markers and an image, then idles
-                start = time.perf_counter()
-                forward()
-                elapsed_ms = (time.perf_counter() - start) * 1e3
+                forward_ms = forward()
                 time.sleep(SETTLE_S)
                 if n >= warmup:
                     latencies.append((answered[stamp_ns] - sent) * 1e3)
-                    forwards.append(elapsed_ms)
+                    forwards.append(forward_ms)
     finally:
         node.destroy_node()
         rclpy.try_shutdown()

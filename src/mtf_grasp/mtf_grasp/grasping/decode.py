@@ -24,22 +24,21 @@ def _smooth(image: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(image, (2 * _radius(sigma) + 1,) * 2, sigma, borderType=cv2.BORDER_REFLECT)
 
 
-def _smoothed_at(maps: np.ndarray, points: list[tuple[int, int]], sigma: float) -> np.ndarray:
-    """`_smooth(map, sigma)[y, x]` for each of the M×H×W `maps` at a few (y, x), as an M×P array: the
+def _smoothed_at(maps, points: list[tuple[int, int]], sigma: float) -> np.ndarray:
+    """`_smooth(map, sigma)[y, x]` for each of the H×W `maps` at a few (y, x), as an M×P array: the
     angle and width maps are read only at the chosen peaks, so blurring them whole would be most of
     the decoding time."""
-    maps = np.asarray(maps, np.float32)
     if not points:
         return np.zeros((len(maps), 0), np.float32)
     ys, xs = (np.array(v)[:, None] for v in zip(*points))
     if sigma <= 0:
-        return maps[:, ys[:, 0], xs[:, 0]]
+        return np.array([np.asarray(m, np.float32)[ys[:, 0], xs[:, 0]] for m in maps])
     radius = _radius(sigma)
     kernel = cv2.getGaussianKernel(2 * radius + 1, sigma).ravel().astype(np.float32)
     offsets = np.arange(-radius, radius + 1)
-    rows, cols = _reflect(ys + offsets, maps.shape[1]), _reflect(xs + offsets, maps.shape[2])
-    patches = maps[:, rows[:, :, None], cols[:, None, :]]          # M×P×K×K
-    return np.einsum('k,mpkl,l->mp', kernel, patches, kernel)
+    rows, cols = _reflect(ys + offsets, maps[0].shape[0]), _reflect(xs + offsets, maps[0].shape[1])
+    patches = (np.asarray(m, np.float32)[rows[:, :, None], cols[:, None, :]] for m in maps)   # P×K×K each
+    return np.array([np.einsum('k,pkl,l->p', kernel, p, kernel) for p in patches])
 
 
 def _reflect(index: np.ndarray, size: int) -> np.ndarray:
@@ -49,12 +48,38 @@ def _reflect(index: np.ndarray, size: int) -> np.ndarray:
     return np.where(index < size, index, period - 1 - index)
 
 
-def _plateau_centre(q: np.ndarray, y: int, x: int, reach: int) -> tuple[int, int]:
-    """A flat-topped peak's middle: the mean position of the pixels near (y, x) as high as it."""
-    y0, x0 = max(y - reach, 0), max(x - reach, 0)
-    window = q[y0:y + reach + 1, x0:x + reach + 1]
-    ys, xs = np.nonzero(window >= q[y, x] - 1e-3)
-    return int(round(y0 + ys.mean())), int(round(x0 + xs.mean()))
+TABLE_MIN_PEAKS = 64     # peaks sharing one level from which summed-area tables beat window scans
+TABLE_BATCH = 256        # peaks whose centres are computed at once from the tables
+
+
+def _plateau_centres(q: np.ndarray, ys: np.ndarray, xs: np.ndarray, reach: int):
+    """Yield, for each candidate peak (best first), its plateau's middle: the mean position of the
+    pixels within `reach` of it that are as high as it (to 1e-3).
+
+    A level shared by many peaks (a flat map: an untrained or bfloat16 model can output one value
+    everywhere, making every pixel a peak) gets summed-area tables of count, Σy and Σx above it, so
+    its peaks cost four lookups each instead of a window scan."""
+    height, width = q.shape
+    levels = q[ys, xs]
+    tables: dict[float, list[np.ndarray]] = {}
+    i = 0
+    while i < len(ys):
+        level = levels[i]
+        ties = int(np.count_nonzero(levels[i:i + TABLE_BATCH] == level))   # sorted: ties are adjacent
+        y0, x0 = np.maximum(ys[i:i + ties] - reach, 0), np.maximum(xs[i:i + ties] - reach, 0)
+        y1, x1 = np.minimum(ys[i:i + ties] + reach + 1, height), np.minimum(xs[i:i + ties] + reach + 1, width)
+        if ties < TABLE_MIN_PEAKS and level not in tables:
+            rows, cols = np.nonzero(q[y0[0]:y1[0], x0[0]:x1[0]] >= level - 1e-3)
+            yield int(round(y0[0] + rows.mean())), int(round(x0[0] + cols.mean()))
+            i += 1
+            continue
+        if level not in tables:
+            above = (q >= level - 1e-3).astype(np.float64)
+            tables[level] = [cv2.integral(a, sdepth=cv2.CV_64F) for a in
+                             (above, above * np.arange(height)[:, None], above * np.arange(width)[None, :])]
+        count, sum_y, sum_x = (t[y1, x1] - t[y0, x1] - t[y1, x0] + t[y0, x0] for t in tables[level])
+        yield from zip(np.rint(sum_y / count).astype(int).tolist(), np.rint(sum_x / count).astype(int).tolist())
+        i += ties
 
 
 def decode_grasps(quality: np.ndarray, cos2: np.ndarray, sin2: np.ndarray, width: np.ndarray, *,
@@ -71,17 +96,16 @@ def decode_grasps(quality: np.ndarray, cos2: np.ndarray, sin2: np.ndarray, width
     q = np.clip(_smooth(quality, sigma), 0.0, 1.0)
     # A pixel is a peak when it equals the maximum of its (2·distance+1)² neighbourhood.
     peaks = (q == cv2.dilate(q, np.ones((2 * distance + 1,) * 2, np.uint8))) & (q > min_quality)
-    ys, xs = np.nonzero(peaks)
-    order = np.lexsort((xs, ys, -q[ys, xs]))  # best first; ties in reading order, so repeatable
+    ys, xs = np.nonzero(peaks)                                # in reading order
+    order = np.argsort(-q[ys, xs], kind='stable')             # best first; ties stay in reading order
     chosen: list[tuple[int, int]] = []
-    for y, x in zip(ys[order], xs[order]):
+    for y, x in _plateau_centres(q, ys[order], xs[order], distance):
         if len(chosen) >= max_grasps:
             break
-        y, x = _plateau_centre(q, int(y), int(x), distance)
         if all((y - cy) ** 2 + (x - cx) ** 2 >= distance ** 2 for cy, cx in chosen):
             chosen.append((y, x))
-    c2, s2 = _smoothed_at(np.stack([cos2, sin2]), chosen, sigma)
-    (w,) = _smoothed_at(np.asarray(width)[None], chosen, sigma / 2)
+    c2, s2 = _smoothed_at((cos2, sin2), chosen, sigma)
+    (w,) = _smoothed_at((width,), chosen, sigma / 2)
     grasps = []
     for (y, x), c, s, opening in zip(chosen, c2, s2, w):
         length = max(float(opening) * width_scale(size), 1.0)

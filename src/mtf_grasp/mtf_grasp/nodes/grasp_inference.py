@@ -79,9 +79,11 @@ class GraspInference(Node):
         header = Header(stamp=color.header.stamp, frame_id=color.header.frame_id)
         self._grasps.publish(grasp_array(header, grasps=grasps, poses=poses, version=detector.version,
                                          architecture=detector.spec.arch))
-        if self.cfg.publish_markers:
+        # Markers and the drawn image only for someone listening (RViz, rqt): at camera rate the
+        # drawing and the 150 kB image would take CPU from the next frame and from grasp consumers.
+        if self.cfg.publish_markers and self._markers.get_subscription_count():
             self._markers.publish(grasp_markers(header, poses))
-        if self.cfg.publish_image:
+        if self.cfg.publish_image and self._image.get_subscription_count():
             annotated = draw_grasps(rgb, [g.corners() for g in grasps])
             self._image.publish(image_message(annotated, 'rgb8', header=header))
 

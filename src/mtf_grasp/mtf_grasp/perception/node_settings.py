@@ -28,8 +28,8 @@ class InferenceConfig:
     slop_s: float = field(default=0.02, metadata={'help': 'largest stamp difference matched across topics'})
     queue_size: int = field(default=5, metadata={'help': 'messages kept per topic while matching'})
     max_invalid_depth: float = field(default=0.5, metadata={'help': 'drop frames with more depth holes than this'})
-    publish_markers: bool = field(default=True, metadata={'help': 'publish the RViz MarkerArray'})
-    publish_image: bool = field(default=True, metadata={'help': 'publish the annotated image'})
+    publish_markers: bool = field(default=True, metadata={'help': 'publish the RViz MarkerArray (while someone subscribes)'})
+    publish_image: bool = field(default=True, metadata={'help': 'publish the annotated image (while someone subscribes)'})
     model_topic: str = field(default='/fleet/global_model', metadata={'help': 'latched ModelBlob topic of the fleet'})
     warn_period_s: float = field(default=5.0, metadata={'help': 'at most one bad-frame warning per period'})
 
