@@ -102,7 +102,10 @@ class ForwardTimer:
     def __call__(self) -> float:
         self._proc.stdin.write('\n')
         self._proc.stdin.flush()
-        return float(self._reply())
+        reply = self._reply()
+        if not reply:
+            raise RuntimeError(f'the forward timer exited with code {self._proc.wait()}')
+        return float(reply)
 
     def _reply(self) -> str:
         ready, _, _ = select.select([self._proc.stdout], [], [], self._timeout_s)
