@@ -16,6 +16,7 @@ bench() {  # bench NAME ARGS...: run one benchmark, keep its JSON in runs/bench/
 bench transfer transfer
 bench round round
 bench inference-onnxruntime inference --backend onnxruntime
+bench inference-onnxruntime-steps inference --backend onnxruntime --breakdown   # the node's time per step
 bench inference-torch inference --backend torch
 if python -c 'from mtf_grasp.perception.inference_backend import native_bf16_cpu; raise SystemExit(not native_bf16_cpu())'; then
   bench inference-torch-bf16 inference --backend torch --precision bf16   # CPUs with AVX512-BF16 or AMX

@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from mtf_grasp.perception import STEPS
 from mtf_grasp.perception.inference_backend import native_bf16_cpu
 
 pytestmark = pytest.mark.ros
@@ -20,9 +21,15 @@ def bench(*args):
 @pytest.mark.parametrize('backend, precision', [('torch', 'fp32'), ('onnxruntime', 'fp32'),
                                                 pytest.param('torch', 'bf16', marks=BF16)])
 def test_bench_reports_latency_against_the_bare_forward(backend, precision):
-    out = bench('--backend', backend, '--precision', precision)
+    breakdown = backend == 'onnxruntime'    # the node's ~/timing topic, once; the others run without it
+    out = bench('--backend', backend, '--precision', precision, *(['--breakdown'] if breakdown else []))
     assert out.returncode == 0, out.stderr
     figures = json.loads(out.stdout)
+    if breakdown:
+        steps = figures['node_steps_p50_ms']
+        assert list(steps) == [*STEPS, 'transport'] and all(ms > 0 for ms in steps.values())
+    else:
+        assert 'node_steps_p50_ms' not in figures
     assert (figures['backend'], figures['precision']) == (backend, precision)
     assert figures['frames'] == 4 and figures['size'] == 64
     assert 0 < figures['forward_p50_ms'] and 0 < figures['p50_ms'] <= figures['p99_ms']

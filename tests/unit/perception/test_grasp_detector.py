@@ -7,7 +7,7 @@ from mtf_grasp.grasping.decode import predict_grasps
 from mtf_grasp.grasping.model_file import build_model, save_model
 from mtf_grasp.grasping.model_spec import ModelSpec
 from mtf_grasp.grasping.transform import preprocess
-from mtf_grasp.perception import BadFrame, DetectorSettings, GraspDetector, check_rgbd
+from mtf_grasp.perception import BadFrame, DetectorSettings, GraspDetector, StepTimer, check_rgbd
 from mtf_grasp.perception.inference_backend import native_bf16_cpu
 
 SPEC = ModelSpec(width=8, input_size=32)
@@ -38,9 +38,11 @@ def test_torch_detector_equals_offline_prediction_mapped_to_source(model_file):
     model, spec, _ = load_model(model_file)
     x, transform = preprocess(rgb, depth, spec=spec)
     expected = [transform.to_source(g) for g in predict_grasps(model, x, max_grasps=3)]
-    got = detector.detect(rgb, depth)
+    timer = StepTimer()
+    got = detector.detect(rgb, depth, timer=timer)
     assert got.grasps == expected
     assert len(got.grasps) == 3
+    assert list(timer.ms) == ['preprocess', 'forward', 'decode'] and all(ms > 0 for ms in timer.ms.values())
 
 
 def test_onnxruntime_matches_torch(model_file):

@@ -35,6 +35,8 @@ def add_arguments(parser) -> None:
     parser.add_argument('--frames', type=int, default=60, help='timed frames')
     parser.add_argument('--warmup', type=int, default=10, help='untimed frames first')
     parser.add_argument('--timeout', type=float, default=60.0, help='seconds to wait for the node')
+    parser.add_argument('--breakdown', action='store_true',
+                        help="also report the node's median time per step (its ~/timing topic) as node_steps_p50_ms")
 
 
 def run(args) -> dict:
@@ -45,14 +47,27 @@ def run(args) -> dict:
     with tempfile.TemporaryDirectory(prefix='mtf-bench-inference-') as tmp:
         model_path = Path(args.model) if args.model else _default_model(Path(tmp), size=args.size, width=args.width)
         with ForwardTimer(model_path, runtime=runtime, size=args.size, timeout_s=args.timeout) as forward:
-            latency_ms, forward_ms = _measure(model_path, forward=forward, runtime=runtime, size=args.size,
-                                              frames=args.frames, warmup=args.warmup, timeout_s=args.timeout,
-                                              workdir=Path(tmp))
+            latency_ms, forward_ms, steps = _measure(model_path, forward=forward, runtime=runtime, size=args.size,
+                                                     frames=args.frames, warmup=args.warmup, timeout_s=args.timeout,
+                                                     workdir=Path(tmp), breakdown=args.breakdown)
     p50, forward_p50 = _percentile(latency_ms, 50), _percentile(forward_ms, 50)
-    return {**runtime, 'size': args.size, 'frames': len(latency_ms),
-            'p50_ms': round(p50, 2), 'p99_ms': round(_percentile(latency_ms, 99), 2),
-            'hz': round(1000.0 * len(latency_ms) / sum(latency_ms), 2), 'forward_p50_ms': round(forward_p50, 2),
-            'overhead_ratio': round(p50 / forward_p50 - 1.0, 3)}
+    figures = {**runtime, 'size': args.size, 'frames': len(latency_ms),
+               'p50_ms': round(p50, 2), 'p99_ms': round(_percentile(latency_ms, 99), 2),
+               'hz': round(1000.0 * len(latency_ms) / sum(latency_ms), 2), 'forward_p50_ms': round(forward_p50, 2),
+               'overhead_ratio': round(p50 / forward_p50 - 1.0, 3)}
+    if args.breakdown:
+        figures['node_steps_p50_ms'] = _step_medians(steps, latency_ms)
+    return figures
+
+
+def _step_medians(steps: list[dict[str, float]], latency_ms: list[float]) -> dict[str, float]:
+    """Median ms of each node step over the timed frames, and of `transport`: the rest of each
+    frame's latency (DDS both ways, executor wake-ups, the stamp matching)."""
+    from mtf_grasp.perception import STEPS
+
+    medians = {step: round(_percentile([s[step] for s in steps], 50), 2) for step in STEPS}
+    rest = [latency - sum(s.values()) for s, latency in zip(steps, latency_ms)]
+    return {**medians, 'transport': round(_percentile(rest, 50), 2)}
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -123,9 +138,11 @@ class ForwardTimer:
 
 
 def _measure(model_path: Path, *, forward, runtime: dict, size: int, frames: int, warmup: int,
-             timeout_s: float, workdir: Path) -> tuple[list[float], list[float]]:
-    """(end-to-end latencies, bare forward times) in ms, one of each per timed frame."""
+             timeout_s: float, workdir: Path, breakdown: bool) -> tuple[list[float], list[float], list[dict]]:
+    """(end-to-end latencies, bare forward times, node step times) in ms, one of each per timed
+    frame; the step times only with `breakdown` (else the node does not publish them)."""
     import rclpy
+    from diagnostic_msgs.msg import DiagnosticArray
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import CameraInfo, Image
     from std_msgs.msg import Header
@@ -147,6 +164,10 @@ def _measure(model_path: Path, *, forward, runtime: dict, size: int, frames: int
     answered: dict[int, float] = {}
     node.create_subscription(GraspArray, topics.GRASPS,
                              lambda m: answered.setdefault(stamp_to_ns(m.header.stamp), time.perf_counter()), qos)
+    steps: dict[int, dict[str, float]] = {}
+    if breakdown:
+        node.create_subscription(DiagnosticArray, f'grasp_inference/{topics.FRAME_TIMING.removeprefix("~/")}',
+                                 lambda m: steps.setdefault(stamp_to_ns(m.header.stamp), _step_values(m)), 10)
     color = node.create_publisher(Image, topics.COLOR, qos)
     depth_pub = node.create_publisher(Image, topics.DEPTH, qos)
     info = node.create_publisher(CameraInfo, topics.CAMERA_INFO, qos)
@@ -162,14 +183,14 @@ def _measure(model_path: Path, *, forward, runtime: dict, size: int, frames: int
             publisher.publish(message)
         return stamp_ns, sent
 
-    def await_answer(stamp_ns: int, limit_s: float) -> bool:
+    def await_answer(stamp_ns: int, limit_s: float, received: dict = answered) -> bool:
         deadline = time.monotonic() + limit_s
-        while stamp_ns not in answered and time.monotonic() < deadline:
+        while stamp_ns not in received and time.monotonic() < deadline:
             # Blocks until a message arrives: polling would steal a core from the node being timed.
             rclpy.spin_once(node, timeout_sec=max(deadline - time.monotonic(), 0.0))
-        return stamp_ns in answered
+        return stamp_ns in received
 
-    latencies, forwards = [], []
+    latencies, forwards, timed_steps = [], [], []
     try:
         with Supervisor([spec], workdir=workdir, echo=None) as supervisor:
             index = 0
@@ -187,13 +208,22 @@ def _measure(model_path: Path, *, forward, runtime: dict, size: int, frames: int
                 index += 1
                 if not await_answer(stamp_ns, 10.0):
                     raise RuntimeError(f'frame {n} was not answered within 10 s')
-                time.sleep(SETTLE_S)     # the node also publishes markers and an image, then idles
+                # The step times follow the grasps; warm-up frames leave time to discover ~/timing.
+                if breakdown and not await_answer(stamp_ns, 1.0, steps) and n >= warmup:
+                    raise RuntimeError(f'frame {n}: no step times on grasp_inference/timing within 1 s')
+                time.sleep(SETTLE_S)     # the node may also publish markers and an image, then idles
                 forward_ms = forward()
                 time.sleep(SETTLE_S)
                 if n >= warmup:
                     latencies.append((answered[stamp_ns] - sent) * 1e3)
                     forwards.append(forward_ms)
+                    timed_steps += [steps[stamp_ns]] if breakdown else []
     finally:
         node.destroy_node()
         rclpy.try_shutdown()
-    return latencies, forwards
+    return latencies, forwards, timed_steps
+
+
+def _step_values(message) -> dict[str, float]:
+    """{step: ms} from one `~/timing` DiagnosticArray."""
+    return {value.key.removesuffix('_ms'): float(value.value) for value in message.status[0].values}

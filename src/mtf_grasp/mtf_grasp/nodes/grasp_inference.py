@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
@@ -20,12 +21,13 @@ from visualization_msgs.msg import MarkerArray
 
 from mtf_grasp.errors import InputError
 from mtf_grasp.nodes.fleet_names import LATCHED
-from mtf_grasp.nodes.grasp_messages import grasp_array, grasp_markers
+from mtf_grasp.nodes.grasp_messages import grasp_array, grasp_markers, timing_message
 from mtf_grasp.nodes.node_main import run_node
 from mtf_grasp.nodes.parameters import declare_config
 from mtf_grasp.nodes.ros_images import image_message
-from mtf_grasp.perception import (BadFrame, RgbdSynchronizer, check_rgbd, color_to_rgb, depth_to_metres,
-                                  draw_grasps, grasp_pose, intrinsics_from_camera_info, stamp_to_ns, topics)
+from mtf_grasp.perception import (BadFrame, RgbdSynchronizer, StepTimer, check_rgbd, color_to_rgb,
+                                  depth_to_metres, draw_grasps, grasp_pose, intrinsics_from_camera_info,
+                                  stamp_to_ns, topics)
 from mtf_grasp.perception.grasp_detector import GraspDetector
 from mtf_grasp.perception.node_settings import InferenceConfig
 from mtf_grasp_interfaces.msg import GraspArray, ModelBlob
@@ -54,6 +56,7 @@ class GraspInference(Node):
         self._grasps = self.create_publisher(GraspArray, topics.GRASPS, 10)
         self._markers = self.create_publisher(MarkerArray, topics.GRASP_MARKERS, 10)
         self._image = self.create_publisher(Image, topics.GRASP_IMAGE, qos_profile_sensor_data)
+        self._timing = self.create_publisher(DiagnosticArray, topics.FRAME_TIMING, 10)
         self.get_logger().info(f'serving {self._detector.spec.arch} version {self._detector.version} '
                                f'on {self.cfg.backend}/{self.cfg.device}')
 
@@ -68,17 +71,20 @@ class GraspInference(Node):
         return callback
 
     def _process(self, color: Image, depth: Image, info: CameraInfo) -> None:
+        timer = StepTimer()
         rgb, depth_m = color_to_rgb(color), depth_to_metres(depth)
         intrinsics = intrinsics_from_camera_info(info)
         check_rgbd(rgb, depth_m, info_size=(intrinsics.width, intrinsics.height),
                    max_invalid_depth=self.cfg.max_invalid_depth)
+        timer.mark('convert')
         detector = self._detector   # one model version per frame, even if a swap lands meanwhile
-        grasps = detector.detect(rgb, depth_m).grasps
+        grasps = detector.detect(rgb, depth_m, timer=timer).grasps
         poses = [grasp_pose(x=g.cx, y=g.cy, angle=g.angle, length_px=g.length, depth_m=depth_m,
                             intrinsics=intrinsics) for g in grasps]
         header = Header(stamp=color.header.stamp, frame_id=color.header.frame_id)
         self._grasps.publish(grasp_array(header, grasps=grasps, poses=poses, version=detector.version,
                                          architecture=detector.spec.arch))
+        timer.mark('publish')
         # Markers and the drawn image only for someone listening (RViz, rqt): at camera rate the
         # drawing and the 150 kB image would take CPU from the next frame and from grasp consumers.
         if self.cfg.publish_markers and self._markers.get_subscription_count():
@@ -86,6 +92,8 @@ class GraspInference(Node):
         if self.cfg.publish_image and self._image.get_subscription_count():
             annotated = draw_grasps(rgb, [g.corners() for g in grasps])
             self._image.publish(image_message(annotated, 'rgb8', header=header))
+        if self._timing.get_subscription_count():
+            self._timing.publish(timing_message(header, timer.ms, name=self.get_fully_qualified_name()))
 
     def _drop(self, reason: str) -> None:
         self.dropped += 1

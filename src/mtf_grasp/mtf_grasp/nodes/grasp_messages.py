@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Point, Pose, Quaternion, Vector3
 from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
@@ -54,3 +55,10 @@ def _offset_pose(pose: GraspPose, along_x: float) -> Pose:
     axis = (1 - 2 * (y * y + z * z), 2 * (x * y + w * z), 2 * (x * z - w * y))
     px, py, pz = (p + along_x * a for p, a in zip(pose.position, axis))
     return Pose(position=Point(x=px, y=py, z=pz), orientation=Quaternion(x=x, y=y, z=z, w=w))
+
+
+def timing_message(header: Header, steps_ms: dict[str, float], *, name: str) -> DiagnosticArray:
+    """One frame's step times as a DiagnosticArray: key `<step>_ms`, value in milliseconds."""
+    values = [KeyValue(key=f'{step}_ms', value=f'{ms:.3f}') for step, ms in steps_ms.items()]
+    status = DiagnosticStatus(level=DiagnosticStatus.OK, name=name, message='frame step times', values=values)
+    return DiagnosticArray(header=header, status=[status])

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from mtf_grasp.perception.inference_backend import make_backend
+from mtf_grasp.perception.step_timer import StepTimer
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,17 @@ class GraspDetector:
         """The bare network: 1×C×S×S input -> 4×S×S maps."""
         return self._forward(x)
 
-    def detect(self, rgb: np.ndarray, depth_m: np.ndarray) -> Detection:
+    def detect(self, rgb: np.ndarray, depth_m: np.ndarray, *, timer: StepTimer | None = None) -> Detection:
+        """Grasps for one frame; `timer` gets the preprocess, forward and decode steps marked."""
         from mtf_grasp.grasping.decode import maps_to_grasps
 
+        timer = timer if timer is not None else StepTimer()
         x, transform = self.preprocess(rgb, depth_m)
-        grasps = maps_to_grasps(self.forward(x), max_grasps=self.settings.max_grasps,
+        timer.mark('preprocess')
+        maps = self.forward(x)
+        timer.mark('forward')
+        grasps = maps_to_grasps(maps, max_grasps=self.settings.max_grasps,
                                 min_quality=self.settings.min_quality, spec=self.spec)
-        return Detection(grasps=[transform.to_source(g) for g in grasps], transform=transform)
+        detection = Detection(grasps=[transform.to_source(g) for g in grasps], transform=transform)
+        timer.mark('decode')
+        return detection

@@ -7,5 +7,6 @@ CAMERA_INFO = 'camera/color/camera_info'
 GRASPS = 'grasps'
 GRASP_MARKERS = 'grasp_markers'
 GRASP_IMAGE = 'grasp_image'
+FRAME_TIMING = '~/timing'          # per-frame step times of grasp_inference, while subscribed
 GROUND_TRUTH = 'grasps_ground_truth'
 COLOR_FRAME = 'camera_color_optical_frame'
