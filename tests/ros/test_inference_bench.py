@@ -34,7 +34,11 @@ def test_bench_reports_latency_against_the_bare_forward(backend, precision):
     assert figures['frames'] == 4 and figures['size'] == 64
     assert 0 < figures['forward_p50_ms'] and 0 < figures['p50_ms'] <= figures['p99_ms']
     assert figures['hz'] > 0
-    assert figures['overhead_ratio'] == pytest.approx(figures['p50_ms'] / figures['forward_p50_ms'] - 1, rel=5e-3, abs=2e-3)
+    # The ratio comes from the unrounded times; the printed ones are rounded to 0.01 ms, which for a
+    # ~1 ms forward of this tiny model moves the ratio by more than any fixed tolerance would allow.
+    p50, forward = figures['p50_ms'], figures['forward_p50_ms']
+    low, high = (p50 - 0.005) / (forward + 0.005) - 1, (p50 + 0.005) / (forward - 0.005) - 1
+    assert low - 5e-4 <= figures['overhead_ratio'] <= high + 5e-4
 
 
 def test_bf16_on_onnxruntime_is_refused_in_one_line():
