@@ -66,19 +66,22 @@ def _plateau_centres(q: np.ndarray, ys: np.ndarray, xs: np.ndarray, reach: int):
     while i < len(ys):
         level = levels[i]
         ties = int(np.count_nonzero(levels[i:i + TABLE_BATCH] == level))   # sorted: ties are adjacent
-        y0, x0 = np.maximum(ys[i:i + ties] - reach, 0), np.maximum(xs[i:i + ties] - reach, 0)
-        y1, x1 = np.minimum(ys[i:i + ties] + reach + 1, height), np.minimum(xs[i:i + ties] + reach + 1, width)
         if ties < TABLE_MIN_PEAKS and level not in tables:
-            rows, cols = np.nonzero(q[y0[0]:y1[0], x0[0]:x1[0]] >= level - 1e-3)
-            yield int(round(y0[0] + rows.mean())), int(round(x0[0] + cols.mean()))
+            y, x = int(ys[i]), int(xs[i])
+            y0, x0 = max(y - reach, 0), max(x - reach, 0)
+            rows, cols = np.nonzero(q[y0:y + reach + 1, x0:x + reach + 1] >= level - 1e-3)
+            yield int(round(y0 + rows.mean())), int(round(x0 + cols.mean()))
             i += 1
             continue
         if level not in tables:
             above = (q >= level - 1e-3).astype(np.float64)
             tables[level] = [cv2.integral(a, sdepth=cv2.CV_64F) for a in
                              (above, above * np.arange(height)[:, None], above * np.arange(width)[None, :])]
+        y0, x0 = np.maximum(ys[i:i + ties] - reach, 0), np.maximum(xs[i:i + ties] - reach, 0)
+        y1, x1 = np.minimum(ys[i:i + ties] + reach + 1, height), np.minimum(xs[i:i + ties] + reach + 1, width)
         count, sum_y, sum_x = (t[y1, x1] - t[y0, x1] - t[y1, x0] + t[y0, x0] for t in tables[level])
-        yield from zip(np.rint(sum_y / count).astype(int).tolist(), np.rint(sum_x / count).astype(int).tolist())
+        yield from zip(np.rint(sum_y / count).astype(int).tolist(),
+                       np.rint(sum_x / count).astype(int).tolist())
         i += ties
 
 

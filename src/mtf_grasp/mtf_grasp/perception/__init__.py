@@ -24,8 +24,8 @@ from mtf_grasp.perception.step_timer import STEPS, StepTimer
 __all__ = [
     'BACKENDS', 'BadFrame', 'CameraIntrinsics', 'Detection', 'DetectorSettings', 'DroppedFrame', 'ENCODINGS',
     'EncodedImage', 'GraspDetector', 'GraspPose', 'InferenceConfig', 'RealSenseConfig', 'RealSenseSource',
-    'ReplayConfig', 'RgbdCapture', 'RgbdFrame', 'RgbdSynchronizer', 'STEPS', 'SimCameraConfig', 'StepTimer', 'array_to_image',
-    'camera_info_fields', 'centre_depth', 'check_rgbd', 'color_to_rgb', 'depth_to_metres', 'draw_grasps',
-    'grasp_pose', 'image_to_array', 'intrinsics_from_camera_info', 'make_backend', 'nominal_intrinsics',
-    'ns_to_sec_nanosec', 'stamp_to_ns', 'topics', 'write_realsense_recording',
+    'ReplayConfig', 'RgbdCapture', 'RgbdFrame', 'RgbdSynchronizer', 'STEPS', 'SimCameraConfig', 'StepTimer',
+    'array_to_image', 'camera_info_fields', 'centre_depth', 'check_rgbd', 'color_to_rgb', 'depth_to_metres',
+    'draw_grasps', 'grasp_pose', 'image_to_array', 'intrinsics_from_camera_info', 'make_backend',
+    'nominal_intrinsics', 'ns_to_sec_nanosec', 'stamp_to_ns', 'topics', 'write_realsense_recording',
 ]
