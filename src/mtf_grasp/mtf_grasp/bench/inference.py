@@ -5,10 +5,13 @@ consumer, and a third process (`_forward_timer`) times the bare forward of the s
 same backend. Frames go one at a time (the next once the previous is answered), so the latency has
 no queueing in it; `hz` is the closed-loop rate, 1000 / mean latency. After each answered frame the
 bare forward is timed while the node is idle, so both figures see the same background load on a
-shared machine. Every step waits `SETTLE_S` first: torch's OpenMP workers spin for about 10 ms of
-CPU after a forward pass and would steal the cores the other side is being timed on. Longer pauses
-let the cores go cold: after 0.25 s idle an onnxruntime forward took ~3 ms longer than after 50 ms,
-more than the node's forward ever idles at camera rate.
+shared machine. Every step first waits until the other side's workers have parked, and no longer
+(`SETTLE_S`, per backend). Onnxruntime parks its threads when a run ends (`force_spinning_stop`);
+torch's OpenMP workers spin for about 10 ms of CPU after a forward pass and steal the cores the
+other side is being timed on (after a 15 ms pause the bare forward still read 1-1.5 ms slow).
+Longer pauses let the machine go cold, which a node at camera rate never does: after 10 ms idle
+the DDS hop of an RGB-D pair into the node took 1.34 instead of 0.78 ms (a plain socket pair:
++0.05 ms), and after 0.25 s idle an onnxruntime forward took ~3 ms longer.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from pathlib import Path
 
 from mtf_grasp.errors import InputError
 
-SETTLE_S = 0.05
+SETTLE_S = {'onnxruntime': 0.005, 'torch': 0.05}
 
 
 def add_arguments(parser) -> None:
@@ -191,6 +194,7 @@ def _measure(model_path: Path, *, forward, runtime: dict, size: int, frames: int
         return stamp_ns in received
 
     latencies, forwards, timed_steps = [], [], []
+    settle_s = SETTLE_S[runtime['backend']]
     try:
         with Supervisor([spec], workdir=workdir, echo=None) as supervisor:
             index = 0
@@ -211,9 +215,9 @@ def _measure(model_path: Path, *, forward, runtime: dict, size: int, frames: int
                 # The step times follow the grasps; warm-up frames leave time to discover ~/timing.
                 if breakdown and not await_answer(stamp_ns, 1.0, steps) and n >= warmup:
                     raise RuntimeError(f'frame {n}: no step times on grasp_inference/timing within 1 s')
-                time.sleep(SETTLE_S)     # the node may also publish markers and an image, then idles
+                time.sleep(settle_s)
                 forward_ms = forward()
-                time.sleep(SETTLE_S)
+                time.sleep(settle_s)
                 if n >= warmup:
                     latencies.append((answered[stamp_ns] - sent) * 1e3)
                     forwards.append(forward_ms)

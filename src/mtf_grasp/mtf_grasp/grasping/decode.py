@@ -70,7 +70,8 @@ def _plateau_centres(q: np.ndarray, ys: np.ndarray, xs: np.ndarray, reach: int):
             y, x = int(ys[i]), int(xs[i])
             y0, x0 = max(y - reach, 0), max(x - reach, 0)
             rows, cols = np.nonzero(q[y0:y + reach + 1, x0:x + reach + 1] >= level - 1e-3)
-            yield int(round(y0 + rows.mean())), int(round(x0 + cols.mean()))
+            # Integer sums over the count: the same means as .mean(), without its ~7 µs of overhead.
+            yield int(round(y0 + int(rows.sum()) / rows.size)), int(round(x0 + int(cols.sum()) / cols.size))
             i += 1
             continue
         if level not in tables:
