@@ -1,6 +1,7 @@
 """Node plans and the process supervisor behind `mtf-grasp fleet`."""
 import io
 import signal
+import subprocess
 import sys
 import time
 
@@ -8,7 +9,7 @@ import pytest
 import yaml
 
 from mtf_grasp.plan import NodeSpec, command_line, write_params_file
-from mtf_grasp.supervisor import NodeFailed, Supervisor
+from mtf_grasp.supervisor import NodeFailed, Supervisor, end_process
 
 
 def test_params_file_is_keyed_by_fully_qualified_node_name(tmp_path):
@@ -89,3 +90,26 @@ def test_wait_times_out_naming_the_nodes_still_running(tmp_path):
                     argv_for=python_node('import time; time.sleep(60)')) as sup:
         with pytest.raises(TimeoutError, match='slow'):
             sup.wait(finished=['slow'], timeout=0.5)
+
+
+def _helper(code: str) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    assert proc.stdout.readline().strip() == 'up'   # its signal handlers are in place
+    return proc
+
+
+def test_end_process_escalates_to_sigkill_for_a_helper_that_ignores_sigint_and_sigterm():
+    proc = _helper('import signal, time\n'
+                   'for s in (signal.SIGINT, signal.SIGTERM): signal.signal(s, signal.SIG_IGN)\n'
+                   'print("up", flush=True)\ntime.sleep(60)')
+    start = time.monotonic()
+    assert end_process(proc, grace_s=0.3) == -signal.SIGKILL
+    assert time.monotonic() - start < 5
+
+
+def test_end_process_stops_at_sigint_when_that_is_enough():
+    proc = _helper('import time\nprint("up", flush=True)\n'
+                   'try:\n    time.sleep(60)\nexcept KeyboardInterrupt:\n    raise SystemExit(3)')
+    assert end_process(proc, grace_s=5.0) == 3
+

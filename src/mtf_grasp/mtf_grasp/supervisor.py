@@ -149,3 +149,21 @@ class Supervisor:
                     pass
         for child in self.children.values():
             child.join_output()
+
+
+def end_process(proc: subprocess.Popen, *, grace_s: float = 5.0) -> int:
+    """Stop a helper process started with `start_new_session=True` as the Supervisor stops nodes
+    (SIGINT, then SIGTERM, then SIGKILL to its group, each after `grace_s`); its exit code.
+    A bench peer has been seen to outlive SIGTERM by more than 10 s, holding its parent's pipes."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        if proc.poll() is not None:
+            break
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            pass
+    return proc.wait()

@@ -10,6 +10,7 @@ import threading
 import time
 
 from mtf_grasp.errors import InputError
+from mtf_grasp.supervisor import end_process
 
 MB = 1e6
 WARM_UP_TRIES = 3          # a warm-up transfer whose reply is lost is sent again...
@@ -34,8 +35,7 @@ def run(args) -> dict:
     try:
         service_s, topic_s = _measure(payload, repeats=args.repeats, timeout_s=args.timeout)
     finally:
-        peer.terminate()
-        peer.wait(timeout=10)
+        end_process(peer)
     model_mb = len(payload) / MB
     service_mb_s = model_mb / statistics.median(service_s)
     raw_topic_mb_s = model_mb / statistics.median(topic_s)
