@@ -132,38 +132,36 @@ class Supervisor:
 
     def stop(self, grace_s: float = 5.0) -> None:
         """Stop every node: SIGINT, then SIGTERM, then SIGKILL, each after `grace_s`."""
-        live = list(self.children.values())
-        for child in live:
+        for child in self.children.values():
             child.expected_exit = True
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
-            live = [c for c in live if c.proc.poll() is None]
-            if not live:
-                break
-            for child in live:
-                child.signal(sig)
-            deadline = time.monotonic() + grace_s
-            for child in live:
-                try:
-                    child.proc.wait(max(0.0, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    pass
+        end_process_groups([child.proc for child in self.children.values()], grace_s=grace_s)
         for child in self.children.values():
             child.join_output()
 
 
-def end_process(proc: subprocess.Popen, *, grace_s: float = 5.0) -> int:
-    """Stop a helper process started with `start_new_session=True` as the Supervisor stops nodes
-    (SIGINT, then SIGTERM, then SIGKILL to its group, each after `grace_s`); its exit code.
-    A bench peer has been seen to outlive SIGTERM by more than 10 s, holding its parent's pipes."""
+def end_process_groups(procs: Sequence[subprocess.Popen], *, grace_s: float = 5.0) -> None:
+    """Stop processes started with `start_new_session=True`: SIGINT, then SIGTERM, then SIGKILL to
+    the group of each one still running, every signal `grace_s` after the one before."""
+    live = list(procs)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
-        if proc.poll() is not None:
+        live = [proc for proc in live if proc.poll() is None]
+        if not live:
             break
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            proc.wait(grace_s)
-        except subprocess.TimeoutExpired:
-            pass
+        for proc in live:
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + grace_s
+        for proc in live:
+            try:
+                proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+
+
+def end_process(proc: subprocess.Popen, *, grace_s: float = 5.0) -> int:
+    """`end_process_groups` for one helper process; its exit code. A bench peer has been seen to
+    outlive SIGTERM by more than 10 s, holding its parent's pipes."""
+    end_process_groups([proc], grace_s=grace_s)
     return proc.wait()
