@@ -33,6 +33,7 @@ def test_bench_reports_latency_against_the_bare_forward(backend, precision):
     assert (figures['backend'], figures['precision']) == (backend, precision)
     assert figures['frames'] == 4 and figures['size'] == 64
     assert 0 < figures['forward_p50_ms'] and 0 < figures['p50_ms'] <= figures['p99_ms']
+    assert figures['callback_p50_ms'] >= figures['p50_ms']     # each frame's callback follows its reception
     assert figures['hz'] > 0
     # The ratio comes from the unrounded times; the printed ones are rounded to 0.01 ms, which for a
     # ~1 ms forward of this tiny model moves the ratio by more than any fixed tolerance would allow.

@@ -45,6 +45,13 @@ def test_torch_detector_equals_offline_prediction_mapped_to_source(model_file):
     assert list(timer.ms) == ['preprocess', 'forward', 'decode'] and all(ms > 0 for ms in timer.ms.values())
 
 
+def test_a_step_timed_before_the_timer_keeps_its_place_and_value():
+    timer = StepTimer()
+    timer.add('dispatch', 0.25)
+    timer.mark('convert')
+    assert list(timer.ms) == ['dispatch', 'convert'] and timer.ms['dispatch'] == 0.25 and timer.ms['convert'] >= 0
+
+
 def test_onnxruntime_matches_torch(model_file):
     rgb, depth = frame(1)
     torch_det = GraspDetector.from_file(model_file, settings=DetectorSettings(backend='torch'))

@@ -10,7 +10,9 @@ All work is in `perception` (matching, decoding, checks, detection, poses); this
 from __future__ import annotations
 
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, NamedTuple
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
@@ -31,6 +33,11 @@ from mtf_grasp.perception import (BadFrame, RgbdSynchronizer, StepTimer, check_r
 from mtf_grasp.perception.grasp_detector import GraspDetector
 from mtf_grasp.perception.node_settings import InferenceConfig
 from mtf_grasp_interfaces.msg import GraspArray, ModelBlob
+
+
+class Received(NamedTuple):
+    message: Any
+    arrived_ns: int     # DDS reception, system clock; 0 where the RMW does not report it
 
 
 class GraspInference(Node):
@@ -61,17 +68,21 @@ class GraspInference(Node):
                                f'on {self.cfg.backend}/{self.cfg.device}')
 
     def _on_message(self, stream: str):
-        def callback(msg) -> None:
-            frame = self._sync.add(stream, stamp_ns=stamp_to_ns(msg.header.stamp), message=msg)
+        def callback(msg, info: dict) -> None:
+            frame = self._sync.add(stream, stamp_ns=stamp_to_ns(msg.header.stamp),
+                                   message=Received(msg, info['received_timestamp']))
             if frame is not None:
+                parts = (frame.color, frame.depth, frame.info)
                 try:
-                    self._process(frame.color, frame.depth, frame.info)
+                    self._process(*(p.message for p in parts), arrived_ns=max(p.arrived_ns for p in parts))
                 except BadFrame as exc:
                     self._drop(str(exc))
         return callback
 
-    def _process(self, color: Image, depth: Image, info: CameraInfo) -> None:
+    def _process(self, color: Image, depth: Image, info: CameraInfo, *, arrived_ns: int) -> None:
         timer = StepTimer()
+        if arrived_ns:
+            timer.add('dispatch', (time.time_ns() - arrived_ns) / 1e6)
         rgb, depth_m = color_to_rgb(color), depth_to_metres(depth)
         intrinsics = intrinsics_from_camera_info(info)
         check_rgbd(rgb, depth_m, info_size=(intrinsics.width, intrinsics.height),
