@@ -18,7 +18,7 @@ def bench(*args):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('backend, precision', [('torch', 'fp32'), ('onnxruntime', 'fp32'),
+@pytest.mark.parametrize('backend, precision', [('torch', 'fp32'), ('onnxruntime', 'fp32'), ('onnxruntime', 'int8'),
                                                 pytest.param('torch', 'bf16', marks=BF16)])
 def test_bench_reports_latency_against_the_bare_forward(backend, precision):
     breakdown = backend == 'onnxruntime'    # the node's ~/timing topic, once; the others run without it
@@ -45,7 +45,7 @@ def test_bench_reports_latency_against_the_bare_forward(backend, precision):
 def test_bf16_on_onnxruntime_is_refused_in_one_line():
     out = bench('--backend', 'onnxruntime', '--precision', 'bf16')
     assert out.returncode != 0 and out.stdout == ''
-    assert out.stderr.strip().splitlines() == ['mtf-grasp bench: error: precision bf16 needs backend torch (backend onnxruntime runs fp32 only)']
+    assert out.stderr.strip().splitlines() == ['mtf-grasp bench: error: precision bf16 needs backend torch (backend onnxruntime runs fp32 and int8)']
 
 
 def test_a_model_the_bench_cannot_time_is_refused_in_one_line(tmp_path):

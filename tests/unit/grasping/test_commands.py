@@ -40,6 +40,14 @@ def test_train_evaluate_export(tmp_path, simgrasp_small):
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result['samples'] == 8 and result['top_k'] == 2 and 0 <= result['accuracy'] <= 1
+    # As grasp_inference runs it: onnxruntime gives the torch figure; int8 runs and says so.
+    for precision in ('fp32', 'int8'):
+        done = cli('evaluate', '--model', out / 'model.safetensors', '--data', simgrasp_small, '--samples', '16:',
+                   '--top-k', 2, '--backend', 'onnxruntime', '--precision', precision, '--json')
+        assert done.returncode == 0, done.stderr
+        runtime = json.loads(done.stdout)
+        assert (runtime['backend'], runtime['precision'], runtime['samples']) == ('onnxruntime', precision, 8)
+        assert precision == 'int8' or runtime['accuracy'] == result['accuracy']
 
     done = cli('export-onnx', '--model', out / 'model.safetensors', '--out', tmp_path / 'm.onnx', '--json')
     assert done.returncode == 0, done.stderr
@@ -51,6 +59,8 @@ def test_train_evaluate_export(tmp_path, simgrasp_small):
 
 @pytest.mark.parametrize('args, message', [
     (['evaluate', '--model', 'nowhere.safetensors', '--data', '.'], 'nowhere.safetensors: no such model file'),
+    (['evaluate', '--model', 'nowhere.safetensors', '--data', '.', '--precision', 'int8'],
+     'precision int8 needs backend onnxruntime (backend torch runs fp32 and bf16)'),
     (['train', '--config', 'bad.yaml', '--data', '.', '--out', 'o'], "bad.yaml.model.width: expected an integer"),
     (['train', '--config', 'ok.yaml', '--data', 'nodata', '--out', 'o'], 'nodata: no such dataset directory'),
 ])

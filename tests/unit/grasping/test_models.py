@@ -7,7 +7,8 @@ import torch
 
 from mtf_grasp.errors import InputError
 from mtf_grasp.grasping import ModelSpec, build_model, load_model, read_model_meta, save_model, state_to_model
-from mtf_grasp.grasping.onnx_export import export_onnx, onnx_max_difference, onnx_spec
+from mtf_grasp.grasping.onnx_export import (export_onnx, heaviest_conv, onnx_max_difference, onnx_spec,
+                                            quantize_heaviest_conv)
 
 SPECS = [ModelSpec(arch='grconvnet', channels='rgbd', width=16, input_size=32),
          ModelSpec(arch='grconvnet', channels='depth', width=32, input_size=32),
@@ -76,3 +77,26 @@ def test_onnx_matches_torch(tmp_path, spec):
     export_onnx(model, spec, path)
     assert onnx_max_difference(model, spec, path, batch=3) < 1e-4
     assert onnx_spec(path) == spec
+
+
+def test_int8_quantizes_only_the_heaviest_convolution(tmp_path):
+    import onnx
+    import onnxruntime
+
+    torch.manual_seed(2)
+    spec = SPECS[0]
+    model = build_model(spec).eval()
+    export_onnx(model, spec, tmp_path / 'm.onnx')
+    # The 9×9 full-resolution decoder conv: 32² · 16 · 16 · 81 multiply-adds, the first conv has 4 inputs.
+    assert heaviest_conv(tmp_path / 'm.onnx') == '/decoder/decoder.2/Conv'
+    x = np.random.default_rng(0).random((1, spec.in_channels, 32, 32), np.float32)
+    with pytest.raises(ValueError, match='at least one calibration input'):
+        quantize_heaviest_conv(tmp_path / 'm.onnx', tmp_path / 'q.onnx', [])
+    assert quantize_heaviest_conv(tmp_path / 'm.onnx', tmp_path / 'q.onnx', [x]) == '/decoder/decoder.2/Conv'
+    nodes = onnx.load(str(tmp_path / 'q.onnx')).graph.node
+    quantized = {n.output[0] for n in nodes if n.op_type == 'DequantizeLinear'}
+    assert [n.name for n in nodes if n.op_type == 'Conv' and set(n.input) & quantized] == ['/decoder/decoder.2/Conv']
+    got, want = (onnxruntime.InferenceSession(str(tmp_path / f), providers=['CPUExecutionProvider'])
+                 .run(None, {'input': x})[0] for f in ('q.onnx', 'm.onnx'))
+    assert not np.array_equal(got, want)
+    np.testing.assert_allclose(got, want, atol=0.05 * np.abs(want).max())

@@ -74,10 +74,31 @@ def test_bf16_forward_stays_close_to_fp32_and_returns_float32(model_file):
 
 
 @pytest.mark.parametrize('backend, precision, message', [('onnxruntime', 'bf16', 'needs backend torch'),
+                                                         ('torch', 'int8', 'needs backend onnxruntime'),
                                                          ('torch', 'fp16', "precision 'fp16' is not one of")])
-def test_unsupported_precision_is_refused_by_name(model_file, backend, precision, message):
+def test_unsupported_precision_is_refused_by_name(backend, precision, message):
     with pytest.raises(ValueError, match=message):
-        GraspDetector.from_file(model_file, settings=DetectorSettings(backend=backend, precision=precision))
+        DetectorSettings(backend=backend, precision=precision)
+
+
+def test_int8_serves_fp32_until_calibrated_on_its_first_frames(model_file):
+    settings = DetectorSettings(backend='onnxruntime', precision='int8', calibration_frames=3)
+    detector = GraspDetector.from_file(model_file, settings=settings)
+    fp32 = GraspDetector.from_file(model_file, settings=DetectorSettings(backend='onnxruntime'))
+    frames = [frame(seed) for seed in range(4)]
+    x, _ = detector.preprocess(*frames[3])
+    for rgb, depth in frames[:3]:
+        assert detector.calibrating and not detector.calibration_complete and detector.precision == 'fp32'
+        assert np.array_equal(detector.forward(x), fp32.forward(x))
+        detector.detect(rgb, depth)
+    assert detector.calibration_complete
+    int8 = detector.calibrated()
+    assert (int8.precision, int8.calibrating, int8.version) == ('int8', False, 3)
+    got, want = int8.forward(x), fp32.forward(x)
+    assert not np.array_equal(got, want)          # really quantized
+    np.testing.assert_allclose(got, want, atol=0.05 * np.abs(want).max())
+    # A new global model is quantized at once, with the same calibration frames.
+    assert int8.with_weights(build_model(SPEC).state_dict(), version=4).precision == 'int8'
 
 
 def test_crop_and_thresholds_are_applied(model_file):

@@ -25,6 +25,8 @@ def bare_forward(model_path: Path, *, runtime: dict, size: int):
         raise ValueError(f'--model: input size {detector.spec.input_size} differs from --size {size}')
     rgb, depth = bench_frame(size)
     x, _ = detector.preprocess(rgb, depth.astype('float32') / 1000)
+    if detector.calibrating:   # int8: the node calibrates on its first frames, all this same frame
+        detector = detector.calibrated([x] * detector.settings.calibration_frames)
     return lambda: detector.forward(x)
 
 

@@ -39,7 +39,7 @@ def add_arguments(parser) -> None:
     parser.add_argument('--size', type=int, default=224, help='camera image side = model input side (px)')
     parser.add_argument('--width', type=int, default=16, help='GR-ConvNet width of the default model')
     parser.add_argument('--threads', type=int, default=0, help='CPU threads of the forward pass (0: one per core)')
-    parser.add_argument('--precision', choices=('fp32', 'bf16'), default='fp32',
+    parser.add_argument('--precision', choices=('fp32', 'bf16', 'int8'), default='fp32',
                         help='number format of the forward pass (bf16: torch backend only)')
     parser.add_argument('--frames', type=int, default=60, help='timed frames')
     parser.add_argument('--warmup', type=int, default=10, help='untimed frames first')
@@ -180,10 +180,18 @@ def _measure(model_path: Path, *, forward, runtime: dict, size: int, frames: int
         now = time.time_ns()
         answered.setdefault(stamp_to_ns(message.header.stamp), (info['received_timestamp'] or now, now))
     node.create_subscription(GraspArray, topics.GRASPS, on_grasps, qos)
+    # The node's ~/timing: the step times for --breakdown, and for int8 which precision served each
+    # frame (the node calibrates on its first frames, then swaps int8 in).
     steps: dict[int, dict[str, float]] = {}
-    if breakdown:
-        node.create_subscription(DiagnosticArray, f'grasp_inference/{topics.FRAME_TIMING.removeprefix("~/")}',
-                                 lambda m: steps.setdefault(stamp_to_ns(m.header.stamp), _step_values(m)), 10)
+    precisions: dict[int, str] = {}
+
+    def on_timing(message: DiagnosticArray) -> None:
+        stamp = stamp_to_ns(message.header.stamp)
+        steps.setdefault(stamp, _step_values(message))
+        precisions.setdefault(stamp, _precision(message))
+    watch_timing = breakdown or runtime['precision'] == 'int8'
+    timing = node.create_subscription(DiagnosticArray, f'grasp_inference/{topics.FRAME_TIMING.removeprefix("~/")}',
+                                      on_timing, 10) if watch_timing else None
     color = node.create_publisher(Image, topics.COLOR, qos)
     depth_pub = node.create_publisher(Image, topics.DEPTH, qos)
     info = node.create_publisher(CameraInfo, topics.CAMERA_INFO, qos)
@@ -207,6 +215,19 @@ def _measure(model_path: Path, *, forward, runtime: dict, size: int, frames: int
             rclpy.spin_once(node, timeout_sec=max(deadline - time.monotonic(), 0.0))
         return stamp_ns in received
 
+    def step(index: int, *, timed: bool) -> tuple[int, int, float]:
+        """One frame answered, then one bare forward: (stamp, when sent, forward ms)."""
+        stamp_ns, sent = send(index)
+        if not await_answer(stamp_ns, 10.0):
+            raise RuntimeError(f'frame {index} was not answered within 10 s')
+        # The step times follow the grasps; warm-up frames leave time to discover ~/timing.
+        if (breakdown if timed else watch_timing) and not await_answer(stamp_ns, 1.0, steps) and timed:
+            raise RuntimeError(f'frame {index}: no step times on grasp_inference/timing within 1 s')
+        time.sleep(settle_s)
+        forward_ms = forward()
+        time.sleep(settle_s)
+        return stamp_ns, sent, forward_ms
+
     latencies, callbacks, forwards, timed_steps = [], [], [], []
     settle_s = SETTLE_S[runtime['backend']]
     try:
@@ -221,23 +242,25 @@ def _measure(model_path: Path, *, forward, runtime: dict, size: int, frames: int
                 supervisor.wait(timeout=0.01, until=lambda: True)
                 if time.monotonic() > deadline:
                     raise RuntimeError(f'grasp_inference did not answer within {timeout_s:.0f} s')
-            for n in range(warmup + frames):
-                stamp_ns, sent = send(index)
+            for _ in range(warmup):
+                stamp_ns, _, _ = step(index, timed=False)
                 index += 1
-                if not await_answer(stamp_ns, 10.0):
-                    raise RuntimeError(f'frame {n} was not answered within 10 s')
-                # The step times follow the grasps; warm-up frames leave time to discover ~/timing.
-                if breakdown and not await_answer(stamp_ns, 1.0, steps) and n >= warmup:
-                    raise RuntimeError(f'frame {n}: no step times on grasp_inference/timing within 1 s')
-                time.sleep(settle_s)
-                forward_ms = forward()
-                time.sleep(settle_s)
-                if n >= warmup:
-                    received_ns, callback_ns = answered[stamp_ns]
-                    latencies.append((received_ns - sent) / 1e6)
-                    callbacks.append((callback_ns - sent) / 1e6)
-                    forwards.append(forward_ms)
-                    timed_steps += [steps[stamp_ns]] if breakdown else []
+            # More warm-up until the node serves the precision asked for (int8: once calibrated).
+            while watch_timing and precisions.get(stamp_ns) != runtime['precision']:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f'grasp_inference did not serve {runtime["precision"]} within {timeout_s:.0f} s')
+                stamp_ns, _, _ = step(index, timed=False)
+                index += 1
+            if timing is not None and not breakdown:
+                node.destroy_subscription(timing)     # the node stops publishing step times
+            for _ in range(frames):
+                stamp_ns, sent, forward_ms = step(index, timed=True)
+                index += 1
+                received_ns, callback_ns = answered[stamp_ns]
+                latencies.append((received_ns - sent) / 1e6)
+                callbacks.append((callback_ns - sent) / 1e6)
+                forwards.append(forward_ms)
+                timed_steps += [steps[stamp_ns]] if breakdown else []
     finally:
         node.destroy_node()
         rclpy.try_shutdown()
@@ -246,4 +269,10 @@ def _measure(model_path: Path, *, forward, runtime: dict, size: int, frames: int
 
 def _step_values(message) -> dict[str, float]:
     """{step: ms} from one `~/timing` DiagnosticArray."""
-    return {value.key.removesuffix('_ms'): float(value.value) for value in message.status[0].values}
+    return {value.key.removesuffix('_ms'): float(value.value) for value in message.status[0].values
+            if value.key.endswith('_ms')}
+
+
+def _precision(message) -> str:
+    """The precision the frame's forward pass ran in, from one `~/timing` DiagnosticArray."""
+    return next((value.value for value in message.status[0].values if value.key == 'precision'), '')

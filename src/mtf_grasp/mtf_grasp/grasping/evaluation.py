@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -19,9 +19,11 @@ class EvalResult:
 
 
 def evaluate(model: torch.nn.Module, dataset, *, indices: Sequence[int] | None = None, top_k: int = 1,
-             device: str = 'cpu', batch_size: int = 16) -> EvalResult:
+             device: str = 'cpu', batch_size: int = 16,
+             forward: Callable[[np.ndarray], np.ndarray] | None = None) -> EvalResult:
     """Share of samples where one of the model's top-k grasps matches a ground-truth rectangle
-    (within 30°, IoU > 0.25). Inputs are not augmented."""
+    (within 30°, IoU > 0.25). Inputs are not augmented. `forward` (1×C×S×S input -> 4×S×S maps,
+    e.g. a GraspDetector's onnxruntime or int8 pass) replaces the model's own batched pass."""
     indices = list(range(len(dataset))) if indices is None else list(indices)
     model.to(device).eval()
     successes = []
@@ -29,8 +31,10 @@ def evaluate(model: torch.nn.Module, dataset, *, indices: Sequence[int] | None =
         for start in range(0, len(indices), batch_size):
             chunk = indices[start:start + batch_size]
             loaded = [dataset.load(i) for i in chunk]
-            x = torch.from_numpy(np.stack([x for x, _ in loaded])).to(device)
-            out = model(x).cpu()
+            if forward is None:
+                out = model(torch.from_numpy(np.stack([x for x, _ in loaded])).to(device)).cpu()
+            else:
+                out = [forward(np.asarray(x)[None]) for x, _ in loaded]
             for maps, (_, gt) in zip(out, loaded):
                 pred = maps_to_grasps(maps, max_grasps=top_k, spec=model.spec)
                 successes.append(grasp_success(pred, gt, top_k=top_k))

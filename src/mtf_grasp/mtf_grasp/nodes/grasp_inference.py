@@ -51,6 +51,7 @@ class GraspInference(Node):
         except ValueError as exc:     # a backend/precision/device combination that cannot run
             raise InputError(str(exc)) from exc
         self.dropped = 0
+        self._quantizing = False
         self._sync = RgbdSynchronizer(slop_s=self.cfg.slop_s, queue_size=self.cfg.queue_size,
                                       on_drop=lambda d: self._drop(f'no {" or ".join(d.missing) or "match"} '
                                                                    f'within {self.cfg.slop_s} s'))
@@ -65,7 +66,9 @@ class GraspInference(Node):
         self._image = self.create_publisher(Image, topics.GRASP_IMAGE, qos_profile_sensor_data)
         self._timing = self.create_publisher(DiagnosticArray, topics.FRAME_TIMING, 10)
         self.get_logger().info(f'serving {self._detector.spec.arch} version {self._detector.version} '
-                               f'on {self.cfg.backend}/{self.cfg.device}')
+                               f'on {self.cfg.backend}/{self.cfg.device}/{self._detector.precision}'
+                               + (f' until int8 is calibrated on the first {self.cfg.calibration_frames} frames'
+                                  if self._detector.calibrating else ''))
 
     def _on_message(self, stream: str):
         def callback(msg, info: dict) -> None:
@@ -104,7 +107,11 @@ class GraspInference(Node):
             annotated = draw_grasps(rgb, [g.corners() for g in grasps])
             self._image.publish(image_message(annotated, 'rgb8', header=header))
         if self._timing.get_subscription_count():
-            self._timing.publish(timing_message(header, timer.ms, name=self.get_fully_qualified_name()))
+            self._timing.publish(timing_message(header, timer.ms, name=self.get_fully_qualified_name(),
+                                               precision=detector.precision))
+        if detector.calibration_complete and not self._quantizing:
+            self._quantizing = True
+            self._builder.submit(self._quantize, detector)
 
     def _drop(self, reason: str) -> None:
         self.dropped += 1
@@ -114,6 +121,15 @@ class GraspInference(Node):
     def destroy_node(self) -> None:
         self._builder.shutdown(wait=True, cancel_futures=True)
         super().destroy_node()
+
+    def _quantize(self, detector: GraspDetector) -> None:
+        """int8 from the calibration frames, built beside the serving fp32 detector, as a swap is."""
+        int8 = detector.calibrated()
+        if self._detector is detector:    # else a newer model came meanwhile and calibrates afresh
+            self._detector = int8
+            self.get_logger().info(f'model version {detector.version}: int8 ready, calibrated on '
+                                   f'{self.cfg.calibration_frames} frames')
+        self._quantizing = False
 
     def _swap_in(self, blob: ModelBlob) -> None:
         from mtf_grasp.federated.codec import ModelRejected, decode_state

@@ -57,8 +57,10 @@ def _offset_pose(pose: GraspPose, along_x: float) -> Pose:
     return Pose(position=Point(x=px, y=py, z=pz), orientation=Quaternion(x=x, y=y, z=z, w=w))
 
 
-def timing_message(header: Header, steps_ms: dict[str, float], *, name: str) -> DiagnosticArray:
-    """One frame's step times as a DiagnosticArray: key `<step>_ms`, value in milliseconds."""
+def timing_message(header: Header, steps_ms: dict[str, float], *, name: str, precision: str) -> DiagnosticArray:
+    """One frame's step times as a DiagnosticArray: key `<step>_ms`, value in milliseconds; and
+    `precision`, the number format its forward pass ran in."""
     values = [KeyValue(key=f'{step}_ms', value=f'{ms:.3f}') for step, ms in steps_ms.items()]
+    values.append(KeyValue(key='precision', value=precision))
     status = DiagnosticStatus(level=DiagnosticStatus.OK, name=name, message='frame step times', values=values)
     return DiagnosticArray(header=header, status=[status])

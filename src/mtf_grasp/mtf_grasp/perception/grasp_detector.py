@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
-from mtf_grasp.perception.inference_backend import make_backend
+from mtf_grasp.perception.inference_backend import check_runtime, make_backend
 from mtf_grasp.perception.step_timer import StepTimer
 
 
@@ -19,7 +20,13 @@ class DetectorSettings:
     min_quality: float = 0.0
     crop: tuple[int, int, int] | None = None     # (x0, y0, side) in source pixels; None: centred square
     threads: int = 0                             # CPU threads of the forward pass; 0: one per core
-    precision: str = 'fp32'                      # 'fp32' or 'bf16' (torch backend)
+    precision: str = 'fp32'                      # 'fp32', 'bf16' (torch) or 'int8' (onnxruntime)
+    calibration_frames: int = 8                  # int8: first frames, served in fp32, that set its ranges
+
+    def __post_init__(self):
+        check_runtime(self.backend, self.precision)
+        if self.calibration_frames < 1:
+            raise ValueError(f'calibration_frames must be >= 1, got {self.calibration_frames}')
 
 
 @dataclass(frozen=True)
@@ -29,14 +36,36 @@ class Detection:
 
 
 class GraspDetector:
-    """Holds one model version; `with_weights` builds the next one while this one keeps serving."""
+    """Holds one model version; `with_weights` builds the next one while this one keeps serving.
 
-    def __init__(self, model, *, version: int, settings: DetectorSettings):
+    For int8 the activation ranges must come from real inputs, so a detector without `calibration`
+    serves in fp32 and keeps the inputs of its first `calibration_frames` frames; `calibrated()`
+    then builds the int8 detector (slow: the caller decides where it runs)."""
+
+    def __init__(self, model, *, version: int, settings: DetectorSettings,
+                 calibration: Sequence[np.ndarray] = ()):
         self.spec = model.spec
         self.version = int(version)
         self.settings = settings
-        self._forward = make_backend(model, backend=settings.backend, device=settings.device,
-                                     threads=settings.threads, precision=settings.precision)
+        self._model = model
+        self._calibration = list(calibration)
+        self.precision = 'fp32' if settings.precision == 'int8' and not self._calibration else settings.precision
+        self._forward = make_backend(model, backend=settings.backend, device=settings.device, threads=settings.threads,
+                                     precision=self.precision, calibration=self._calibration)
+
+    @property
+    def calibrating(self) -> bool:
+        """int8 was asked for and this detector still serves fp32 while it collects inputs."""
+        return self.precision != self.settings.precision
+
+    @property
+    def calibration_complete(self) -> bool:
+        return self.calibrating and len(self._calibration) >= self.settings.calibration_frames
+
+    def calibrated(self, inputs: Sequence[np.ndarray] | None = None) -> 'GraspDetector':
+        """This model version in int8, its ranges from `inputs` (default: the frames collected)."""
+        inputs = self._calibration if inputs is None else inputs
+        return GraspDetector(self._model, version=self.version, settings=self.settings, calibration=tuple(inputs))
 
     @classmethod
     def from_file(cls, path: str | Path, *, settings: DetectorSettings) -> 'GraspDetector':
@@ -48,7 +77,9 @@ class GraspDetector:
     def with_weights(self, state_dict, *, version: int) -> 'GraspDetector':
         from mtf_grasp.grasping.model_file import state_to_model
 
-        return GraspDetector(state_to_model(state_dict, self.spec), version=version, settings=self.settings)
+        # An int8 detector passes on its calibration inputs; one still calibrating starts afresh.
+        return GraspDetector(state_to_model(state_dict, self.spec), version=version, settings=self.settings,
+                             calibration=() if self.calibrating else self._calibration)
 
     def preprocess(self, rgb: np.ndarray, depth_m: np.ndarray):
         from mtf_grasp.grasping.transform import preprocess
@@ -66,6 +97,8 @@ class GraspDetector:
 
         timer = timer if timer is not None else StepTimer()
         x, transform = self.preprocess(rgb, depth_m)
+        if self.calibrating and not self.calibration_complete:
+            self._calibration.append(x)
         timer.mark('preprocess')
         maps = self.forward(x)
         timer.mark('forward')

@@ -3,17 +3,20 @@
 Both take a 1×C×S×S float32 array and return the 4×S×S output maps as a float32 numpy array.
 Torch can also run the network in bfloat16 (`precision='bf16'`): on CPUs with AVX512-BF16 or AMX
 oneDNN then does about twice the multiply-adds per cycle (a 224² GR-ConvNet: 32 -> 18 ms on two
-Zen 4 cores) and SimGrasp accuracy is unchanged (see README).
+Zen 4 cores) and SimGrasp accuracy is unchanged (see README). Onnxruntime can run the network's
+heaviest convolution in int8 (`precision='int8'`, with calibration inputs for its activation ranges):
+30 -> 25 ms for the same network.
 """
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
 BACKENDS = ('torch', 'onnxruntime')
-PRECISIONS = ('fp32', 'bf16')
+PRECISIONS = ('fp32', 'bf16', 'int8')
 
 
 def native_bf16_cpu() -> bool:
@@ -53,10 +56,11 @@ class TorchBackend:
 class OnnxBackend:
     name = 'onnxruntime'
 
-    def __init__(self, model, *, device: str = 'cpu', threads: int = 0):
+    def __init__(self, model, *, device: str = 'cpu', threads: int = 0, calibration: Sequence[np.ndarray] = ()):
+        """With `calibration` inputs, the heaviest convolution runs in int8 (`quantize_heaviest_conv`)."""
         import onnxruntime as ort
 
-        from mtf_grasp.grasping.onnx_export import export_onnx
+        from mtf_grasp.grasping.onnx_export import export_onnx, quantize_heaviest_conv
 
         providers = ['CUDAExecutionProvider', 'CPUExecutionProvider'] if device.startswith('cuda') \
             else ['CPUExecutionProvider']
@@ -69,6 +73,9 @@ class OnnxBackend:
         with tempfile.TemporaryDirectory(prefix='mtf-onnx-') as tmp:
             path = Path(tmp) / 'model.onnx'
             export_onnx(model, model.spec, path)
+            if len(calibration):
+                path = path.with_name('model_int8.onnx')
+                quantize_heaviest_conv(path.with_name('model.onnx'), path, calibration)
             self._session = ort.InferenceSession(str(path), options, providers=providers)   # reads it all
         self._input = self._session.get_inputs()[0].name
 
@@ -76,16 +83,26 @@ class OnnxBackend:
         return self._session.run(None, {self._input: x})[0][0]
 
 
-def make_backend(model, *, backend: str, device: str = 'cpu', threads: int = 0, precision: str = 'fp32'):
-    """A callable running `model` (with `model.spec`) on `backend` ('torch' or 'onnxruntime') with
-    `threads` CPU threads (0: the library's default, one per core), in `precision` ('fp32' or
-    'bf16', torch only)."""
+def check_runtime(backend: str, precision: str) -> None:
+    """ValueError, in one line, for a backend/precision pair that cannot run."""
+    if backend not in BACKENDS:
+        raise ValueError(f'backend {backend!r} is not one of {", ".join(BACKENDS)}')
     if precision not in PRECISIONS:
         raise ValueError(f'precision {precision!r} is not one of {", ".join(PRECISIONS)}')
+    needs = {'bf16': 'torch', 'int8': 'onnxruntime'}.get(precision, backend)
+    if backend != needs:
+        raise ValueError(f'precision {precision} needs backend {needs} (backend {backend} runs '
+                         f'{"fp32 and int8" if backend == "onnxruntime" else "fp32 and bf16"})')
+
+
+def make_backend(model, *, backend: str, device: str = 'cpu', threads: int = 0, precision: str = 'fp32',
+                 calibration: Sequence[np.ndarray] = ()):
+    """A callable running `model` (with `model.spec`) on `backend` ('torch' or 'onnxruntime') with
+    `threads` CPU threads (0: the library's default, one per core), in `precision`: 'fp32', 'bf16'
+    (torch) or 'int8' (onnxruntime; `calibration`: the 1×C×S×S inputs its activation ranges come from)."""
+    check_runtime(backend, precision)
     if backend == 'torch':
         return TorchBackend(model, device=device, threads=threads, precision=precision)
-    if precision != 'fp32':
-        raise ValueError(f'precision {precision} needs backend torch (backend {backend} runs fp32 only)')
-    if backend == 'onnxruntime':
-        return OnnxBackend(model, device=device, threads=threads)
-    raise ValueError(f'backend {backend!r} is not one of {", ".join(BACKENDS)}')
+    if precision == 'int8' and not len(calibration):
+        raise ValueError('precision int8 needs calibration inputs')
+    return OnnxBackend(model, device=device, threads=threads, calibration=calibration if precision == 'int8' else ())

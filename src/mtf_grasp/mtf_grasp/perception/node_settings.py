@@ -18,8 +18,11 @@ class InferenceConfig:
     backend: Literal['torch', 'onnxruntime'] = field(default='torch', metadata={'help': 'forward-pass runtime'})
     device: str = field(default='cpu', metadata={'help': "torch device ('cpu', 'cuda', 'cuda:1')"})
     threads: int = field(default=0, metadata={'help': 'CPU threads of the forward pass; 0: one per core'})
-    precision: Literal['fp32', 'bf16'] = field(default='fp32', metadata={
-        'help': "forward-pass number format; 'bf16' (torch backend) is ~1.8x faster on CPUs with AVX512-BF16/AMX"})
+    precision: Literal['fp32', 'bf16', 'int8'] = field(default='fp32', metadata={
+        'help': "forward-pass number format; 'bf16' (torch backend) is ~1.8x faster on CPUs with AVX512-BF16/AMX; "
+                "'int8' (onnxruntime) runs the heaviest convolution in int8 once calibrated"})
+    calibration_frames: int = field(default=8, metadata={
+        'help': 'int8: the first frames, served in fp32, whose network inputs set the int8 activation ranges'})
     crop_x0: int = field(default=0, metadata={'help': 'left edge of the square crop (px)'})
     crop_y0: int = field(default=0, metadata={'help': 'top edge of the square crop (px)'})
     crop_size: int = field(default=0, metadata={'help': 'side of the square crop (px); 0: centred largest square'})
@@ -44,7 +47,7 @@ class InferenceConfig:
         crop = (self.crop_x0, self.crop_y0, self.crop_size) if self.crop_size > 0 else None
         return DetectorSettings(backend=self.backend, device=self.device, max_grasps=self.top_k,
                                 min_quality=self.min_quality, crop=crop, threads=self.threads,
-                                precision=self.precision)
+                                precision=self.precision, calibration_frames=self.calibration_frames)
 
 
 @dataclass(frozen=True)
