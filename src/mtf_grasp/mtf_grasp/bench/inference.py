@@ -242,14 +242,15 @@ def _measure(model_path: Path, *, forward, runtime: dict, size: int, frames: int
                 supervisor.wait(timeout=0.01, until=lambda: True)
                 if time.monotonic() > deadline:
                     raise RuntimeError(f'grasp_inference did not answer within {timeout_s:.0f} s')
-            for _ in range(warmup):
-                stamp_ns, _, _ = step(index, timed=False)
-                index += 1
-            # More warm-up until the node serves the precision asked for (int8: once calibrated).
+            # Until the node serves the precision asked for (int8: once calibrated), then the
+            # warm-up frames: a new model's first passes are slower.
             while watch_timing and precisions.get(stamp_ns) != runtime['precision']:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f'grasp_inference did not serve {runtime["precision"]} within {timeout_s:.0f} s')
                 stamp_ns, _, _ = step(index, timed=False)
+                index += 1
+            for _ in range(warmup):
+                step(index, timed=False)
                 index += 1
             if timing is not None and not breakdown:
                 node.destroy_subscription(timing)     # the node stops publishing step times
