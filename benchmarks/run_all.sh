@@ -17,6 +17,7 @@ bench transfer transfer
 bench round round
 bench inference-onnxruntime inference --backend onnxruntime
 bench inference-onnxruntime-steps inference --backend onnxruntime --breakdown   # the node's time per step
+bench inference-onnxruntime-int8 inference --backend onnxruntime --precision int8   # heaviest conv in int8
 bench inference-torch inference --backend torch
 if python -c 'from mtf_grasp.perception.inference_backend import native_bf16_cpu; raise SystemExit(not native_bf16_cpu())'; then
   bench inference-torch-bf16 inference --backend torch --precision bf16   # CPUs with AVX512-BF16 or AMX

@@ -40,7 +40,8 @@ def add_arguments(parser) -> None:
     parser.add_argument('--width', type=int, default=16, help='GR-ConvNet width of the default model')
     parser.add_argument('--threads', type=int, default=0, help='CPU threads of the forward pass (0: one per core)')
     parser.add_argument('--precision', choices=('fp32', 'bf16', 'int8'), default='fp32',
-                        help='number format of the forward pass (bf16: torch backend only)')
+                        help='number format of the forward pass (bf16: torch backend; int8: onnxruntime, '
+                             'timed once the node has calibrated)')
     parser.add_argument('--frames', type=int, default=60, help='timed frames')
     parser.add_argument('--warmup', type=int, default=10, help='untimed frames first')
     parser.add_argument('--timeout', type=float, default=60.0, help='seconds to wait for the node')
