@@ -124,7 +124,11 @@ class GraspInference(Node):
 
     def _quantize(self, detector: GraspDetector) -> None:
         """int8 from the calibration frames, built beside the serving fp32 detector, as a swap is."""
-        int8 = detector.calibrated()
+        try:
+            int8 = detector.calibrated()
+        except Exception as exc:    # a worker thread's exception would vanish; fp32 keeps serving
+            self.get_logger().error(f'int8 quantization failed, serving fp32: {exc}')
+            return                  # _quantizing stays set: no retry on every frame
         if self._detector is detector:    # else a newer model came meanwhile and calibrates afresh
             self._detector = int8
             self.get_logger().info(f'model version {detector.version}: int8 ready, calibrated on '
