@@ -71,11 +71,11 @@ class OnnxBackend:
         # that the node then needs to publish the grasps and the consumer needs to receive them.
         options.add_session_config_entry('session.force_spinning_stop', '1')
         with tempfile.TemporaryDirectory(prefix='mtf-onnx-') as tmp:
-            path = Path(tmp) / 'model.onnx'
-            export_onnx(model, model.spec, path)
+            path = fp32 = Path(tmp) / 'model.onnx'
+            export_onnx(model, model.spec, fp32)
             if len(calibration):
-                path = path.with_name('model_int8.onnx')
-                quantize_heaviest_conv(path.with_name('model.onnx'), path, calibration)
+                path = Path(tmp) / 'model_int8.onnx'
+                quantize_heaviest_conv(fp32, path, calibration)
             self._session = ort.InferenceSession(str(path), options, providers=providers)   # reads it all
         self._input = self._session.get_inputs()[0].name
 
