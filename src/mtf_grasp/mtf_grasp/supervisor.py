@@ -52,11 +52,7 @@ class _Child:
         self._log.close()
 
     def signal(self, sig: int) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                pass
+        signal_group(self.proc, sig)
 
     def join_output(self, timeout: float = 2.0) -> None:
         self._reader.join(timeout)
@@ -139,6 +135,15 @@ class Supervisor:
             child.join_output()
 
 
+def signal_group(proc: subprocess.Popen, sig: int) -> None:
+    """Send `sig` to the process group of `proc` (started with `start_new_session=True`) while it runs."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
+
 def end_process_groups(procs: Sequence[subprocess.Popen], *, grace_s: float = 5.0) -> None:
     """Stop processes started with `start_new_session=True`: SIGINT, then SIGTERM, then SIGKILL to
     the group of each one still running, every signal `grace_s` after the one before."""
@@ -148,10 +153,7 @@ def end_process_groups(procs: Sequence[subprocess.Popen], *, grace_s: float = 5.
         if not live:
             break
         for proc in live:
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                pass
+            signal_group(proc, sig)
         deadline = time.monotonic() + grace_s
         for proc in live:
             try:
