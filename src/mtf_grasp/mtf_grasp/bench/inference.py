@@ -221,9 +221,12 @@ def _measure(model_path: Path, *, forward, runtime: dict, size: int, frames: int
         stamp_ns, sent = send(index)
         if not await_answer(stamp_ns, 10.0):
             raise RuntimeError(f'frame {index} was not answered within 10 s')
-        # The step times follow the grasps; warm-up frames leave time to discover ~/timing.
-        if (breakdown if timed else watch_timing) and not await_answer(stamp_ns, 1.0, steps) and timed:
+        # The step times follow the grasps. Timed frames need them with --breakdown; warm-up frames
+        # wait for them while ~/timing is watched, and may miss them while it is being discovered.
+        if timed and breakdown and not await_answer(stamp_ns, 1.0, steps):
             raise RuntimeError(f'frame {index}: no step times on grasp_inference/timing within 1 s')
+        if not timed and watch_timing:
+            await_answer(stamp_ns, 1.0, steps)
         time.sleep(settle_s)
         forward_ms = forward()
         time.sleep(settle_s)
