@@ -1,20 +1,23 @@
 """The MTF-Grasp fleet on a full ROS 2 install: `ros2 launch mtf_grasp fleet.launch.py
 config:=FILE rounds:=R out:=DIR [nodes:=NAME,NAME]`. Nodes, names, namespaces and parameters come
 from the fleet plan (`mtf_grasp.fleet`), the same plan `mtf-grasp fleet` runs; the launch ends when
-the server has finished its rounds and written DIR/summary.json. `nodes:=` starts only the named
-nodes of the plan, for fleets spread over several machines or containers (docker/compose.yaml).
+the server has finished its rounds and written DIR/summary.json (with the restarts). Crashed nodes
+are restarted as the config's `restarts:` says, by the same RestartTracker `mtf-grasp fleet` uses;
+a robot node that keeps crashing is left down, a server that cannot go on fails the launch.
+`nodes:=` starts only the named nodes of the plan, for fleets spread over several machines or
+containers (docker/compose.yaml).
 """
 import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, EmitEvent, OpaqueFunction, RegisterEventHandler
-from launch.event_handlers import OnProcessExit
+from launch.actions import DeclareLaunchArgument, EmitEvent, LogInfo, OpaqueFunction
 from launch.events import Shutdown
 from launch.substitutions import LaunchConfiguration
 
-from mtf_grasp.fleet import SERVER_NAME, fleet_nodes, prepare_fleet
+from mtf_grasp.fleet import SERVER_NAME, add_restarts, clear_earlier_run, fleet_nodes, prepare_fleet
 from mtf_grasp.plan import launch_actions
+from mtf_grasp.restarts import Outcome, restart_records
 
 
 def _fleet(context):
@@ -30,14 +33,19 @@ def _fleet(context):
                            f'(plan: {", ".join(spec.name for spec in specs)})')
     if wanted:
         specs = [spec for spec in specs if spec.name in wanted]
-    nodes = launch_actions(specs)
-    names = [spec.name for spec in specs]
-    if SERVER_NAME not in names:
-        return nodes
-    done = RegisterEventHandler(OnProcessExit(
-        target_action=nodes[names.index(SERVER_NAME)],
-        on_exit=[EmitEvent(event=Shutdown(reason='the fleet server finished'))]))
-    return [*nodes, done]
+    if SERVER_NAME in {spec.name for spec in specs}:
+        clear_earlier_run(setup)
+
+    def ended(spec, decision, trackers):
+        if spec.name != SERVER_NAME:
+            return ([] if decision.outcome is Outcome.FINISHED
+                    else [LogInfo(msg=f'restarts: {decision.message}; the fleet goes on without it')])
+        if decision.outcome is not Outcome.FINISHED:
+            raise RuntimeError(f'the fleet server cannot go on: {decision.message}')  # fails the launch
+        add_restarts(setup.summary_path, restart_records(trackers))
+        return [EmitEvent(event=Shutdown(reason='the fleet server finished'))]
+
+    return launch_actions(specs, on_end=ended)
 
 
 def generate_launch_description():

@@ -4,7 +4,8 @@ Built from `config/fleet.yaml` and used by both `launch/fleet.launch.py` and `mt
 so one YAML file decides the fleet however it is started. The fleet file names an experiment
 config for the learning (data, partition, model, local training, tiers, seed) and adds what only
 a deployment has: the method to run, the rounds, a partition manifest, transport limits, how
-faults are handled (deadlines, quorum, retries) and the roster of members with their HMAC keys.
+faults are handled (deadlines, quorum, retries), how crashed nodes are restarted, and the roster
+of members with their HMAC keys.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from mtf_grasp.configfile import from_mapping, load_yaml
 from mtf_grasp.errors import InputError
 from mtf_grasp.plan import NodeSpec
+from mtf_grasp.restarts import RestartPolicy
 
 if TYPE_CHECKING:
     from mtf_grasp.federated.admission import Roster
@@ -76,6 +78,9 @@ class FleetConfig:
     manifest: str = ''                     # partition manifest; empty: drawn from the experiment
     transport: TransportConfig = field(default_factory=TransportConfig)
     faults: FaultConfig = field(default_factory=FaultConfig)
+    # Every node of the plan: robots' clients and coordinators, and the server, which resumes
+    # from its latest checkpoint. Only the server's failing for good fails the run.
+    restarts: RestartPolicy = field(default_factory=RestartPolicy)
     # member id (robots and `server`) -> HMAC key file; relative files are under the run directory,
     # and missing ones there are generated, so every run of `mtf-grasp fleet` has its own keys.
     roster: dict[str, str] = field(default_factory=dict)
@@ -221,40 +226,54 @@ def fleet_nodes(setup: FleetSetup) -> list[NodeSpec]:
     # Each node gets its own copy of the robot list: a shared object would be written to the
     # params file as a YAML alias, which rcl's parser refuses.
     roster = [f'{member}={path}' for member, path in setup.roster.key_files.items()]
-    specs = [NodeSpec('fl_server', SERVER_NAME, parameters={
+    specs = [NodeSpec('fl_server', SERVER_NAME, restart=config.restarts, parameters={
         **common, 'robots': list(setup.robots), 'roster': list(roster), 'checkpoint_dir': str(setup.checkpoint_dir),
         'summary_file': str(setup.summary_path), 'registration_timeout_s': transport.registration_timeout_s})]
+    roles = [('fl_client', 'client')] + ([('tier_coordinator', 'coordinator')] if config.method in TIERED_METHODS else [])
     for robot in setup.robots:
-        specs.append(NodeSpec('fl_client', f'{robot}_client', namespace=robot,
-                              parameters={**common, 'robots': list(setup.robots), 'roster': list(roster),
-                                          'robot_id': robot}))
-        if config.method in TIERED_METHODS:
-            specs.append(NodeSpec('tier_coordinator', f'{robot}_coordinator', namespace=robot,
-                                  parameters={**common, 'robots': list(setup.robots), 'roster': list(roster),
-                                          'robot_id': robot}))
+        for executable, role in roles:
+            # A robot that is down for good costs its rounds, not the run (deadlines and quorum).
+            specs.append(NodeSpec(executable, f'{robot}_{role}', namespace=robot, restart=config.restarts,
+                                  required=False, parameters={**common, 'robots': list(setup.robots),
+                                                              'roster': list(roster), 'robot_id': robot}))
     return specs
+
+
+def add_restarts(summary_path: Path, records: list[dict]) -> dict:
+    """Put the runner's restart records (mtf_grasp.restarts) into the server's summary.json."""
+    import json
+
+    summary = json.loads(summary_path.read_text())
+    summary['restarts'] = records
+    summary_path.write_text(json.dumps(summary, indent=2) + '\n')
+    return summary
+
+
+def clear_earlier_run(setup: FleetSetup) -> None:
+    """Remove records and checkpoints of an earlier run in the same directory: a server resumes
+    from its checkpoints only when it is restarted within this run."""
+    for stale in [*setup.report_dir.glob('*.jsonl'), *setup.checkpoint_dir.glob('*'), setup.summary_path]:
+        stale.unlink(missing_ok=True)
 
 
 def run_fleet(setup: FleetSetup, *, echo=None, timeout_s: float | None = None,
               grace_s: float = 10.0) -> dict:
     """Run the plan as separate OS processes under a Supervisor until the server has finished
     its rounds (robots get `grace_s` to end on their own, then are stopped); return the summary
-    the server wrote. A failed node raises NodeFailed; Ctrl-C stops them all."""
-    import json
+    the server wrote, with the restarts. Crashed nodes are restarted as `restarts:` says; a
+    server that fails for good raises NodeFailed; Ctrl-C stops them all."""
     import os
 
     from mtf_grasp.supervisor import Supervisor
 
-    # Records and checkpoints of an earlier run in the same directory (a server resumes from
-    # its checkpoints only when it is restarted within this run).
-    for stale in [*setup.report_dir.glob('*.jsonl'), *setup.checkpoint_dir.glob('*'), setup.summary_path]:
-        stale.unlink(missing_ok=True)
+    clear_earlier_run(setup)
     specs = fleet_nodes(setup)
     env = {'FASTDDS_BUILTIN_TRANSPORTS': os.environ.get('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')}
     names = [spec.name for spec in specs]
     with Supervisor(specs, workdir=setup.out_dir, env=env, echo=echo) as supervisor:
-        server = supervisor.children[SERVER_NAME].proc
-        supervisor.wait(finished=names, until=lambda: server.poll() == 0, timeout=timeout_s)
+        # The server's current process: a restarted server is a new one.
+        supervisor.wait(finished=names, until=lambda: supervisor.children[SERVER_NAME].proc.poll() == 0,
+                        timeout=timeout_s)
         with contextlib.suppress(TimeoutError):
             supervisor.wait(finished=names, timeout=grace_s)
-    return json.loads(setup.summary_path.read_text())
+    return add_restarts(setup.summary_path, supervisor.restart_records())

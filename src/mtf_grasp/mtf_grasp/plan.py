@@ -2,23 +2,28 @@
 
 A plan is a list of `NodeSpec`. The same plan is started by ROS 2 launch files on a full
 install (`launch_actions`) and by `mtf-grasp fleet` as plain OS processes (`command_line`),
-so a setting lives in exactly one YAML file whichever way the fleet is started.
+so a setting lives in exactly one YAML file whichever way the fleet is started. So does a node's
+restart policy: both runners ask its `RestartTracker` what to do when it exits.
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import yaml
+
+from mtf_grasp.restarts import Decision, Outcome, RestartPolicy, RestartTracker
 
 PACKAGE = 'mtf_grasp'
 
 
 @dataclass(frozen=True)
 class NodeSpec:
-    """One node of a plan. `parameters` holds plain YAML-able values only."""
+    """One node of a plan. `parameters` holds plain YAML-able values only. With a `restart`
+    policy a crashed node is started again; a `required` node that fails for good (its own
+    verdict, or left down after crashing too often) fails the run, any other is left down."""
 
     executable: str
     name: str
@@ -26,6 +31,8 @@ class NodeSpec:
     parameters: dict[str, Any] = field(default_factory=dict)
     remappings: tuple[tuple[str, str], ...] = ()
     package: str = PACKAGE
+    restart: RestartPolicy | None = None
+    required: bool = True
 
     @property
     def fully_qualified_name(self) -> str:
@@ -67,13 +74,47 @@ def command_line(spec: NodeSpec, params_file: str | Path) -> list[str]:
     return argv
 
 
-def launch_actions(specs: Sequence[NodeSpec]) -> list:
-    """launch_ros Node actions for `specs` (needs a full ROS 2 install with launch_ros)."""
+def launch_actions(specs: Sequence[NodeSpec], *,
+                   on_end: Callable[[NodeSpec, Decision, list[RestartTracker]], list] | None = None) -> list:
+    """launch_ros Node actions for `specs` (needs a full ROS 2 install with launch_ros).
+
+    A node with a restart policy is started again as its RestartTracker decides, by our own
+    OnProcessExit handler rather than launch's `respawn`, which restarts on every exit (also a
+    clean one) with a fixed delay and no crash window. When a node ends for good (finished,
+    failed or left down) `on_end(spec, decision, trackers)` gives the actions to take; the
+    default logs failures."""
+    trackers = [RestartTracker(spec.name, spec.restart) for spec in specs]
+    actions = []
+    for spec, tracker in zip(specs, trackers):
+        actions += _watched_node(spec, tracker, trackers, on_end or _log_end)
+    return actions
+
+
+def _watched_node(spec: NodeSpec, tracker: RestartTracker, trackers: list[RestartTracker], on_end) -> list:
+    from launch.actions import LogInfo, RegisterEventHandler, TimerAction
+    from launch.event_handlers import OnProcessExit
     from launch_ros.actions import Node
 
-    return [
-        Node(package=spec.package, executable=spec.executable, name=spec.name,
-             namespace=spec.namespace or None, parameters=[dict(spec.parameters)],
-             remappings=list(spec.remappings), output='screen', emulate_tty=True)
-        for spec in specs
-    ]
+    node = Node(package=spec.package, executable=spec.executable, name=spec.name,
+                namespace=spec.namespace or None, parameters=[dict(spec.parameters)],
+                remappings=list(spec.remappings), output='screen', emulate_tty=True)
+
+    def exited(event, context):
+        if context.is_shutdown:
+            return None  # the launch is ending: every node is being stopped
+        decision = tracker.on_exit(event.returncode)
+        if decision.outcome is Outcome.RESTART:
+            return [LogInfo(msg=f'restarts: {decision.message}'),
+                    TimerAction(period=decision.delay_s,
+                                actions=_watched_node(spec, tracker, trackers, on_end))]
+        return on_end(spec, decision, trackers)
+
+    if spec.restart is None and on_end is _log_end:
+        return [node]
+    return [node, RegisterEventHandler(OnProcessExit(target_action=node, on_exit=exited))]
+
+
+def _log_end(spec: NodeSpec, decision: Decision, trackers) -> list:
+    from launch.actions import LogInfo
+
+    return [] if decision.outcome is Outcome.FINISHED else [LogInfo(msg=f'restarts: {decision.message}')]
