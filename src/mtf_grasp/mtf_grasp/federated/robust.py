@@ -1,0 +1,184 @@
+"""Defences for aggregation: bounding each update's norm, and coordinate-wise trimmed mean and median.
+
+Pure functions over states (name -> tensor), in the shape of aggregation.py. An update is
+Δ_k = θ_k − θ_ref, taken against the round's reference model θ_ref: the global model the round
+started from (at a coordinator: the model its cluster started from). Only float entries that
+gradients move count; BatchNorm running statistics and integer entries are neither measured nor
+scaled (they are averaged as aggregation.py does).
+
+- Norm bounding, streaming (one update at a time, O(|θ|)): ‖Δ_k‖₂ is compared with the bound
+  B = min(max_norm, max_relative·‖θ_ref‖) (either may be left out). `clip` sends on
+  θ_ref + Δ_k·min(1, B/‖Δ_k‖); `reject` refuses an update over B. An update with a NaN or Inf
+  coordinate is refused either way. Every verdict carries a `BoundReason` code.
+- Trimmed mean and median, per coordinate, unweighted (Yin et al. 2018): of the k values of a
+  coordinate the `trim` smallest and `trim` largest are dropped and the rest averaged; the median is
+  the trimmed mean with trim = ⌊(k−1)/2⌋ (the mean of the two middle values for even k). With
+  trim ≥ m, m malicious updates cannot move any coordinate outside the range of the honest ones.
+  These need all k values of a coordinate at once: the accumulator holds every added state, so
+  memory is O(k·|θ|) from the first model on (a coordinator with m members: m+1 models; the
+  server: one per cluster), plus one entry's stacked copy, O(k·max entry), while it sorts.
+"""
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+import torch
+
+from mtf_grasp.federated.aggregation import is_statistic
+
+State = Mapping[str, torch.Tensor]
+
+
+class BoundReason(enum.StrEnum):
+    WITHIN = 'within'              # ‖Δ‖ ≤ B: sent on unchanged
+    CLIPPED = 'clipped'            # scaled down to ‖Δ‖ = B
+    NORM_EXCEEDED = 'norm_exceeded'  # refused: ‖Δ‖ > B under `reject`
+    NON_FINITE = 'non_finite'      # refused: a NaN or Inf coordinate
+
+
+class BoundAction(enum.StrEnum):
+    CLIP = 'clip'
+    REJECT = 'reject'
+
+
+@dataclass(frozen=True)
+class NormBound:
+    """B = the smaller of `max_norm` and `max_relative`·‖θ_ref‖, with what to do over it."""
+
+    max_norm: float | None = None
+    max_relative: float | None = None
+    action: BoundAction = BoundAction.CLIP
+
+    def __post_init__(self):
+        if self.max_norm is None and self.max_relative is None:
+            raise ValueError('a norm bound needs max_norm or max_relative')
+        for name in ('max_norm', 'max_relative'):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f'{name} must be positive, got {value}')
+        object.__setattr__(self, 'action', BoundAction(self.action))
+
+    def limit(self, reference: State) -> float:
+        """B for a round whose reference model is `reference`."""
+        limits = [self.max_norm] if self.max_norm is not None else []
+        if self.max_relative is not None:
+            limits.append(self.max_relative * state_norm(reference))
+        return min(limits)
+
+
+@dataclass(frozen=True)
+class BoundedUpdate:
+    """The verdict on one update: `state` is what to aggregate (None when refused)."""
+
+    state: dict[str, torch.Tensor] | None
+    norm: float
+    bound: float
+    reason: BoundReason
+
+    @property
+    def accepted(self) -> bool:
+        return self.state is not None
+
+
+def _moved(name: str, value: torch.Tensor) -> bool:
+    return value.dtype.is_floating_point and not is_statistic(name)
+
+
+def state_norm(state: State) -> float:
+    """‖θ‖₂ over the float entries gradients move."""
+    return math.sqrt(sum(float(v.detach().to(torch.float64).square().sum())
+                         for k, v in state.items() if _moved(k, v)))
+
+
+def update_norm(state: State, reference: State) -> float:
+    """‖θ − θ_ref‖₂ over the float entries gradients move (inf or nan when θ has them)."""
+    _same_entries(state, reference)
+    return math.sqrt(sum(float((v.detach().to(torch.float64) - reference[k].to(torch.float64)).square().sum())
+                         for k, v in state.items() if _moved(k, v)))
+
+
+def bound_update(state: State, reference: State, *, bound: NormBound, limit: float | None = None) -> BoundedUpdate:
+    """Check one update against `bound` (its `limit` for `reference`, unless given precomputed)."""
+    limit = bound.limit(reference) if limit is None else limit
+    norm = update_norm(state, reference)
+    if not math.isfinite(norm):
+        return BoundedUpdate(None, norm, limit, BoundReason.NON_FINITE)
+    if norm <= limit:
+        return BoundedUpdate(dict(state), norm, limit, BoundReason.WITHIN)
+    if bound.action is BoundAction.REJECT:
+        return BoundedUpdate(None, norm, limit, BoundReason.NORM_EXCEEDED)
+    scale = limit / norm
+    clipped = {k: (_cast(reference[k].to(torch.float64) + (v.to(torch.float64) - reference[k].to(torch.float64)) * scale,
+                         v.dtype) if _moved(k, v) else v)
+               for k, v in state.items()}
+    return BoundedUpdate(clipped, norm, limit, BoundReason.CLIPPED)
+
+
+def trim_count(k: int, fraction: float) -> int:
+    """⌊fraction·k⌋ values cut at each end of k; at least one value must remain."""
+    if not 0 <= fraction < 0.5:
+        raise ValueError(f'trim fraction must be in [0, 0.5), got {fraction}')
+    return math.floor(fraction * k)
+
+
+class StreamingTrimmedMean:
+    """Coordinate-wise trimmed mean of states added one at a time: `add(state)`, then
+    `result(trim=t)` or `median()`. Holds every state: O(k·|θ|)."""
+
+    def __init__(self):
+        self._states: list[State] = []
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def add(self, state: State) -> None:
+        if self._states:
+            _same_entries(state, self._states[0])
+        self._states.append({k: v.detach() for k, v in state.items()})
+
+    def result(self, *, trim: int) -> dict[str, torch.Tensor]:
+        k = len(self._states)
+        if k == 0:
+            raise ValueError('nothing to aggregate')
+        if trim < 0 or 2 * trim >= k:
+            raise ValueError(f'cannot trim {trim} of {k} values at each end')
+        merged = {}
+        for name, first in self._states[0].items():
+            # One entry at a time keeps the extra memory at O(k·|entry|).
+            stacked = torch.stack([s[name].to(torch.float64) for s in self._states])
+            kept = stacked.sort(dim=0).values[trim:k - trim]
+            merged[name] = _cast(kept.mean(dim=0), first.dtype)
+        return merged
+
+    def median(self) -> dict[str, torch.Tensor]:
+        return self.result(trim=(len(self._states) - 1) // 2)
+
+
+def trimmed_mean(states: Iterable[State], *, trim: int) -> dict[str, torch.Tensor]:
+    """Per coordinate: drop the `trim` smallest and largest of the k values, average the rest."""
+    return _accumulated(states).result(trim=trim)
+
+
+def coordinate_median(states: Iterable[State]) -> dict[str, torch.Tensor]:
+    """Per coordinate: the median of the k values (mean of the middle two for even k)."""
+    return _accumulated(states).median()
+
+
+def _accumulated(states: Iterable[State]) -> StreamingTrimmedMean:
+    accumulator = StreamingTrimmedMean()
+    for state in states:
+        accumulator.add(state)
+    return accumulator
+
+
+def _same_entries(state: State, other: State) -> None:
+    if state.keys() != other.keys():
+        diff = sorted(set(state.keys()) ^ set(other.keys()))
+        raise ValueError(f'state entries differ: {diff[:3]}')
+
+
+def _cast(value: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    return value.to(dtype) if dtype.is_floating_point else value.round().to(dtype)

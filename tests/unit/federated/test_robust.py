@@ -1,0 +1,159 @@
+"""Defences: norm bounding against the round's reference, coordinate-wise trimmed mean and median,
+on hand-computed numbers; and the property that one malicious update (per cluster) cannot move a
+trimmed mean outside the honest updates' coordinate range."""
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mtf_grasp.federated.robust import (BoundAction, BoundReason, NormBound, StreamingTrimmedMean,
+                                        bound_update, coordinate_median, trim_count, trimmed_mean,
+                                        update_norm)
+
+
+def t(*values, dtype=torch.float32):
+    return torch.tensor(values, dtype=dtype)
+
+
+REFERENCE = {'w': t(1.0, 1.0), 'b': t(0.0), 'bn.running_var': t(1.0), 'bn.num_batches_tracked': t(5, dtype=torch.int64)}
+
+
+def update(w, b, *, var=1.0, batches=5):
+    return {'w': t(*w), 'b': t(b), 'bn.running_var': t(var), 'bn.num_batches_tracked': t(batches, dtype=torch.int64)}
+
+
+def test_update_norm_counts_only_what_gradients_move():
+    # Δw = (3, 4), Δb = 0; the running variance and the batch counter do not count.
+    assert update_norm(update((4.0, 5.0), 0.0, var=100.0, batches=9), REFERENCE) == 5.0
+
+
+def test_an_update_within_the_bound_is_sent_on_unchanged():
+    verdict = bound_update(update((4.0, 5.0), 0.0), REFERENCE, bound=NormBound(max_norm=5.0))
+    assert (verdict.reason, verdict.norm, verdict.bound, verdict.accepted) == (BoundReason.WITHIN, 5.0, 5.0, True)
+    assert verdict.state['w'].tolist() == [4.0, 5.0]
+
+
+def test_clipping_scales_the_update_to_the_bound_and_leaves_statistics_alone():
+    # Δ = (Δw, Δb) = (6, 8, 0), ‖Δ‖ = 10, B = 5: θ = θ_ref + Δ/2 = (4, 5, 0).
+    verdict = bound_update(update((7.0, 9.0), 0.0, var=3.0, batches=7), REFERENCE, bound=NormBound(max_norm=5.0))
+    assert (verdict.reason, verdict.norm, verdict.bound) == (BoundReason.CLIPPED, 10.0, 5.0)
+    assert verdict.state['w'].tolist() == [4.0, 5.0] and verdict.state['w'].dtype == torch.float32
+    assert verdict.state['bn.running_var'].item() == 3.0 and verdict.state['bn.num_batches_tracked'].item() == 7
+
+
+def test_rejecting_refuses_an_update_over_the_bound_with_its_reason():
+    verdict = bound_update(update((7.0, 9.0), 0.0), REFERENCE, bound=NormBound(max_norm=5.0, action='reject'))
+    assert (verdict.reason, verdict.norm, verdict.accepted, verdict.state) == (BoundReason.NORM_EXCEEDED, 10.0, False, None)
+
+
+def test_the_relative_bound_scales_with_the_reference_model():
+    # ‖θ_ref‖ = ‖(1, 1, 0)‖ = √2; B = min(100, 2·√2) = 2√2; Δ = (2, 2, 0) has norm 2√2: within.
+    bound = NormBound(max_norm=100.0, max_relative=2.0)
+    assert bound.limit(REFERENCE) == pytest.approx(2 * math.sqrt(2))
+    assert bound_update(update((3.0, 3.0), 0.0), REFERENCE, bound=bound).reason is BoundReason.WITHIN
+    assert bound_update(update((3.0, 3.1), 0.0), REFERENCE, bound=bound).reason is BoundReason.CLIPPED
+
+
+@pytest.mark.parametrize('bad', [math.nan, math.inf])
+@pytest.mark.parametrize('action', list(BoundAction))
+def test_a_non_finite_update_is_refused_whatever_the_action(bad, action):
+    verdict = bound_update(update((bad, 1.0), 0.0), REFERENCE, bound=NormBound(max_norm=5.0, action=action))
+    assert (verdict.reason, verdict.accepted) == (BoundReason.NON_FINITE, False)
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    ({}, 'needs max_norm or max_relative'),
+    ({'max_norm': 0.0}, 'max_norm must be positive, got 0.0'),
+    ({'max_relative': -1.0}, 'max_relative must be positive, got -1.0'),
+    ({'max_norm': 1.0, 'action': 'drop'}, "'drop' is not a valid BoundAction"),
+])
+def test_bad_bounds_say_what_is_wrong(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        NormBound(**kwargs)
+
+
+STATES = [{'w': t(1.0, 10.0), 'n': t(1, dtype=torch.int64)},
+          {'w': t(2.0, -50.0), 'n': t(2, dtype=torch.int64)},
+          {'w': t(3.0, 20.0), 'n': t(4, dtype=torch.int64)},
+          {'w': t(400.0, 30.0), 'n': t(8, dtype=torch.int64)},
+          {'w': t(5.0, 40.0), 'n': t(9, dtype=torch.int64)}]
+
+
+def test_trimmed_mean_by_hand():
+    # w[0]: sorted 1 2 3 5 400 -> keep 2 3 5 -> 10/3; w[1]: -50 10 20 30 40 -> 10 20 30 -> 20; n: 2 4 8 -> 14/3 -> 5.
+    merged = trimmed_mean(STATES, trim=1)
+    torch.testing.assert_close(merged['w'], t(10 / 3, 20.0))
+    assert merged['n'].item() == 5 and merged['n'].dtype == torch.int64
+
+
+def test_median_by_hand_for_odd_and_even_counts():
+    assert coordinate_median(STATES)['w'].tolist() == [3.0, 20.0]
+    # Without the last state: w[0] 1 2 3 400 -> (2+3)/2; w[1] -50 10 20 30 -> (10+20)/2.
+    assert coordinate_median(STATES[:4])['w'].tolist() == [2.5, 15.0]
+
+
+def test_trimming_nothing_is_the_plain_mean_and_too_much_is_refused():
+    torch.testing.assert_close(trimmed_mean(STATES, trim=0)['w'], t(82.2, 10.0))
+    with pytest.raises(ValueError, match='cannot trim 3 of 5 values at each end'):
+        trimmed_mean(STATES, trim=3)
+    with pytest.raises(ValueError, match='nothing to aggregate'):
+        trimmed_mean([], trim=0)
+    with pytest.raises(ValueError, match='state entries differ'):
+        trimmed_mean([STATES[0], {'v': t(1.0)}], trim=0)
+
+
+@pytest.mark.parametrize('k, fraction, trim', [(5, 0.2, 1), (7, 0.2, 1), (10, 0.2, 2), (3, 0.0, 0)])
+def test_trim_count(k, fraction, trim):
+    assert trim_count(k, fraction) == trim
+
+
+def test_streaming_equals_the_batch_function():
+    accumulator = StreamingTrimmedMean()
+    for state in STATES:
+        accumulator.add(state)
+    assert len(accumulator) == 5
+    assert torch.equal(accumulator.result(trim=1)['w'], trimmed_mean(STATES, trim=1)['w'])
+
+
+HONEST = st.floats(-1e6, 1e6, width=32)
+ANY_FINITE = st.floats(width=32, allow_nan=False, allow_infinity=False)
+
+
+def _range(values):
+    return min(values), max(values)
+
+
+@settings(max_examples=200, deadline=None)
+@given(honest=st.lists(st.lists(HONEST, min_size=3, max_size=3), min_size=2, max_size=7),
+       malicious=st.lists(ANY_FINITE, min_size=3, max_size=3), position=st.integers(0, 7),
+       trim=st.integers(1, 3))
+def test_one_malicious_update_cannot_move_a_trimmed_mean_outside_the_honest_range(honest, malicious, position, trim):
+    states = [{'w': t(*h)} for h in honest]
+    states.insert(min(position, len(states)), {'w': t(*malicious)})
+    trim = min(trim, (len(states) - 1) // 2)
+    merged = trimmed_mean(states, trim=trim)['w'].tolist()
+    for i, value in enumerate(merged):
+        low, high = _range([h[i] for h in honest])
+        assert low <= value <= high
+
+
+@settings(max_examples=100, deadline=None)
+@given(clusters=st.lists(st.tuples(st.lists(st.lists(HONEST, min_size=2, max_size=2), min_size=2, max_size=4),
+                                   st.one_of(st.none(), st.lists(ANY_FINITE, min_size=2, max_size=2))),
+                         min_size=3, max_size=5))
+def test_at_most_one_malicious_update_per_cluster_cannot_move_the_two_tier_trimmed_mean(clusters):
+    """Each coordinator takes a trimmed mean (trim 1) of its members' models and the server one of the
+    cluster models (trim 1): the global model stays within the range of all honest updates, even
+    when one cluster model is itself forged (the last cluster's, here)."""
+    honest_values = [h for members, _ in clusters for h in members]
+    cluster_models = []
+    for members, bad in clusters:
+        states = [{'w': t(*m)} for m in members] + ([{'w': t(*bad)}] if bad is not None else [])
+        cluster_models.append(trimmed_mean(states, trim=min(1, (len(states) - 1) // 2)))
+    cluster_models[-1] = {'w': t(3e38, -3e38)}  # a coordinator that forges its aggregate
+    merged = trimmed_mean(cluster_models, trim=1)['w'].tolist()
+    for i, value in enumerate(merged):
+        low, high = _range([h[i] for h in honest_values])
+        assert low <= value <= high
