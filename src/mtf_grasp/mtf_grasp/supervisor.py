@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections import deque
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Sequence, TextIO
 
@@ -149,7 +150,7 @@ class Supervisor:
 
     def _note(self, message: str) -> None:
         with (self.workdir / 'logs' / 'supervisor.log').open('a') as log:
-            log.write(message + '\n')
+            log.write(f'{datetime.now(timezone.utc).isoformat(timespec="milliseconds")} {message}\n')
         if self.echo is not None:
             self.echo.write(f'[supervisor] {message}\n')
             self.echo.flush()
