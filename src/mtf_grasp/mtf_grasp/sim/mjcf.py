@@ -23,13 +23,14 @@ def _object_xml(index: int, obj) -> str:
             f'<freejoint name="obj{index}"/>{geoms}</body>')
 
 
-def scene_xml(spec: SceneSpec) -> str:
-    """A complete MuJoCo model for `spec`; the camera is named `rgbd`."""
+def scene_xml(spec: SceneSpec, *, robot: tuple[str, str] | None = None) -> str:
+    """A complete MuJoCo model for `spec`; the camera is named `rgbd`. `robot`: (worldbody, rest)
+    fragments of what grasps (default: the floating hand of `gripper_xml`)."""
     cam_rot = np.asarray(spec.camera.rotation)
     # MuJoCo cameras look along -z with y up; the optical frame has z forward and y down.
     xyaxes = _f([*cam_rot[:, 0], *(-cam_rot[:, 1])])
     intr, light = spec.intrinsics, spec.lighting
-    hand, actuators = gripper_xml()
+    hand, actuators = robot or gripper_xml()
     objects = ''.join(_object_xml(i, o) for i, o in enumerate(spec.objects))
     # extent 1: <map znear/zfar> are relative to the extent, so they become metres.
     return f"""<mujoco model="simgrasp_{spec.seed}">

@@ -59,20 +59,29 @@ class _Hand:
         self.is_hand_geom[self.fingers + [m.geom('palm').id]] = True
 
 
-def _contacts(sim: SimScene, hand: _Hand) -> list[tuple[int, int]]:
-    """(hand geom, other geom) pairs in contact now."""
+def hand_contacts(sim: SimScene, is_hand_geom: np.ndarray) -> list[tuple[int, int]]:
+    """(hand geom, other geom) pairs in contact now; `is_hand_geom` marks the palm and fingers."""
     pairs = sim.data.contact.geom[:sim.data.ncon]
-    ours = hand.is_hand_geom[pairs]
+    ours = is_hand_geom[pairs]
     mixed = ours[:, 0] != ours[:, 1]
     return [(int(a), int(b)) if first else (int(b), int(a))
             for (a, b), first in zip(pairs[mixed], ours[mixed, 0])]
 
 
-def _held_object(sim: SimScene, hand: _Hand) -> int:
-    """The object touched by both fingers, or -1."""
-    touched = [{sim.object_of_geom(o) for h, o in _contacts(sim, hand) if h == f} for f in hand.fingers]
+def held_object(sim: SimScene, *, fingers: list[int], is_hand_geom: np.ndarray) -> int:
+    """The object touched by both finger geoms, or -1 (the floating hand and the arm share it)."""
+    contacts = hand_contacts(sim, is_hand_geom)
+    touched = [{sim.object_of_geom(o) for h, o in contacts if h == f} for f in fingers]
     both = (touched[0] & touched[1]) - {-1}
     return min(both) if both else -1
+
+
+def _contacts(sim: SimScene, hand: _Hand) -> list[tuple[int, int]]:
+    return hand_contacts(sim, hand.is_hand_geom)
+
+
+def _held_object(sim: SimScene, hand: _Hand) -> int:
+    return held_object(sim, fingers=hand.fingers, is_hand_geom=hand.is_hand_geom)
 
 
 def _run(sim: SimScene, seconds: float) -> None:

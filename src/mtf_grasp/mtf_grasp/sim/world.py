@@ -15,11 +15,12 @@ SETTLE_SECONDS = 1.2
 
 
 class SimScene:
-    """Physics for one scene. `model`/`data` are MuJoCo's; objects are bodies `obj<i>`."""
+    """Physics for one scene. `model`/`data` are MuJoCo's; objects are bodies `obj<i>`; `robot`:
+    MJCF fragments of what grasps (`mjcf.scene_xml`; default the floating hand)."""
 
-    def __init__(self, spec: SceneSpec):
+    def __init__(self, spec: SceneSpec, *, robot: tuple[str, str] | None = None):
         self.spec = spec
-        self.model = mujoco.MjModel.from_xml_string(scene_xml(spec))
+        self.model = mujoco.MjModel.from_xml_string(scene_xml(spec, robot=robot))
         self.data = mujoco.MjData(self.model)
         self.object_bodies = [self.model.body(f'obj{i}').id for i in range(len(spec.objects))]
         mujoco.mj_forward(self.model, self.data)
