@@ -4,6 +4,8 @@ _mtf_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export AMENT_PREFIX_PATH=$_mtf_root/.venv${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}
 # colcon's setup.bash needs unset-safe variables; it adds the install space.
 . "$_mtf_root/install/setup.bash"
+# launch, launch_pytest and the ros2 CLI built by `make setup` from ../shared/ros2-from-source.
+if [ -f "$_mtf_root/.venv/ros2-from-source/setup.bash" ]; then . "$_mtf_root/.venv/ros2-from-source/setup.bash"; fi
 # ament_python puts console scripts (mtf-grasp and the nodes) in lib/<package>, as `ros2 run` expects.
 export PATH=$_mtf_root/install/mtf_grasp/lib/mtf_grasp:$PATH
 export ROS_AUTOMATIC_DISCOVERY_RANGE=${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}

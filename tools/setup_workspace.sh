@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up: .venv with the pinned requirements, Debian runtime libraries,
-# the wheels' CMake paths rewritten for this machine, and a colcon build of src/.
+# the wheels' CMake paths rewritten for this machine, a colcon build of src/, and launch + the
+# ros2 CLI built from ../shared/ros2-from-source where that folder exists.
 # Each step is skipped when its inputs have not changed since it last succeeded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,12 @@ die() { echo "setup: $*" >&2; exit 1; }
 fingerprint() { cat "$@" | sha256sum | cut -d' ' -f1; }
 fresh() { [ -f "$STAMPS/$1" ] && [ "$(cat "$STAMPS/$1")" = "$2" ]; }
 stamp() { mkdir -p "$STAMPS"; echo "$2" > "$STAMPS/$1"; }
+
+# One set-up at a time: two `make test`s started together in one checkout would build into the same
+# venv and prefixes at once (seen: one removing the launch build the other was writing).
+mkdir -p build
+exec 9>build/setup.lock
+flock 9
 
 command -v "$PY" >/dev/null || die "needs Python 3.11 ('$PY' not found); set PYTHON=/path/to/python3.11"
 "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
@@ -70,5 +77,23 @@ if ! fresh colcon "$SRC_FP" || [ ! -f install/setup.bash ]; then
       || { tail -40 build/colcon.out >&2; die "colcon build failed (full log: build/colcon.out)"; }
   ) || exit 1
   stamp colcon "$SRC_FP"
+fi
+# 5. launch, launch_pytest and the ros2 CLI: no registry serves them, so they are built from the
+#    upstream Jazzy sources beside the clone (../shared/ros2-from-source, see its SOURCES.md) into the
+#    venv, against the wheels it was built with. Where that folder is absent, tests/launch skips.
+R2_SRC=${ROS2_FROM_SOURCE:-$ROOT/../shared/ros2-from-source}
+R2_PREFIX=$VENV/ros2-from-source
+if [ -f "$R2_SRC/build.sh" ]; then
+  R2_FP=$( (echo "$REQ_FP"; cd "$R2_SRC" && find . -type f -not -path './.git/*' -print0 | sort -z | xargs -0 sha256sum) \
+           | sha256sum | cut -d' ' -f1)
+  if ! fresh ros2_from_source "$R2_FP" || [ ! -f "$R2_PREFIX/setup.bash" ]; then
+    echo "setup: building launch and the ros2 CLI from $(realpath "$R2_SRC") (about a minute)"
+    rm -rf "$R2_PREFIX"
+    ( . "$VENV/bin/activate" && bash "$R2_SRC/build.sh" "$R2_PREFIX" ) >build/ros2-from-source.out 2>&1 \
+      || { tail -30 build/ros2-from-source.out >&2; die "building $R2_SRC failed (full log: build/ros2-from-source.out)"; }
+    stamp ros2_from_source "$R2_FP"
+  fi
+else
+  echo "setup: no $R2_SRC: no ros2 CLI or launch here, tests/launch will be skipped"
 fi
 echo "setup: ready (source tools/env.sh to use the workspace in a shell)"

@@ -102,9 +102,10 @@ def assert_same_state(actual, expected) -> None:
         torch.testing.assert_close(actual[name], value, rtol=1e-5, atol=1e-6, msg=name)
 
 
-def run_fleet(ros_processes, config: Path, out: Path, *, timeout_s: float = 240):
+def run_fleet(ros_processes, config: Path, out: Path, *, timeout_s: float = 240, rounds: int | None = None):
+    more = ['--rounds', str(rounds)] if rounds is not None else []
     proc = ros_processes.start([sys.executable, '-m', 'mtf_grasp.cli', 'fleet', '--config', str(config),
-                                '--out', str(out), '--quiet', '--timeout', str(timeout_s)], name='fleet')
+                                '--out', str(out), '--quiet', '--timeout', str(timeout_s), *more], name='fleet')
     proc.wait(timeout=timeout_s + 30)
     assert proc.returncode == 0, ros_processes.log(proc)[-3000:]
     return json.loads((out / 'summary.json').read_text())
