@@ -14,6 +14,7 @@ NODES = [
     'bag_replayer',
     'realsense_camera',
     'sim_camera',
+    'grasp_executor',
 ]
 
 setup(
