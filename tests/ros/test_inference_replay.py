@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from camera_probe import Camera
 from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import Image
 from visualization_msgs.msg import Marker, MarkerArray
@@ -18,7 +19,6 @@ from visualization_msgs.msg import Marker, MarkerArray
 from mtf_grasp.bags import write_dataset_bag
 from mtf_grasp.grasping import (GraspRect, ModelSpec, build_model, evaluate, grasp_success, open_dataset,
                                 predict_grasps, save_model)
-from mtf_grasp.nodes.subscriber_wait import MATCH_SETTLE_S
 from mtf_grasp.perception import image_to_array, stamp_to_ns, topics
 from mtf_grasp.perception_plan import replay_plan
 from mtf_grasp.plan import command_line, write_params_file
@@ -61,6 +61,13 @@ def label_half(root, model):
     return open_dataset(root, spec=SPEC)
 
 
+def _route(store: list, probed: list):
+    def keep(msg):
+        header = msg.markers[0].header if isinstance(msg, MarkerArray) else msg.header
+        (probed if header.frame_id == 'probe' else store).append(msg)
+    return keep
+
+
 @pytest.mark.slow
 def test_replayed_bag_gives_the_offline_accuracy(ros_processes, ros_node, tmp_path):
     torch.manual_seed(0)
@@ -76,16 +83,14 @@ def test_replayed_bag_gives_the_offline_accuracy(ros_processes, ros_node, tmp_pa
 
     # The test listens first, so the replayer (waiting for 1 subscriber per topic) starts only
     # once the inference node and this probe are its subscribers.
-    results = []
-    ros_node.create_subscription(GraspArray, f'/{NS}/{topics.GRASPS}', results.append,
-                                 QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE))
-    truth = []
-    ros_node.create_subscription(GraspArray, f'/{NS}/{topics.GROUND_TRUTH}', truth.append,
-                                 QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE))
-    markers, images = [], []
-    ros_node.create_subscription(MarkerArray, f'/{NS}/{topics.GRASP_MARKERS}', markers.append,
-                                 QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE))
-    ros_node.create_subscription(Image, f'/{NS}/{topics.GRASP_IMAGE}', images.append, qos_profile_sensor_data)
+    # Answers to this test's probe frames (frame id 'probe', below) are kept apart from the bag's.
+    results, truth, markers, images, probed = [], [], [], [], []
+    reliable = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
+    for msg_type, topic, store, qos in ((GraspArray, topics.GRASPS, results, reliable),
+                                        (GraspArray, topics.GROUND_TRUTH, truth, reliable),
+                                        (MarkerArray, topics.GRASP_MARKERS, markers, reliable),
+                                        (Image, topics.GRASP_IMAGE, images, qos_profile_sensor_data)):
+        ros_node.create_subscription(msg_type, f'/{NS}/{topic}', _route(store, probed), qos)
     # The shipped replay plan, with this test's bag and model (and torch, as `evaluate` uses).
     specs = replay_plan(CONFIG / 'replay.yaml', overrides={
         'namespace': NS, 'bag_replayer': {'bag_path': str(bag), 'loop': False, 'wait_timeout_s': 60.0},
@@ -95,12 +100,13 @@ def test_replayed_bag_gives_the_offline_accuracy(ros_processes, ros_node, tmp_pa
     inference = ros_processes.start(command_line(by_name['grasp_inference'], params), name='grasp_inference')
     # The node's outputs are reliable but volatile: what it publishes before it has matched this
     # probe is gone (seen: the first 4 of 6 grasp arrays). So replay only once they are matched.
-    outputs = [f'/{NS}/{topic}' for topic in (topics.GRASPS, topics.GRASP_MARKERS, topics.GRASP_IMAGE)]
-    deadline = time.monotonic() + 60
-    while any(ros_node.count_publishers(topic) == 0 for topic in outputs):
-        assert inference.poll() is None and time.monotonic() < deadline, ros_processes.log(inference)
-        ros_node.executor.spin_once(timeout_sec=0.1)
-    time.sleep(MATCH_SETTLE_S)   # matched here; give the node's side the same moment
+    # Discovery is two-sided and seeing the node's publishers here does not mean they have matched
+    # this probe; an answer to a probe frame on all three outputs does. (The node draws markers and
+    # the image only for matched subscribers.) Probe frames carry their own frame id.
+    probe = Camera(ros_node, namespace=NS, size=(72, 96), frame_id='probe')
+    probe.wait_ready(inference, ros_processes)
+    probe.send_until(lambda: {type(m) for m in probed} >= {GraspArray, MarkerArray, Image},
+                     timeout_s=60, proc=inference, procs=ros_processes)
     replayer = ros_processes.start(command_line(by_name['bag_replayer'], params), name='bag_replayer')
     deadline = time.monotonic() + 120
     while min(len(results), len(truth)) < len(dataset) and time.monotonic() < deadline:
