@@ -40,14 +40,15 @@ def test_train_evaluate_export(tmp_path, simgrasp_small):
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result['samples'] == 8 and result['top_k'] == 2 and 0 <= result['accuracy'] <= 1
-    # As grasp_inference runs it: onnxruntime gives the torch figure; int8 runs and says so.
+    # As grasp_inference runs it: onnxruntime gives the torch figure; int8 runs and says so. The
+    # two runtimes' maps differ by float rounding, which can flip a sample on the metric's edge.
     for precision in ('fp32', 'int8'):
         done = cli('evaluate', '--model', out / 'model.safetensors', '--data', simgrasp_small, '--samples', '16:',
                    '--top-k', 2, '--backend', 'onnxruntime', '--precision', precision, '--json')
         assert done.returncode == 0, done.stderr
         runtime = json.loads(done.stdout)
         assert (runtime['backend'], runtime['precision'], runtime['samples']) == ('onnxruntime', precision, 8)
-        assert precision == 'int8' or runtime['accuracy'] == result['accuracy']
+        assert precision == 'int8' or abs(runtime['accuracy'] - result['accuracy']) <= 1 / result['samples']
 
     done = cli('export-onnx', '--model', out / 'model.safetensors', '--out', tmp_path / 'm.onnx', '--json')
     assert done.returncode == 0, done.stderr
