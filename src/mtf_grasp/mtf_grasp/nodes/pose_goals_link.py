@@ -35,7 +35,8 @@ class PoseGoalsLink:
         self._cancel = node.create_publisher(Header, contract.CANCEL, 10)
         self._done: dict[int, str] = {}
         self._arrived = threading.Condition()
-        node.create_subscription(Header, contract.DONE, self._on_done, 10, callback_group=callback_group)
+        done = node.create_subscription(Header, contract.DONE, self._on_done, 10, callback_group=callback_group)
+        self._done_topic = done.topic_name
 
     def _on_done(self, msg: Header) -> None:
         with self._arrived:
@@ -46,6 +47,8 @@ class PoseGoalsLink:
         cfg = self._node.cfg
         lift = goal.lift_height_m or cfg.lift_height_m
         steps = pick_steps(pick, approach_height=goal.approach_height_m or cfg.approach_height_m, lift_height=lift)
+        if not self._driver_connected():
+            return LinkOutcome(False, PickGrasp.Result.REASON_TIMEOUT)
         for step in steps:
             header = Header(stamp=self._node.get_clock().now().to_msg(), frame_id=cfg.base_frame)
             if step.pose is not None:
@@ -62,6 +65,18 @@ class PoseGoalsLink:
                     self._cancel.publish(header)
                 return LinkOutcome(False, status)
         return LinkOutcome(True, '', lift)
+
+    def _driver_connected(self) -> bool:
+        """Wait (up to the timeout) until a driver subscribes to the commands and publishes done,
+        so the first command is not sent to nobody."""
+        deadline = time.monotonic() + self._timeout_s
+        while time.monotonic() < deadline:
+            if (self._pose.get_subscription_count() and self._gripper.get_subscription_count()
+                    and self._node.count_publishers(self._done_topic)):
+                return True
+            time.sleep(POLL_S)
+        self._node.get_logger().warning(f'no arm driver on {contract.POSE_GOAL} / {contract.DONE}')
+        return False
 
     def _wait(self, stamp_ns: int, goal_handle) -> str:
         """The driver's status for the command stamped `stamp_ns`; 'timeout' or 'canceled' if none."""

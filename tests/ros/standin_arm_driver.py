@@ -1,0 +1,43 @@
+"""A stand-in for a real arm's driver on the pose_goals contract (mtf_grasp.arm.pose_goals): it
+reports every command done at once, or with argv[1] = 'fail_descend' reports the second pose goal
+as a collision, or with 'silent' never answers."""
+import sys
+
+import rclpy
+from geometry_msgs.msg import PoseStamped
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Header
+
+from mtf_grasp.arm import pose_goals as contract
+
+
+def main() -> None:
+    mode = sys.argv[1] if len(sys.argv) > 1 else 'ok'
+    rclpy.init()
+    node = rclpy.create_node('standin_arm_driver', namespace='robot_0')
+    done = node.create_publisher(Header, contract.DONE, 10)
+    poses = []
+
+    def on_pose(msg: PoseStamped) -> None:
+        poses.append(msg)
+        status = 'collision' if mode == 'fail_descend' and len(poses) == 2 else contract.OK
+        if mode != 'silent':
+            done.publish(Header(stamp=msg.header.stamp, frame_id=status))
+
+    def on_gripper(msg: JointState) -> None:
+        if mode != 'silent':
+            done.publish(Header(stamp=msg.header.stamp, frame_id=contract.OK))
+
+    node.create_subscription(PoseStamped, contract.POSE_GOAL, on_pose, 10)
+    node.create_subscription(JointState, contract.GRIPPER_COMMAND, on_gripper, 10)
+    print('up', flush=True)
+    try:
+        rclpy.spin(node)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()
