@@ -112,8 +112,31 @@ def test_a_robot_that_keeps_crashing_is_left_down_and_the_run_goes_on(tmp_path, 
 
 def test_a_required_node_that_keeps_crashing_fails_the_run(tmp_path, outside_cleanup):
     spec = NodeSpec('x', 'server', restart=RestartPolicy(delay_s=0.2, max_crashes=1))
-    with pytest.raises(NodeFailed, match=r'node server exited with signal SIGKILL \(.*1 crash within 300 s; '
+    with pytest.raises(NodeFailed, match=r'^node server exited with signal SIGKILL \(1 crash within 300 s; '
                                          r'left down\)'), \
             Supervisor([spec], workdir=tmp_path, echo=None, argv_for=sleeper) as sup:
         os.kill(node_pid('server', under=os.getpid()), signal.SIGKILL)
         sup.wait(timeout=30)
+
+
+def test_a_required_node_that_gives_up_by_itself_is_not_restarted_and_fails_the_run(tmp_path):
+    """E.g. a server whose checkpoint is unreadable exits 2: a restart would read it again."""
+    spec = NodeSpec('x', 'server', restart=RestartPolicy(delay_s=0.2))
+    argv = lambda spec, params: [sys.executable, '-c', 'print("bad checkpoint"); raise SystemExit(2)']  # noqa: E731
+    with pytest.raises(NodeFailed, match=r'^node server exited with code 2: bad checkpoint$'), \
+            Supervisor([spec], workdir=tmp_path, echo=None, argv_for=argv) as sup:
+        sup.wait(timeout=30)
+    assert sup.trackers['server'].crashes == [] and 'restart' not in supervisor_log(tmp_path)
+
+
+def test_the_fleet_command_lists_the_restarts():
+    from mtf_grasp.commands.fleet import format_rounds
+
+    summary = {'rounds': [], 'final_accuracy': 0.5, 'method': 'mtf_avg',
+               'restarts': [{'node': 'robot_3_client', 'count': 1, 'left_down': False, 'times': ['t'],
+                             'exits': ['signal SIGKILL']},
+                            {'node': 'robot_1_coordinator', 'count': 1, 'left_down': True, 'times': ['t', 't'],
+                             'exits': ['signal SIGKILL', 'signal SIGSEGV']}]}
+    assert format_rounds(summary).splitlines()[-2:] == [
+        'robot_3_client: 1 crash(es) (signal SIGKILL), 1 restart(s)',
+        'robot_1_coordinator: 2 crash(es) (signal SIGKILL, signal SIGSEGV), 1 restart(s); left down']

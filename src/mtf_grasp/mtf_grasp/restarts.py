@@ -51,8 +51,9 @@ class Outcome(enum.Enum):
 @dataclass(frozen=True)
 class Decision:
     outcome: Outcome
-    message: str
+    message: str        # a log line: the node, how it ended, what happens now
     delay_s: float = 0.0
+    detail: str = ''    # why a crashed node is left down
 
 
 def describe_exit(returncode: int) -> str:
@@ -89,8 +90,8 @@ class RestartTracker:
         self._monotonic = [t for t in self._monotonic if now - t < policy.window_s] + [now]
         recent = len(self._monotonic)
         if recent >= policy.max_crashes:
-            decision = Decision(Outcome.LEFT_DOWN, f'{what}: {recent} crash{"es" * (recent > 1)} within {policy.window_s:g} s; '
-                                                   'left down')
+            detail = f'{recent} crash{"es" * (recent > 1)} within {policy.window_s:g} s; left down'
+            decision = Decision(Outcome.LEFT_DOWN, f'{what}: {detail}', detail=detail)
         else:
             delay = min(policy.delay_s * policy.backoff ** (recent - 1), policy.max_delay_s)
             decision = Decision(Outcome.RESTART, f'{what}; restart {self.restarts + 1} in {delay:.1f} s', delay)

@@ -119,8 +119,7 @@ class Supervisor:
                 elif decision.outcome is not Outcome.FINISHED and not self.specs[name].required:
                     done.add(name)  # left down: nothing to wait for
                 else:
-                    raise NodeFailed(name, child.proc.returncode, child.tail,
-                                     why='' if decision.outcome is Outcome.FINISHED else decision.message)
+                    raise NodeFailed(name, child.proc.returncode, child.tail, why=decision.detail)
             if (finished and done >= finished) or (until is not None and until()):
                 return
             if deadline is not None and time.monotonic() > deadline:

@@ -12,7 +12,10 @@ def register(subparsers) -> None:
                     'node name, kept in DIR/logs), waits for the rounds to finish and writes '
                     'DIR/summary.json. Only the roster\'s members take part: their models are signed '
                     'with HMAC keys (missing relative key files are generated in DIR/keys). '
-                    'Ctrl-C stops every node; a node that fails fails the run.')
+                    'A crashed node (killed by a signal) is restarted as the config\'s restarts: say, '
+                    'the server from its latest checkpoint; a robot node that keeps crashing is left '
+                    'down and the fleet goes on; the run fails only when the server cannot go on '
+                    '(DIR/logs/supervisor.log). Ctrl-C stops every node.')
     parser.add_argument('--config', required=True, help='fleet YAML (e.g. config/fleet.yaml)')
     parser.add_argument('--rounds', type=int, default=None, help="override the config's rounds")
     parser.add_argument('--out', required=True, metavar='DIR', help='run directory')
@@ -52,4 +55,7 @@ def format_rounds(summary: dict) -> str:
                      f'{r["bytes_received"] / 1e6:>8.2f}  {r["duration_s"]:>7.1f}  '
                      f'{r["training_s"]:>7.1f}  {r["overhead_s"]:>10.2f}')
     lines.append(f'final accuracy {summary["final_accuracy"]:.3f} ({summary["method"]})')
+    for entry in summary.get('restarts', []):
+        lines.append(f'{entry["node"]}: {len(entry["exits"])} crash(es) ({", ".join(entry["exits"])}), '
+                     f'{entry["count"]} restart(s)' + ('; left down' if entry['left_down'] else ''))
     return '\n'.join(lines)
