@@ -110,7 +110,9 @@ def test_end_process_escalates_to_sigkill_for_a_helper_that_ignores_sigint_and_s
 
 def test_end_process_stops_at_sigint_when_that_is_enough():
     # "up" is printed inside the try: a SIGINT that arrives once the parent has read it is caught.
-    proc = _helper('import time\ntry:\n    print("up", flush=True)\n    time.sleep(60)\n'
+    # The handler is set explicitly: a child of a shell's background job inherits SIGINT ignored.
+    proc = _helper('import signal, time\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n'
+                   'try:\n    print("up", flush=True)\n    time.sleep(60)\n'
                    'except KeyboardInterrupt:\n    raise SystemExit(3)')
     assert end_process(proc, grace_s=5.0) == 3
 
