@@ -14,7 +14,9 @@ still completes its rounds, with a finite global model whose checkpoints form a 
   round at its deadline with the quorum, and its members are re-assigned;
 - the server killed mid-round: it is restarted, resumes after its latest checkpoint with the same
   round numbers and model hash, the robots resend what it lost, and the fleet ends with the
-  fault-free model.
+  fault-free model;
+- a server that cannot resume (its checkpoint damaged while it was stopped, then killed) fails the
+  run with one error line.
 """
 import json
 import os
@@ -246,3 +248,29 @@ def test_a_server_killed_mid_round_resumes_its_hash_chain_and_ends_with_the_faul
     state, accuracies, _ = experiment_rounds(run.setup.experiment_path, run.setup.manifest_path, 'mtf_avg')
     assert_same_state(fleet_final_state(run.setup.out_dir, run.rounds), state)
     assert [r['global_accuracy'] for r in summary['rounds']] == pytest.approx(accuracies)
+
+
+def test_a_server_that_cannot_resume_fails_the_run_with_one_line(fleet, ros_processes):
+    """The run fails only when the server cannot go on: here its checkpoint is damaged, so the
+    restarted server refuses it (exit 2) and is not restarted again."""
+    run = fleet(rounds=3)
+    latest = run.setup.checkpoint_dir / 'latest.json'
+    deadline = time.monotonic() + 180
+    while not latest.exists():
+        assert time.monotonic() < deadline and run.proc.poll() is None, 'no checkpoint was written'
+        time.sleep(0.01)
+    stopped = run.signal('fl_server', signal.SIGSTOP)  # holds the checkpoint files still
+    damaged = run.setup.checkpoint_dir / json.loads(latest.read_text())['file']
+    data = bytearray(damaged.read_bytes())
+    data[-1] ^= 0xFF   # the last byte of the last tensor: still loads, no longer hashes as recorded
+    damaged.write_bytes(bytes(data))
+    os.kill(stopped, signal.SIGKILL)
+    run.proc.wait(timeout=180)
+
+    assert run.proc.returncode == 1
+    [error] = [line for line in ros_processes.log(run.proc).splitlines() if 'error' in line]
+    assert error.startswith('mtf-grasp fleet: error: node fl_server exited with code 2: ')
+    assert f'{damaged}: model hashes to' in error and 'refusing to resume from a damaged checkpoint' in error
+    supervisor = run.log('supervisor')
+    assert 'fl_server exited with signal SIGKILL; restart 1 in 1.0 s' in supervisor
+    assert supervisor.count('restarted') == 1 and 'fl_server exited with code 2' in supervisor
