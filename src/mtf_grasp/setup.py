@@ -27,6 +27,7 @@ setup(
         (f'share/{PACKAGE}/launch', glob('launch/*.launch.py')),
         (f'share/{PACKAGE}/config', glob('config/*.yaml')),
         (f'share/{PACKAGE}/config/experiments', glob('config/experiments/*.yaml')),
+        (f'share/{PACKAGE}/config/studies', glob('config/studies/*.yaml')),
     ],
     install_requires=['setuptools'],
     zip_safe=False,

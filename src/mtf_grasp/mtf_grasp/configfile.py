@@ -97,7 +97,8 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
     if origin is dict:
         if not isinstance(value, Mapping):
             raise InputError(f'{where}: expected a mapping, got {value!r}')
-        return dict(value)
+        item = args[1] if len(args) == 2 else Any
+        return {key: _coerce(item, v, f'{where}.{key}') for key, v in value.items()}
     if origin is typing.Literal:
         if value not in args:
             raise InputError(f'{where}: {value!r} is not one of {", ".join(map(repr, args))}')

@@ -1,4 +1,5 @@
-"""`mtf-grasp dataset generate|stats`: build the SimGrasp dataset; count any dataset's contents."""
+"""`mtf-grasp dataset generate|stats|pack`: build the SimGrasp dataset; count any dataset's contents;
+pack a dataset's network inputs once into one memory-mapped file."""
 from __future__ import annotations
 
 import json
@@ -26,6 +27,13 @@ def register(subparsers) -> None:
     stats.add_argument('--json', action='store_true', help='print {"format","samples","grasps","classes"}')
     stats.set_defaults(run=_stats)
 
+    pack = verbs.add_parser('pack', help='decode and preprocess a dataset once into DIR/inputs.npy + packed.json')
+    pack.add_argument('root', help='dataset folder (Cornell, Jacquard or SimGrasp)')
+    pack.add_argument('--out', required=True, help='output folder; open it like any dataset folder')
+    pack.add_argument('--channels', choices=('rgbd', 'depth', 'rgb'), default='rgbd', help='network input channels')
+    pack.add_argument('--input-size', type=int, required=True, help='network input size in pixels')
+    pack.set_defaults(run=_pack)
+
 
 def _generate(args) -> int:
     from mtf_grasp.sim import generate_dataset
@@ -48,4 +56,14 @@ def _stats(args) -> int:
     else:
         print(f'{stats["format"]}: {stats["samples"]} samples, {stats["grasps"]} grasps, '
               f'{stats["classes"]} classes')
+    return 0
+
+
+def _pack(args) -> int:
+    from mtf_grasp.grasping import ModelSpec, open_dataset
+    from mtf_grasp.grasping.packed import pack_dataset
+
+    spec = ModelSpec(channels=args.channels, input_size=args.input_size)
+    out = pack_dataset(open_dataset(args.root, spec=spec), args.out, progress=True)
+    print(f'packed {args.root} at {args.input_size} px {args.channels} into {out}')
     return 0

@@ -26,7 +26,8 @@ ALL_METHODS = ('fedavg', 'fednova', 'mtf_avg', 'mtf_nova', 'centralized', 'local
 class DataConfig:
     root: str = 'data/simgrasp_500'
     labeller: Literal['object', 'angle'] = 'object'
-    test_fraction: float = 0.2      # of all samples: the shared test set
+    test_fraction: float = 0.2      # of all samples: the shared test set ...
+    test_samples: int = 0           # ... or exactly this many samples when > 0
     max_train_samples: int = 0      # 0: robots share all the rest; else a seeded subset of this size
     augment: bool = False
 
@@ -54,6 +55,11 @@ class FederationConfig:
     assignment: Literal['balanced', 'round_robin', 'class_complement'] = 'balanced'
     encoding: Literal['fp32', 'fp16'] = 'fp32'
     fedprox_mu: float = 0.01
+    # What a top-level robot contributes to eq. 8 (rounds.py and docs/experiments.md explain each):
+    tier_aggregate: Literal['with_coordinator', 'members_only'] = 'with_coordinator'
+    coordinator_epochs: Literal['seed_only', 'seed_then_local'] = 'seed_only'
+    # FedBN: every robot keeps its own BatchNorm layers (statistics and affine parameters)
+    fedbn: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,9 @@ class ExperimentConfig:
         if not 1 <= self.federation.top_level < self.partition.robots:
             raise ValueError(f'federation.top_level j={self.federation.top_level} must lie in '
                              f'[1, n-1] for partition.robots n={self.partition.robots}')
+        if self.federation.fedbn and self.model.norm != 'batch':
+            raise ValueError(f'federation.fedbn keeps BatchNorm layers local, but model.norm is '
+                             f'{self.model.norm!r}')
 
     def epochs(self, method: str, *, coordinator: bool = False) -> int:
         """Local epochs of one robot in one round: et for MTF coordinators, er for MTF low-level
@@ -84,6 +93,14 @@ class ExperimentConfig:
         if method in TIERED_METHODS:
             return fed.seed_epochs if coordinator else fed.local_epochs
         return fed.local_epochs if fed.baseline_epochs is None else fed.baseline_epochs
+
+    def continuation_epochs(self, method: str) -> int:
+        """Epochs an MTF coordinator trains on after sending its seed: er − et under
+        `coordinator_epochs: seed_then_local` (0 when et ≥ er), else 0."""
+        fed = self.federation
+        if method not in TIERED_METHODS or fed.coordinator_epochs == 'seed_only':
+            return 0
+        return max(fed.local_epochs - fed.seed_epochs, 0)
 
     def training_for(self, method: str) -> LocalTrainingSettings:
         """Local training settings; FedProx adds its proximal term, every other method trains plainly."""

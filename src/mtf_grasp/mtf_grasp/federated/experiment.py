@@ -17,13 +17,30 @@ import torch
 from tqdm import tqdm
 
 from mtf_grasp.federated.config import REFERENCE_METHODS, ExperimentConfig
+from mtf_grasp.federated.fedbn import LocalNorms
 from mtf_grasp.federated.planning import plan_round, robot_seed
 from mtf_grasp.federated.rounds import ModelUpdate, local_update
 from mtf_grasp.federated.simulation import Wire, run_round
+from mtf_grasp.federated.stopping import Plateau
 from mtf_grasp.federated.traffic import TrafficLedger
 from mtf_grasp.federated.workload import Workload
 
 Crashes = Mapping[int, frozenset[str]]
+
+
+class _Rounds:
+    """The round loop's end: the config's fixed number of rounds, or a plateau rule's stop."""
+
+    def __init__(self, config: ExperimentConfig, plateau: Plateau | None):
+        self.limit = plateau.max_rounds if plateau else config.federation.rounds
+        self._plateau = plateau
+
+    def run(self, curve: list[float]):
+        """Yields round indices until the limit, or until the plateau rule stops `curve`."""
+        for index in range(self.limit):
+            yield index
+            if self._plateau is not None and self._plateau.done(curve):
+                return
 
 
 def initial_state(config: ExperimentConfig) -> dict[str, torch.Tensor]:
@@ -51,24 +68,29 @@ def plan_for(method: str, round_index: int, config: ExperimentConfig, workload: 
                       assignment=fed.assignment, seed=config.seed)
 
 
-def _federated(method: str, *, config: ExperimentConfig, workload: Workload, tick, crashes: Crashes) -> dict:
+def _federated(method: str, *, config: ExperimentConfig, workload: Workload, tick, crashes: Crashes,
+               rounds: _Rounds) -> dict:
     ledger = TrafficLedger()
     wire = Wire(spec=config.model, dtype=config.federation.encoding, ledger=ledger)
+    norms = LocalNorms() if config.federation.fedbn else None
     state = initial_state(config)
     result = {'accuracy_per_round': [], 'per_robot_accuracy': {}}
-    rounds = config.federation.rounds
-    for index in range(rounds):
-        final = index == rounds - 1
+    trained: dict[str, dict] = {}
 
-        def measure(update: ModelUpdate) -> None:
-            result['per_robot_accuracy'][update.robot_id] = accuracy_on_test_set(update.state, config=config, workload=workload)
+    def keep(update: ModelUpdate) -> None:
+        trained[update.robot_id] = update.state
 
+    for index in rounds.run(result['accuracy_per_round']):
+        trained.clear()
         state = run_round(state, plan=plan_for(method, round_index=index, config=config, workload=workload), config=config,
-                          dataset=workload.dataset, indices=workload.indices, wire=wire,
-                          on_update=measure if final else None, crashed=crashes.get(index, frozenset()))
+                          dataset=workload.dataset, indices=workload.indices, wire=wire, on_update=keep,
+                          crashed=crashes.get(index, frozenset()), local_norms=norms)
         result['accuracy_per_round'].append(accuracy_on_test_set(state, config=config, workload=workload))
         tick()
-    result['bytes_per_round'] = [ledger.round_summary(i) for i in range(rounds)]
+    # Per-robot accuracy of each robot's last local model (the paper's Table III), from the last round.
+    result['per_robot_accuracy'] = {robot: accuracy_on_test_set(s, config=config, workload=workload)
+                                    for robot, s in sorted(trained.items())}
+    result['bytes_per_round'] = [ledger.round_summary(i) for i in range(len(result['accuracy_per_round']))]
     return result
 
 
@@ -78,21 +100,21 @@ def _train_alone(name: str, start, *, indices, round_index: int, config: Experim
                         settings=config.training_for(name), base_seed=config.seed).state
 
 
-def _centralized(*, config: ExperimentConfig, workload: Workload, tick) -> dict:
+def _centralized(*, config: ExperimentConfig, workload: Workload, tick, rounds: _Rounds) -> dict:
     pooled = sorted(i for indices in workload.indices.values() for i in indices)
     state = initial_state(config)
     result = {'accuracy_per_round': [], 'per_robot_accuracy': {}}
-    for index in range(config.federation.rounds):
+    for index in rounds.run(result['accuracy_per_round']):
         state = _train_alone('centralized', state, indices=pooled, round_index=index, config=config, workload=workload)
         result['accuracy_per_round'].append(accuracy_on_test_set(state, config=config, workload=workload))
         tick()
     return result
 
 
-def _local_only(*, config: ExperimentConfig, workload: Workload, tick) -> dict:
+def _local_only(*, config: ExperimentConfig, workload: Workload, tick, rounds: _Rounds) -> dict:
     states = {robot: initial_state(config) for robot in workload.indices}
     result = {'accuracy_per_round': [], 'per_robot_accuracy': {}}
-    for index in range(config.federation.rounds):
+    for index in rounds.run(result['accuracy_per_round']):
         for robot, indices in workload.indices.items():
             states[robot] = _train_alone(robot, states[robot], indices=indices, round_index=index, config=config, workload=workload)
             result['per_robot_accuracy'][robot] = accuracy_on_test_set(states[robot], config=config, workload=workload)
@@ -107,20 +129,22 @@ def _silent_round(index: int) -> dict:
 
 
 def run_method(method: str, *, config: ExperimentConfig, workload: Workload, progress: bool = False,
-               crashes: Crashes | None = None) -> dict:
+               crashes: Crashes | None = None, plateau: Plateau | None = None) -> dict:
     """{"accuracy_per_round", "final_accuracy", "per_robot_accuracy", "bytes_per_round", "params",
-    "seconds"} for one method."""
-    bar = tqdm(total=config.federation.rounds, desc=method, disable=not progress, leave=False)
+    "seconds"} for one method: `config.federation.rounds` rounds, or until `plateau` stops it."""
+    rounds = _Rounds(config, plateau)
+    bar = tqdm(total=rounds.limit, desc=method, disable=not progress, leave=False)
     start = time.perf_counter()
     if method == 'centralized':
-        result = _centralized(config=config, workload=workload, tick=bar.update)
+        result = _centralized(config=config, workload=workload, tick=bar.update, rounds=rounds)
     elif method == 'local_only':
-        result = _local_only(config=config, workload=workload, tick=bar.update)
+        result = _local_only(config=config, workload=workload, tick=bar.update, rounds=rounds)
     else:
-        result = _federated(method, config=config, workload=workload, tick=bar.update, crashes=crashes or {})
+        result = _federated(method, config=config, workload=workload, tick=bar.update, crashes=crashes or {},
+                            rounds=rounds)
     bar.close()
     if method in REFERENCE_METHODS:
-        result['bytes_per_round'] = [_silent_round(i) for i in range(config.federation.rounds)]
+        result['bytes_per_round'] = [_silent_round(i) for i in range(len(result['accuracy_per_round']))]
     state = initial_state(config)
     result['params'] = sum(v.numel() for v in state.values() if v.dtype.is_floating_point)
     result['final_accuracy'] = result['accuracy_per_round'][-1]

@@ -74,14 +74,17 @@ class Partition:
             raise InputError(f'partition sample {exc} is not in dataset {self.dataset}') from None
 
 
-def split_test(names: Sequence[str], *, fraction: float, seed: int) -> tuple[list[str], list[str]]:
-    """Seeded split into (training pool, test set) with round(fraction·N) test samples."""
+def split_test(names: Sequence[str], *, fraction: float, seed: int, count: int = 0) -> tuple[list[str], list[str]]:
+    """Seeded split into (training pool, test set) with round(fraction·N) test samples, or exactly
+    `count` when it is positive."""
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f'test fraction must lie in [0, 1), got {fraction}')
+    if not 0 <= count < len(names):
+        raise ValueError(f'{count} test samples leave none of {len(names)} for training')
     ordered = sorted(names)
     order = np.random.default_rng([seed, 0]).permutation(len(ordered))
     shuffled = [ordered[i] for i in order]
-    cut = round(fraction * len(shuffled))
+    cut = count or round(fraction * len(shuffled))
     return shuffled[cut:], sorted(shuffled[:cut])
 
 
@@ -95,19 +98,22 @@ def _counts(proportions: np.ndarray, total: int) -> np.ndarray:
     return counts
 
 
-def _training_pool(names, *, test_fraction: float, seed: int, max_train: int):
-    pool, test = split_test(names, fraction=test_fraction, seed=seed)
+def _training_pool(names, *, test_fraction: float, seed: int, max_train: int, test_samples: int):
+    pool, test = split_test(names, fraction=test_fraction, seed=seed, count=test_samples)
     # The pool is in seeded random order: its head is a random subset (small quick runs keep the full test set).
     return (pool[:max_train] if max_train else pool), test
 
 
 def quantity_skew(names: Sequence[str], *, robots: int, beta: float, seed: int, min_samples: int = 10,
-                  test_fraction: float = 0.2, max_train: int = 0, dataset: str = '') -> Partition:
+                  test_fraction: float = 0.2, test_samples: int = 0, max_train: int = 0,
+                  dataset: str = '') -> Partition:
     """Robot shares ~ Dirichlet(β·1ₙ), redrawn until every robot has at least `min_samples`.
 
-    The test set is `test_fraction` of all names; robots share the rest, or a random `max_train` of it.
+    The test set is `test_fraction` of all names (or `test_samples` of them); robots share the rest,
+    or a random `max_train` of it.
     """
-    pool, test = _training_pool(names, test_fraction=test_fraction, seed=seed, max_train=max_train)
+    pool, test = _training_pool(names, test_fraction=test_fraction, seed=seed, max_train=max_train,
+                                test_samples=test_samples)
     if robots * min_samples > len(pool):
         raise ValueError(f'{len(pool)} training samples cannot give {robots} robots {min_samples} each')
     rng = np.random.default_rng([seed, 1])
@@ -122,12 +128,13 @@ def quantity_skew(names: Sequence[str], *, robots: int, beta: float, seed: int, 
     split = {rid: sorted(shuffled[bounds[r]:bounds[r + 1]]) for r, rid in enumerate(robot_ids(robots))}
     return Partition(dataset=dataset, seed=seed, method='quantity_skew', robots=split, test=test,
                      settings={'beta': beta, 'min_samples': min_samples, 'test_fraction': test_fraction,
-                               'max_train': max_train})
+                               'test_samples': test_samples, 'max_train': max_train})
 
 
 def class_noniid(names: Sequence[str], labels: Sequence[int], *, robots: int, seed: int,
                  classes_per_robot: int | None = None, alpha: float | None = None, min_samples: int = 10,
-                 test_fraction: float = 0.2, max_train: int = 0, dataset: str = '') -> Partition:
+                 test_fraction: float = 0.2, test_samples: int = 0, max_train: int = 0,
+                 dataset: str = '') -> Partition:
     """Class-based non-IID split; give exactly one of:
 
     - `classes_per_robot` k: robot r holds classes perm[(r·k + i) mod K], i < k, so every class is
@@ -138,7 +145,8 @@ def class_noniid(names: Sequence[str], labels: Sequence[int], *, robots: int, se
     if (classes_per_robot is None) == (alpha is None):
         raise ValueError('give exactly one of classes_per_robot and alpha')
     label_of = dict(zip(names, labels, strict=True))
-    pool, test = _training_pool(names, test_fraction=test_fraction, seed=seed, max_train=max_train)
+    pool, test = _training_pool(names, test_fraction=test_fraction, seed=seed, max_train=max_train,
+                                test_samples=test_samples)
     classes = sorted({label_of[n] for n in pool})
     by_class = {c: [n for n in pool if label_of[n] == c] for c in classes}
     rng = np.random.default_rng([seed, 2])
@@ -170,6 +178,6 @@ def class_noniid(names: Sequence[str], labels: Sequence[int], *, robots: int, se
     else:
         raise ValueError(f'no Dirichlet(α={alpha}) draw gave every robot {min_samples} samples')
     settings = {'classes_per_robot': classes_per_robot, 'alpha': alpha, 'min_samples': min_samples,
-                'test_fraction': test_fraction, 'max_train': max_train}
+                'test_fraction': test_fraction, 'test_samples': test_samples, 'max_train': max_train}
     return Partition(dataset=dataset, seed=seed, method='class_noniid',
                      robots={rid: sorted(v) for rid, v in split.items()}, test=test, settings=settings)

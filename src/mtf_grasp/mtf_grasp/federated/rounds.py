@@ -1,13 +1,21 @@
 """The work of one round, as pure pieces shared by the in-process experiment and the ROS fleet.
 
 A robot runs `local_update` (seed training for top-level robots, fine-tuning for low-level ones,
-plain local training in flat methods); a tier coordinator runs `tier_aggregate` (eq. 8) over its
-own update and its members'; the server runs `server_aggregate` (eq. 9) over cluster models (or,
-in flat methods, over robot updates). Same inputs, same seeds -> the same floats in any process.
+plain local training in flat methods); a tier coordinator runs `cluster_aggregate` (eq. 8) under
+the configured reading of what it contributes itself; the server runs `server_aggregate` (eq. 9)
+over cluster models (or, in flat methods, over robot updates). Same inputs, same seeds -> the same
+floats in any process, on one machine and precision.
+
+Eq. 8 readings (docs/experiments.md discusses them): `tier_aggregate: with_coordinator` averages
+the coordinator's own model with its members'; `members_only` averages the members' models alone
+(the coordinator's data reaches the cluster through the seed they start from). With
+`coordinator_epochs: seed_then_local` the coordinator's own model is the seed trained on to er
+epochs after it was sent; with `seed_only` it is the seed itself.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+import itertools
 from typing import Iterable, Literal, Mapping, Sequence
 
 import torch
@@ -16,6 +24,9 @@ from mtf_grasp.federated.aggregation import StreamingAverage, StreamingNova, eff
 from mtf_grasp.federated.planning import robot_seed
 
 State = Mapping[str, torch.Tensor]
+
+TIER_AGGREGATES = ('with_coordinator', 'members_only')
+COORDINATOR_EPOCHS = ('seed_only', 'seed_then_local')
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,9 @@ class LocalTrainingSettings:
     weight_decay: float = 0.0
     prox_mu: float = 0.0         # FedProx proximal weight μ; 0 turns the term off
     device: str = 'cpu'
+    # 'bf16': autocast the forward pass to bfloat16 where the CPU (AVX512-BF16/AMX) or GPU has it;
+    # 'auto' picks bf16 there and fp32 elsewhere. Weights, optimiser and loss stay fp32.
+    precision: Literal['fp32', 'bf16', 'auto'] = 'fp32'
 
 
 @dataclass(frozen=True)
@@ -48,12 +62,13 @@ class ModelUpdate:
 
 def local_update(*, global_state: State, spec, dataset, indices: Sequence[int], epochs: int,
                  round_index: int, robot_id: str, settings: LocalTrainingSettings, base_seed: int,
-                 prior_steps: float = 0.0, progress: bool = False) -> ModelUpdate:
+                 prior_steps: float = 0.0, purpose: str = 'train', progress: bool = False) -> ModelUpdate:
     """Train a copy of `global_state` for `epochs` on `indices` of `dataset`.
 
     `global_state` is the model the robot starts from: the global model, or for a low-level robot
     the seed model, whose own effective steps are passed as `prior_steps`. The FedProx term pulls
-    towards that starting model. The seed comes from `robot_seed(base_seed, robot_id, round_index)`.
+    towards that starting model. The seed comes from `robot_seed(base_seed, robot_id, round_index,
+    purpose)`: a coordinator that trains on after its seed uses another purpose, hence another order.
     """
     from mtf_grasp.grasping import build_model, train_epochs
 
@@ -61,10 +76,11 @@ def local_update(*, global_state: State, spec, dataset, indices: Sequence[int], 
     model.load_state_dict(global_state)
     stats = train_epochs(
         model, dataset, indices=list(indices), epochs=epochs, lr=settings.lr,
-        batch_size=settings.batch_size, seed=robot_seed(base_seed, robot_id, round_index),
+        batch_size=settings.batch_size, seed=robot_seed(base_seed, robot_id, round_index, purpose),
         device=settings.device, optimizer=settings.optimizer, momentum=settings.momentum,
         weight_decay=settings.weight_decay, prox_mu=settings.prox_mu,
-        prox_reference=global_state if settings.prox_mu > 0 else None, progress=progress)
+        prox_reference=global_state if settings.prox_mu > 0 else None, precision=settings.precision,
+        progress=progress)
     momentum = settings.momentum if settings.optimizer == 'sgd' else 0.0
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     return ModelUpdate(robot_id=robot_id, state=state, sample_count=len(indices),
@@ -116,3 +132,25 @@ def server_aggregate(cluster_updates: Iterable[ModelUpdate], *, base: str,
     """Eq. 9 at the server: the next global state from cluster models (or robot updates in flat
     FedAvg/FedNova), weighted by sample totals, normalised by steps for 'nova'."""
     return _combine(cluster_updates, base=base, reference=global_state)[1]
+
+
+def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base: str, reading: str,
+                      global_state: State | None = None) -> ModelUpdate:
+    """Eq. 8 under `reading` (one of TIER_AGGREGATES), streaming over `members`.
+
+    `with_coordinator`: `tier_aggregate` over `own` and the members. `members_only`: the members'
+    models alone, but the cluster still carries its whole sample total (own included) to eq. 9,
+    since the seed put the coordinator's data into every member's model; a cluster whose members
+    all failed falls back to `own`, the only model it has.
+    """
+    if reading == 'with_coordinator':
+        return tier_aggregate(itertools.chain([own], members), base=base, global_state=global_state)
+    if reading != 'members_only':
+        raise ValueError(f'unknown tier_aggregate reading {reading!r} (known: {", ".join(TIER_AGGREGATES)})')
+    members = iter(members)
+    first = next(members, None)
+    if first is None:
+        return own
+    _, state, samples, steps = _combine(itertools.chain([first], members), base=base, reference=global_state)
+    return ModelUpdate(robot_id=own.robot_id, state=state, sample_count=samples + own.sample_count,
+                       local_steps=steps, round_index=own.round_index)

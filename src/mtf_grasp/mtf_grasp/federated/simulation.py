@@ -6,8 +6,11 @@ are those of real payloads. Order of work per round:
 
 - flat (FedAvg/FedNova/FedProx): server -> every robot; each trains; robot -> server; eq. 9.
 - MTF: server -> each top-level robot; it trains et epochs into a seed; seed -> its low-level robots;
-  each fine-tunes er epochs; member -> coordinator; eq. 8 over the coordinator's own (unsent) update
-  and its members' received ones; cluster -> server; eq. 9.
+  each fine-tunes er epochs; member -> coordinator; eq. 8 under the configured reading (with or
+  without the coordinator's own model: its seed, or the seed trained on to er epochs); cluster ->
+  server; eq. 9.
+
+With FedBN (`local_norms` given) every robot trains with its own BatchNorm layers (fedbn.py).
 
 Robots named in `crashed` do what a robot that crashes at the start of the round does in the
 fleet: they receive nothing and send nothing, and the round closes without them (a crashed
@@ -15,7 +18,6 @@ coordinator takes its whole cluster with it).
 """
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, replace
 from typing import Callable, Iterator, Mapping, Sequence
 
@@ -24,7 +26,8 @@ import torch
 from mtf_grasp.federated.codec import decode_state, encode_state
 from mtf_grasp.federated.config import ExperimentConfig
 from mtf_grasp.federated.planning import RoundPlan, method_base
-from mtf_grasp.federated.rounds import ModelUpdate, local_update, server_aggregate, tier_aggregate
+from mtf_grasp.federated.fedbn import LocalNorms
+from mtf_grasp.federated.rounds import ModelUpdate, cluster_aggregate, local_update, server_aggregate
 from mtf_grasp.federated.traffic import SERVER, TrafficLedger
 
 State = Mapping[str, torch.Tensor]
@@ -50,7 +53,7 @@ class Wire:
 def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig, dataset,
               indices: Mapping[str, Sequence[int]], wire: Wire,
               on_update: Callable[[ModelUpdate], None] | None = None, crashed: frozenset[str] = frozenset(),
-              progress: bool = False) -> dict[str, torch.Tensor]:
+              local_norms: LocalNorms | None = None, progress: bool = False) -> dict[str, torch.Tensor]:
     """Run `plan` from `global_state` without the `crashed` robots; return the next global state.
 
     `on_update` sees each robot's trained update (before it is sent), e.g. to measure per-robot
@@ -60,12 +63,16 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
     base = method_base(method)
     settings = config.training_for(method)
 
-    def train(robot: str, start: State, *, coordinator: bool = False, prior_steps: float = 0.0) -> ModelUpdate:
+    def train(robot: str, start: State, *, epochs: int, prior_steps: float = 0.0, purpose: str = 'train',
+              final: bool = True) -> ModelUpdate:
+        if local_norms is not None:
+            start = local_norms.apply(robot, start)
         update = local_update(global_state=start, spec=config.model, dataset=dataset, indices=indices[robot],
-                              epochs=config.epochs(method, coordinator=coordinator), round_index=index,
-                              robot_id=robot, settings=settings, base_seed=config.seed,
-                              prior_steps=prior_steps, progress=progress)
-        if on_update is not None:
+                              epochs=epochs, round_index=index, robot_id=robot, settings=settings,
+                              base_seed=config.seed, prior_steps=prior_steps, purpose=purpose, progress=progress)
+        if local_norms is not None:
+            local_norms.keep(robot, update.state)
+        if on_update is not None and final:
             on_update(update)
         return update
 
@@ -76,20 +83,25 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
     if not plan.tiered:
         robots = [r for r in plan.robot_ids if r not in crashed]
         received = wire.send(global_state, round_index=index, sender=SERVER, receivers=robots)
-        updates = (uploaded(train(robot, received), SERVER) for robot in robots)
+        updates = (uploaded(train(robot, received, epochs=config.epochs(method)), SERVER) for robot in robots)
         return server_aggregate(updates, base=base, global_state=global_state)
 
     coordinators = [c for c in plan.top_level if c not in crashed]
     received = wire.send(global_state, round_index=index, sender=SERVER, receivers=coordinators)
 
+    more = config.continuation_epochs(method)
+
     def clusters() -> Iterator[ModelUpdate]:
         for coordinator in coordinators:
-            seed = train(coordinator, received, coordinator=True)
+            seed = train(coordinator, received, epochs=config.epochs(method, coordinator=True), final=not more)
             members = [m for m in plan.clusters[coordinator] if m not in crashed]
             seed_state = wire.send(seed.state, round_index=index, sender=coordinator, receivers=members)
-            fine_tuned = (uploaded(train(m, seed_state, prior_steps=seed.local_steps), coordinator)
-                          for m in members)
-            cluster = tier_aggregate(itertools.chain([seed], fine_tuned), base=base, global_state=received)
+            own = seed if not more else train(coordinator, seed.state, epochs=more, prior_steps=seed.local_steps,
+                                              purpose='continue')
+            fine_tuned = (uploaded(train(m, seed_state, epochs=config.epochs(method), prior_steps=seed.local_steps),
+                                   coordinator) for m in members)
+            cluster = cluster_aggregate(own, fine_tuned, base=base, reading=config.federation.tier_aggregate,
+                                        global_state=received)
             yield uploaded(cluster, SERVER)
 
     return server_aggregate(clusters(), base=base, global_state=global_state)

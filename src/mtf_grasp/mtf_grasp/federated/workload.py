@@ -35,7 +35,8 @@ def make_partition(config: ExperimentConfig, dataset) -> Partition:
     names = list(dataset.names)
     part = config.partition
     common = dict(robots=part.robots, seed=config.seed, min_samples=part.min_samples,
-                  test_fraction=config.data.test_fraction, max_train=config.data.max_train_samples,
+                  test_fraction=config.data.test_fraction, test_samples=config.data.test_samples,
+                  max_train=config.data.max_train_samples,
                   dataset=str(dataset.root))
     if part.method == 'quantity_skew':
         return quantity_skew(names, beta=part.beta, **common)
@@ -43,11 +44,13 @@ def make_partition(config: ExperimentConfig, dataset) -> Partition:
     return class_noniid(names, labels, classes_per_robot=part.classes_per_robot, alpha=part.alpha, **common)
 
 
-def prepare_workload(config: ExperimentConfig, *, manifest: str | Path | None = None) -> Workload:
-    """Open the dataset and partition it (or reload `manifest` when given)."""
+def prepare_workload(config: ExperimentConfig, *, manifest: str | Path | None = None, dataset=None) -> Workload:
+    """Open the dataset (or use `dataset`, opened for this config's data and model) and partition it
+    (or reload `manifest` when given)."""
     from mtf_grasp.grasping import open_dataset
 
-    dataset = open_dataset(config.data.root, spec=config.model, augment=config.data.augment)
+    if dataset is None:
+        dataset = open_dataset(config.data.root, spec=config.model, augment=config.data.augment)
     partition = Partition.load(manifest) if manifest else make_partition(config, dataset)
     indices = {robot: partition.indices(dataset, robot) for robot in partition.robots}
     profiles = [robot_profile(dataset, partition, robot_id=robot, labeller=config.data.labeller)

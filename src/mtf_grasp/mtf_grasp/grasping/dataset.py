@@ -48,6 +48,7 @@ class GraspDataset(torch.utils.data.Dataset):
         self.names = [files.name for files, _ in samples]
         self._index = {name: i for i, name in enumerate(self.names)}
         self._cache: dict[int, tuple[np.ndarray, list[GraspRect]]] = {}
+        self._tensors: dict[tuple[int, str], tuple[torch.Tensor, torch.Tensor]] = {}
         self._rng = np.random.default_rng(0)
         self.camera = read_camera(root) if layout.name == 'simgrasp' else None
 
@@ -107,6 +108,23 @@ class GraspDataset(torch.utils.data.Dataset):
         y = encode_targets(rects, self.spec.input_size)
         return torch.from_numpy(np.array(x, dtype=np.float32)), torch.from_numpy(y)
 
+    @property
+    def augmented(self) -> bool:
+        return self._augment is not None
+
+    def tensors(self, i: int, device: str = 'cpu') -> tuple[torch.Tensor, torch.Tensor]:
+        """Unaugmented (x, y) of sample i on `device`, made once: training epochs then neither decode
+        images nor draw target maps again (with caching on)."""
+        key = (i, device)
+        if key not in self._tensors:
+            x, rects = self.load(i)
+            pair = (torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(device),
+                    torch.from_numpy(encode_targets(rects, self.spec.input_size)).to(device))
+            if not self._cache_on:
+                return pair
+            self._tensors[key] = pair
+        return self._tensors[key]
+
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.item(i)
 
@@ -120,6 +138,7 @@ class GraspDataset(torch.utils.data.Dataset):
             except SampleError as exc:
                 self.skipped.append((exc.path, str(exc)))
         self._cache = {new: self._cache[old] for new, old in enumerate(keep) if old in self._cache}
+        self._tensors.clear()
         self._samples = [self._samples[i] for i in keep]
         self.names = [self.names[i] for i in keep]
         self._index = {name: i for i, name in enumerate(self.names)}
@@ -158,7 +177,13 @@ def open_dataset(root: str | Path, *, fmt: str = 'auto', spec: ModelSpec | int |
     `spec` (a ModelSpec, or just an input size) fixes channels and input size. Grasp files are
     parsed now, so bad ones fail at once with file:line. With `skip_bad`, every sample's images are
     also read now and bad samples are left out and listed in `ds.skipped` as (file, reason).
+    A folder written by `pack_dataset` opens as a PackedDataset (no image decoding).
     """
+    from mtf_grasp.grasping.packed import PackedDataset, is_packed
+
+    aug = Augmentation() if augment is True else (augment or None)
+    if is_packed(root):
+        return PackedDataset(Path(root), spec=_spec_for(spec), augment=aug)
     root, layout = resolve_layout(root, fmt)
     files, categories = layout.find(root, stereo_depth)
     if not files:
@@ -169,7 +194,6 @@ def open_dataset(root: str | Path, *, fmt: str = 'auto', spec: ModelSpec | int |
         raise InputError(f'{root}: two samples are named {dup!r}')
     skipped: list[tuple[str, str]] = []
     samples = _parse_samples(layout, files, skip_bad, skipped)
-    aug = Augmentation() if augment is True else (augment or None)
     ds = GraspDataset(root=root, layout=layout, samples=samples, categories=categories, spec=_spec_for(spec),
                       augment=aug, crop=crop, cache=cache, skipped=skipped)
     if skip_bad:

@@ -15,3 +15,23 @@ def resolve_device(name: str = 'auto') -> str:
     if name != 'cpu' and not name.startswith('cuda'):
         raise InputError(f"device {name!r} is not 'auto', 'cpu' or 'cuda[:N]'")
     return name
+
+
+PRECISIONS = ('fp32', 'bf16', 'auto')
+
+
+def native_bf16_cpu() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX), as oneDNN needs for bf16
+    to beat fp32."""
+    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+
+
+def resolve_precision(name: str, device: str) -> str:
+    """'fp32' or 'bf16' for training on `device`; 'auto' takes bf16 where the hardware has it."""
+    if name not in PRECISIONS:
+        raise InputError(f"precision {name!r} is not one of {', '.join(PRECISIONS)}")
+    if name != 'auto':
+        return name
+    if device.startswith('cuda'):
+        return 'bf16' if torch.cuda.is_bf16_supported() else 'fp32'
+    return 'bf16' if native_bf16_cpu() else 'fp32'

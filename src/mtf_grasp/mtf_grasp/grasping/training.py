@@ -10,6 +10,8 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from mtf_grasp.grasping.device import resolve_precision
+
 
 @dataclass
 class TrainStats:
@@ -58,8 +60,12 @@ def make_optimizer(model: torch.nn.Module, *, name: str, lr: float, momentum: fl
 
 
 def _batch(dataset, indices: Sequence[int], seed: int, epoch: int, device: str):
-    # Each sample's augmentation depends only on (seed, epoch, sample): the order of work cannot change it.
-    pairs = [dataset.item(i, rng=np.random.default_rng([seed, epoch, i])) for i in indices]
+    if dataset.augmented:
+        # Each sample's augmentation depends only on (seed, epoch, sample): the order of work cannot change it.
+        pairs = [dataset.item(i, rng=np.random.default_rng([seed, epoch, i])) for i in indices]
+    else:
+        # Unaugmented samples never change: their tensors are made once and kept on the device.
+        pairs = [dataset.tensors(i, device) for i in indices]
     x = torch.stack([p[0] for p in pairs]).to(device, memory_format=torch.channels_last)
     y = torch.stack([p[1] for p in pairs]).to(device)
     return x, y
@@ -68,7 +74,8 @@ def _batch(dataset, indices: Sequence[int], seed: int, epoch: int, device: str):
 def train_epochs(model: torch.nn.Module, dataset, *, indices: Sequence[int], epochs: int, lr: float,
                  batch_size: int, seed: int, device: str = 'cpu', optimizer: str = 'adam',
                  momentum: float = 0.9, weight_decay: float = 0.0, prox_mu: float = 0.0,
-                 prox_reference: dict[str, torch.Tensor] | None = None, progress: bool = False,
+                 prox_reference: dict[str, torch.Tensor] | None = None, precision: str = 'fp32',
+                 progress: bool = False,
                  on_epoch: Callable[[int, float], bool | None] | None = None,
                  lr_factor: Callable[[int], float] | None = None) -> TrainStats:
     """Train `model` in place for `epochs` passes over `indices` of `dataset` (a GraspDataset).
@@ -76,7 +83,9 @@ def train_epochs(model: torch.nn.Module, dataset, *, indices: Sequence[int], epo
     A fresh optimizer each call; shuffling from a seeded generator, no worker processes and
     deterministic kernels, so the same weights, indices and seed give bit-identical results on one
     machine. `on_epoch(epoch, mean_loss)` is called after each epoch; returning True stops early.
-    `lr_factor(epoch)`, if given, scales `lr` for that epoch (a schedule).
+    `lr_factor(epoch)`, if given, scales `lr` for that epoch (a schedule). `precision` 'bf16' (or
+    'auto' where the hardware has bf16) runs the forward pass under bfloat16 autocast; the weights,
+    the optimiser and the loss stay fp32.
     """
     indices = list(indices)
     if not indices or epochs <= 0:
@@ -90,6 +99,8 @@ def train_epochs(model: torch.nn.Module, dataset, *, indices: Sequence[int], epo
         if prox_reference is None:
             raise ValueError('prox_mu > 0 needs prox_reference (the global state_dict)')
         reference = {k: v.detach().to(device) for k, v in prox_reference.items()}
+    bf16 = resolve_precision(precision, device) == 'bf16'
+    autocast_device = 'cuda' if device.startswith('cuda') else 'cpu'
     generator = torch.Generator().manual_seed(seed)
     steps, epoch_losses, all_losses = 0, [], []
     with deterministic():
@@ -103,7 +114,9 @@ def train_epochs(model: torch.nn.Module, dataset, *, indices: Sequence[int], epo
             losses = []
             for chunk in tqdm(batches, desc=f'epoch {epoch + 1}/{epochs}', disable=not progress, leave=False):
                 x, y = _batch(dataset, chunk, seed, epoch, device)
-                loss = grasp_loss(model.raw(x), y)
+                with torch.autocast(autocast_device, dtype=torch.bfloat16, enabled=bf16):
+                    raw = model.raw(x)
+                loss = grasp_loss(raw.float(), y)
                 total = loss + prox_penalty(model, reference, prox_mu) if reference is not None else loss
                 opt.zero_grad(set_to_none=True)
                 total.backward()

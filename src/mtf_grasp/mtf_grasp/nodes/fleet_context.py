@@ -58,6 +58,14 @@ class FleetContext:
         return self.config.epochs(self.params.method)
 
     @property
+    def continuation_epochs(self) -> int:
+        return self.config.continuation_epochs(self.params.method)
+
+    @property
+    def tier_reading(self) -> str:
+        return self.config.federation.tier_aggregate
+
+    @property
     def settings(self):
         return self.config.training_for(self.params.method)
 

@@ -1,10 +1,12 @@
 """A robot's share of a round, for fl_client and tier_coordinator: start from a received model
 (signed by the server or the robot's coordinator, and checked), train on the robot's own samples
-with the core's `local_update`, and wrap the result, signed with the robot's key, for sending."""
+with the core's `local_update`, and wrap the result, signed with the robot's key, for sending.
+With FedBN on, the robot trains with its own BatchNorm layers, as in the in-process experiment."""
 from __future__ import annotations
 
 import time
 
+from mtf_grasp.federated.fedbn import LocalNorms
 from mtf_grasp.federated.rounds import ModelUpdate, local_update
 from mtf_grasp.federated.submission_guard import SubmissionGuard
 from mtf_grasp.nodes.blob_transport import BlobHeader, BlobRejected, make_blob, wire_blob
@@ -20,6 +22,7 @@ class RobotTraining:
         self.dataset = fleet.workload.dataset
         self.indices = fleet.workload.indices[robot_id]
         self._report = report
+        self._norms = LocalNorms() if fleet.config.federation.fedbn else None
 
     def receive(self, blob, *, source: str, round_index: int):
         """The state in a model blob this robot fetched from `source` (the server's id or its
@@ -33,12 +36,16 @@ class RobotTraining:
         return verdict.state
 
     def train(self, start_state, *, epochs: int, round_index: int, role: str,
-              prior_steps: float = 0.0) -> ModelUpdate:
+              prior_steps: float = 0.0, purpose: str = 'train') -> ModelUpdate:
         started = time.perf_counter()
+        if self._norms is not None:
+            start_state = self._norms.apply(self.robot_id, start_state)
         update = local_update(global_state=start_state, spec=self.fleet.spec, dataset=self.dataset,
                               indices=self.indices, epochs=epochs, round_index=round_index,
                               robot_id=self.robot_id, settings=self.fleet.settings,
-                              base_seed=self.fleet.seed, prior_steps=prior_steps)
+                              base_seed=self.fleet.seed, prior_steps=prior_steps, purpose=purpose)
+        if self._norms is not None:
+            self._norms.keep(self.robot_id, update.state)
         self._report.training(round_index=round_index, robot_id=self.robot_id, role=role,
                               seconds=time.perf_counter() - started)
         return update

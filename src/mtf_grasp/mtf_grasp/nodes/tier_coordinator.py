@@ -1,8 +1,9 @@
 """tier_coordinator: a robot's top-level role. In a round that ranks its robot top-level it trains
 the global model on the robot's data for `et` epochs into a seed model, serves that seed (signed
-with the robot's key) to its low-level robots, aggregates (eq. 8) its own model with those of its
-members that passed the SubmissionGuard by the tier deadline, and submits the signed cluster
-model to the server. In other rounds, and in flat methods, it stays idle and loads nothing.
+with the robot's key) to its low-level robots, aggregates (eq. 8, under the experiment's
+`tier_aggregate` and `coordinator_epochs` reading) its own model and those of its members that
+passed the SubmissionGuard by the tier deadline, and submits the signed cluster model to the
+server. Under `seed_then_local` it trains on from the seed while the members fine-tune. In other rounds, and in flat methods, it stays idle and loads nothing.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 
 from mtf_grasp.errors import InputError
-from mtf_grasp.federated.rounds import tier_aggregate
+from mtf_grasp.federated.rounds import cluster_aggregate
 from mtf_grasp.federated.submission_guard import SubmissionGuard
 from mtf_grasp.fleet import SERVER_ID
 from mtf_grasp.nodes import fleet_names as names
@@ -88,6 +89,10 @@ class TierCoordinator(Node):
             self._seed = (round_index, self._training.blob_of(seed, version=blob.version))
         log.info(f'round {round_index}: seed model trained for {self.fleet.seed_epochs} epochs, '
                  f'serving it to {", ".join(members) or "no members"}')
+        own = seed
+        if self.fleet.continuation_epochs:
+            own = self._training.train(seed.state, epochs=self.fleet.continuation_epochs, round_index=round_index,
+                                       role='continuation', prior_steps=seed.local_steps, purpose='continue')
         remaining = self.params.tier_deadline_s - (time.monotonic() - planned)
         if not self._inbox.wait(max(0.0, remaining)):
             log.warning(f'round {round_index}: tier deadline passed without {", ".join(self._inbox.missing())}; '
@@ -95,7 +100,8 @@ class TierCoordinator(Node):
         arrived = self._inbox.close()
         self._report.cluster(round_index=round_index, coordinator=self.robot_id,
                              members=[update.robot_id for update in arrived])
-        cluster = tier_aggregate([seed, *arrived], base=self.fleet.base, global_state=global_state)
+        cluster = cluster_aggregate(own, arrived, base=self.fleet.base, reading=self.fleet.tier_reading,
+                                    global_state=global_state)
         model = self._training.blob_of(cluster, version=blob.version)
         if send_model(self._submit_cluster, model, params=self.params, logger=log,
                       what=f'round {round_index}: cluster model to the server'):

@@ -15,16 +15,10 @@ from typing import Sequence
 
 import numpy as np
 
+from mtf_grasp.grasping.device import native_bf16_cpu
+
 BACKENDS = ('torch', 'onnxruntime')
 PRECISIONS = ('fp32', 'bf16', 'int8')
-
-
-def native_bf16_cpu() -> bool:
-    """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX), as oneDNN needs for bf16
-    to beat fp32."""
-    import torch
-
-    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
 
 
 class TorchBackend:

@@ -1,0 +1,85 @@
+"""`mtf-grasp study`: every method × variant × seed of a study, resumable, with paired differences."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        'study', help='methods × variants × seeds until plateau; paired differences with 95 % intervals',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument('--config', required=True, metavar='FILE', help='config/studies/*.yaml')
+    parser.add_argument('--seeds', required=True, metavar='A-B', help="seeds, e.g. '0-4' or '0,3,7'")
+    parser.add_argument('--out', required=True, metavar='DIR',
+                        help='runs/ (one JSON per finished run: a rerun skips them), results.json, table.md, plots')
+    parser.add_argument('--preset', default='cpu', help="the study's preset (e.g. cpu, gpu)")
+    parser.add_argument('--workers', type=int, default=0, help='worker processes (0: one per CPU core)')
+    parser.add_argument('--data', metavar='ROOT', help="override data.root (a Cornell, Jacquard or SimGrasp folder)")
+    parser.add_argument('--device', help="override training.device (cpu, cuda)")
+    parser.add_argument('--json', action='store_true', help='print results.json on stdout')
+    parser.set_defaults(run=run)
+
+
+def _overrides(args) -> dict:
+    overrides: dict = {}
+    if args.data:
+        overrides['data'] = {'root': args.data}
+    if args.device:
+        overrides['training'] = {'device': args.device}
+    return overrides
+
+
+def run(args) -> int:
+    from tqdm import tqdm
+
+    from mtf_grasp.federated.study import load_study, parse_seeds, plan_jobs, run_jobs, stored_run
+    from mtf_grasp.federated.study_report import markdown, plot_curves, plot_differences, summarise
+
+    study, base = load_study(args.config)
+    seeds = parse_seeds(args.seeds)
+    jobs = plan_jobs(study, base, preset=args.preset, seeds=seeds, source=args.config, overrides=_overrides(args))
+    out = Path(args.out)
+    done = sum(stored_run(out, job) is not None for job in jobs)
+    workers = args.workers or os.cpu_count() or 1
+    bar = tqdm(total=len(jobs), initial=done, desc='study runs', unit='run', file=sys.stderr)
+
+    def finished(job, run) -> None:
+        bar.write(f"{job.key}: {100 * run['score']:.1f} % after {run['rounds']} rounds ({run['seconds']:.0f} s)")
+        bar.update()
+
+    try:
+        run_jobs(jobs, out, workers=workers, on_done=finished)
+    except KeyboardInterrupt:
+        bar.close()
+        kept = sum(stored_run(out, job) is not None for job in jobs)
+        print(f'mtf-grasp study: interrupted; {kept} of {len(jobs)} runs are stored in {out}/runs, '
+              'run the same command again to continue', file=sys.stderr)
+        return 130
+    bar.close()
+    runs = [stored_run(out, job) for job in jobs]
+    summary, differences = summarise(runs, baseline_variant=study.baseline_variant)
+    plateau = study.presets[args.preset].plateau
+    results = {'study': study.name, 'preset': args.preset, 'seeds': seeds, 'seeds_text': args.seeds,
+               'metric': f'mean test accuracy of the last {plateau.window} rounds (plateau rule: '
+                         f'{plateau.min_rounds}-{plateau.max_rounds} rounds, stop below +{100 * plateau.min_delta:g} '
+                         f'points per {plateau.window} rounds)',
+               'plateau': dataclasses.asdict(plateau), 'baseline_variant': study.baseline_variant,
+               'test_samples': runs[0]['test_samples'], 'train_samples': runs[0]['train_samples'],
+               'experiments': {job.variant: job.mapping for job in jobs},
+               'summary': summary, 'differences': differences, 'runs': runs}
+    (out / 'results.json').write_text(json.dumps(results, indent=1) + '\n')
+    (out / 'table.md').write_text(markdown(results))
+    plot_curves(results, out / 'accuracy_per_round.png')
+    plot_differences(results, out / 'differences.png')
+    if args.json:
+        print(json.dumps(results))
+    else:
+        print((out / 'table.md').read_text(), end='')
+        for name in ('results.json', 'table.md', 'accuracy_per_round.png', 'differences.png'):
+            print(f'wrote {out / name}')
+    return 0
