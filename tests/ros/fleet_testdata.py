@@ -41,14 +41,14 @@ def roster(robots: int) -> dict[str, str]:
 
 def write_configs(directory: Path, *, data: Path, robots: int = 4, rounds: int = 2,
                   method: str = 'mtf_avg', input_size: int = 32, faults: dict | None = None,
-                  transport: dict | None = None) -> Path:
+                  transport: dict | None = None, federation: dict | None = None) -> Path:
     """An experiment config and a fleet config running it; returns the fleet config path."""
     experiment = {
         'name': 'fleet-test', 'seed': 3, 'methods': [method], 'torch_threads': 1,
         'model': {'arch': 'ggcnn2', 'channels': 'depth', 'input_size': input_size},
         'data': {'root': str(data), 'labeller': 'angle', 'test_fraction': 0.25},
         'partition': {'robots': robots, 'beta': 0.7, 'min_samples': 4},
-        'federation': {'rounds': rounds, 'top_level': 2, 'seed_epochs': 1, 'local_epochs': 1},
+        'federation': {'rounds': rounds, 'top_level': 2, 'seed_epochs': 1, 'local_epochs': 1, **(federation or {})},
         'training': {'lr': 0.001, 'batch_size': 8},
     }
     (directory / 'experiment.yaml').write_text(yaml.safe_dump(experiment))
@@ -67,6 +67,7 @@ def experiment_rounds(experiment: Path, manifest: Path, method: str, crashes: di
     node uses. Returns (final state, accuracies, robots' bytes)."""
     from mtf_grasp.federated.config import load_experiment_config
     from mtf_grasp.federated.experiment import accuracy_on_test_set, initial_state, plan_for
+    from mtf_grasp.federated.fedbn import LocalNorms
     from mtf_grasp.federated.simulation import Wire, run_round
     from mtf_grasp.federated.traffic import TrafficLedger
     from mtf_grasp.federated.workload import prepare_workload
@@ -78,10 +79,11 @@ def experiment_rounds(experiment: Path, manifest: Path, method: str, crashes: di
         workload = prepare_workload(config, manifest=manifest)
         wire = Wire(spec=config.model, dtype=config.federation.encoding, ledger=TrafficLedger())
         state, accuracies = initial_state(config), []
+        norms = LocalNorms() if config.federation.fedbn else None
         for index in range(config.federation.rounds):
             state = run_round(state, plan=plan_for(method, index, config, workload), config=config,
                               dataset=workload.dataset, indices=workload.indices, wire=wire,
-                              crashed=frozenset((crashes or {}).get(index, ())))
+                              crashed=frozenset((crashes or {}).get(index, ())), local_norms=norms)
             accuracies.append(accuracy_on_test_set(state, config, workload))
     finally:
         torch.set_num_threads(threads)

@@ -34,6 +34,20 @@ def test_two_round_fleet_ends_with_the_experiments_global_model(ros_processes, t
     assert [r['bytes_sent'] for r in summary['rounds']] == sent
 
 
+@pytest.mark.parametrize('federation', [{'tier_aggregate': 'members_only', 'fedbn': True},
+                                        {'coordinator_epochs': 'seed_then_local', 'local_epochs': 2}],
+                         ids=['members_only_fedbn', 'seed_then_local'])
+def test_the_fleet_follows_its_experiments_eq8_reading_and_fedbn(ros_processes, tmp_path, federation):
+    data = write_jacquard_boxes(tmp_path / 'data', samples=40)
+    config = write_configs(tmp_path, data=data, robots=4, rounds=2, federation=federation)
+    summary = run_fleet(ros_processes, config, tmp_path / 'run')
+    state, accuracies, sent = experiment_rounds(tmp_path / 'experiment.yaml', tmp_path / 'run' / 'partition.json',
+                                                'mtf_avg')
+    assert_same_state(fleet_final_state(tmp_path / 'run', 2), state)
+    assert [r['global_accuracy'] for r in summary['rounds']] == pytest.approx(accuracies)
+    assert [r['bytes_sent'] for r in summary['rounds']] == sent
+
+
 def test_a_node_that_fails_fails_the_run_and_stops_the_others(ros_processes, tmp_path):
     data = write_jacquard_boxes(tmp_path / 'data', samples=20)
     config = write_configs(tmp_path, data=data, robots=3, rounds=1)
