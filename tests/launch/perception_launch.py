@@ -1,5 +1,5 @@
 """What the inference and replay launch tests share: a small model file, a launch description of
-one of the shipped launch files, and a probe that waits for the first non-empty GraspArray."""
+one of the shipped launch files, and the check of the first non-empty GraspArray."""
 from __future__ import annotations
 
 import time
@@ -34,6 +34,15 @@ def shipped_launch(name: str, **arguments: str) -> LaunchDescription:
                                  launch_arguments=arguments.items()),
         ReadyToTest(),
     ])
+
+
+def assert_grasps_arrive(ros_node, *, width: int, height: int) -> None:
+    """The launched node serves the written model: at most the config's top_k (5) grasps per frame,
+    in the camera's pixels."""
+    array = first_grasps(ros_node)
+    assert array.model_version == VERSION and array.model_architecture == 'grconvnet'
+    assert 0 < len(array.grasps) <= 5
+    assert all(0 <= g.center_x < width and 0 <= g.center_y < height for g in array.grasps)
 
 
 def first_grasps(ros_node, *, timeout_s: float = 120) -> GraspArray:
