@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import PoseStamped, TransformStamped
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
@@ -25,11 +26,13 @@ from mtf_grasp.errors import InputError
 from mtf_grasp.nodes.fleet_names import LATCHED
 from mtf_grasp.nodes.grasp_messages import grasp_array, grasp_markers, timing_message
 from mtf_grasp.nodes.node_main import run_node
+from mtf_grasp.nodes.pick_messages import extrinsics_transform, grasp_in_base
 from mtf_grasp.nodes.parameters import declare_config
 from mtf_grasp.nodes.ros_images import image_message
 from mtf_grasp.perception import (BadFrame, RgbdSynchronizer, StepTimer, check_rgbd, color_to_rgb,
                                   depth_to_metres, draw_grasps, grasp_pose, intrinsics_from_camera_info,
                                   stamp_to_ns, topics)
+from mtf_grasp.perception.clearance import rerank_by_clearance
 from mtf_grasp.perception.grasp_detector import GraspDetector
 from mtf_grasp.perception.node_settings import InferenceConfig
 from mtf_grasp_interfaces.msg import GraspArray, ModelBlob
@@ -65,6 +68,9 @@ class GraspInference(Node):
         self._markers = self.create_publisher(MarkerArray, topics.GRASP_MARKERS, 10)
         self._image = self.create_publisher(Image, topics.GRASP_IMAGE, qos_profile_sensor_data)
         self._timing = self.create_publisher(DiagnosticArray, topics.FRAME_TIMING, 10)
+        self._grasp_pose = self.create_publisher(PoseStamped, topics.GRASP_POSE, 10)
+        self._extrinsics = self.create_publisher(TransformStamped, topics.CAMERA_EXTRINSICS, LATCHED)
+        self._extrinsics.publish(extrinsics_transform(self.cfg, node=self))
         self.get_logger().info(f'serving {self._detector.spec.arch} version {self._detector.version} '
                                f'on {self.cfg.backend}/{self.cfg.device}/{self._detector.precision}'
                                + (f' until int8 is calibrated on the first {self.cfg.calibration_frames} frames'
@@ -93,11 +99,17 @@ class GraspInference(Node):
         timer.mark('convert')
         detector = self._detector   # one model version per frame, even if a swap lands meanwhile
         grasps = detector.detect(rgb, depth_m, timer=timer).grasps
+        if self.cfg.clearance_check:      # picking: grasps whose fingers would hit something go last
+            grasps = rerank_by_clearance(grasps, depth_m=depth_m, intrinsics=intrinsics,
+                                         settings=self.cfg.clearance_settings())
         poses = [grasp_pose(x=g.cx, y=g.cy, angle=g.angle, length_px=g.length, depth_m=depth_m,
                             intrinsics=intrinsics) for g in grasps]
         header = Header(stamp=color.header.stamp, frame_id=color.header.frame_id)
         self._grasps.publish(grasp_array(header, grasps=grasps, poses=poses, version=detector.version,
                                          architecture=detector.spec.arch))
+        best = next((p for p in poses if p is not None), None)
+        if self.cfg.publish_grasp_pose and best is not None and self._grasp_pose.get_subscription_count():
+            self._grasp_pose.publish(grasp_in_base(best, extrinsics=self.cfg, node=self, stamp=header.stamp))
         timer.mark('publish')
         # Markers and the drawn image only for someone listening (RViz, rqt): at camera rate the
         # drawing and the 150 kB image would take CPU from the next frame and from grasp consumers.

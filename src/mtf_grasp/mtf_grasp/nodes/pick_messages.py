@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion
+from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion, Transform, TransformStamped, Vector3
 from std_msgs.msg import Header
 
 from mtf_grasp.perception.extrinsics import matrix_to_quaternion
@@ -33,11 +33,12 @@ def selected_pick(goal, *, latest, cfg, now_s: float) -> tuple[PickPose | None, 
     return None, 'no grasp has a depth at its centre'
 
 
-def pose_stamped(position, rotation, *, node, frame: str) -> PoseStamped:
-    """`rotation`: a 3x3 matrix or a quaternion (x, y, z, w)."""
+def pose_stamped(position, rotation, *, node, frame: str, stamp=None) -> PoseStamped:
+    """`rotation`: a 3x3 matrix or a quaternion (x, y, z, w); `stamp` defaults to now."""
     rotation = np.asarray(rotation, float)
     x, y, z, w = matrix_to_quaternion(rotation) if rotation.shape == (3, 3) else rotation
-    return PoseStamped(header=Header(stamp=node.get_clock().now().to_msg(), frame_id=frame),
+    stamp = node.get_clock().now().to_msg() if stamp is None else stamp
+    return PoseStamped(header=Header(stamp=stamp, frame_id=frame),
                        pose=Pose(position=Point(x=float(position[0]), y=float(position[1]), z=float(position[2])),
                                  orientation=Quaternion(x=float(x), y=float(y), z=float(z), w=float(w))))
 
@@ -49,3 +50,19 @@ def pick_result(*, success: bool, reason: str, cfg, started: float, node, lifted
     if pick is not None:
         result.grasp_pose = pose_stamped(pick.position, pick.orientation, node=node, frame=cfg.base_frame)
     return result
+
+
+def grasp_in_base(pose, *, extrinsics, node, stamp) -> PoseStamped:
+    """A grasp pose of the camera frame (perception.GraspPose) in the base frame."""
+    return pose_stamped(extrinsics.point_to_base(pose.position), extrinsics.orientation_to_base(pose.orientation),
+                        node=node, frame=extrinsics.base_frame, stamp=stamp)
+
+
+def extrinsics_transform(extrinsics, *, node) -> TransformStamped:
+    """The calibration as /tf_static carries it (base_frame -> camera_frame); tf2_msgs is not
+    installable here, so it goes out latched on its own topic."""
+    (tx, ty, tz), (qx, qy, qz, qw) = extrinsics.camera_translation, extrinsics.camera_rotation
+    return TransformStamped(header=Header(stamp=node.get_clock().now().to_msg(), frame_id=extrinsics.base_frame),
+                            child_frame_id=extrinsics.camera_frame,
+                            transform=Transform(translation=Vector3(x=tx, y=ty, z=tz),
+                                                rotation=Quaternion(x=qx, y=qy, z=qz, w=qw)))

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from mtf_grasp.perception import topics
+from mtf_grasp.perception.clearance import ClearanceSettings
+from mtf_grasp.perception.extrinsics import CameraExtrinsics
 from mtf_grasp.perception.grasp_detector import DetectorSettings
 
 
 @dataclass(frozen=True)
-class InferenceConfig:
+class InferenceConfig(CameraExtrinsics):
     model_path: str = field(default='', metadata={'help': 'model file (.safetensors) to start with'})
     backend: Literal['torch', 'onnxruntime'] = field(default='torch', metadata={'help': 'forward-pass runtime'})
     device: str = field(default='cpu', metadata={'help': "torch device ('cpu', 'cuda', 'cuda:1')"})
@@ -35,13 +37,25 @@ class InferenceConfig:
     publish_image: bool = field(default=True, metadata={'help': 'publish the annotated image (while someone subscribes)'})
     model_topic: str = field(default='/fleet/global_model', metadata={'help': 'latched ModelBlob topic of the fleet'})
     warn_period_s: float = field(default=5.0, metadata={'help': 'at most one bad-frame warning per period'})
+    clearance_check: bool = field(default=False, metadata={
+        'help': 'move grasps whose finger footprints the depth image shows blocked behind the clear ones'})
+    clearance_margin_m: float = field(default=0.004, metadata={
+        'help': 'clearance: depth nearer than the fingertips by more than this blocks a finger'})
+    clearance_max_blocked: float = field(default=0.05, metadata={
+        'help': 'clearance: a grasp with a larger blocked share of its finger footprints is rejected'})
+    publish_grasp_pose: bool = field(default=True, metadata={
+        'help': "publish the best grasp as a PoseStamped in base_frame on 'grasp_pose' (camera_* extrinsics)"})
 
     def __post_init__(self):
+        super().__post_init__()
         if self.top_k < 1 or self.queue_size < 1 or self.slop_s < 0 or not 0 <= self.max_invalid_depth <= 1:
             raise ValueError(f'need top_k >= 1, queue_size >= 1, slop_s >= 0, 0 <= max_invalid_depth <= 1; got '
                              f'{self.top_k}, {self.queue_size}, {self.slop_s}, {self.max_invalid_depth}')
         if self.crop_size < 0 or self.crop_x0 < 0 or self.crop_y0 < 0 or self.threads < 0:
             raise ValueError('crop_x0, crop_y0, crop_size and threads must be >= 0')
+
+    def clearance_settings(self) -> ClearanceSettings:
+        return ClearanceSettings(margin_m=self.clearance_margin_m, max_blocked=self.clearance_max_blocked)
 
     def detector_settings(self) -> DetectorSettings:
         crop = (self.crop_x0, self.crop_y0, self.crop_size) if self.crop_size > 0 else None
@@ -79,15 +93,21 @@ class RealSenseConfig:
 
 
 @dataclass(frozen=True)
-class SimCameraConfig:
+class SimCameraConfig(CameraExtrinsics):
     seed: int = field(default=0, metadata={'help': 'seed of the first scene; scene k uses seed + k'})
     objects: int = field(default=0, metadata={'help': 'objects per scene; 0: 1-4 at random'})
     rate_hz: float = field(default=5.0, metadata={'help': 'frames per second'})
     scene_period_s: float = field(default=0.0, metadata={'help': 'seconds per scene; 0: one scene forever'})
     sensor_noise: bool = field(default=True, metadata={'help': 'RealSense-like depth noise and holes'})
     frame_id: str = field(default=topics.COLOR_FRAME, metadata={'help': 'frame of the published images'})
+    mount_camera: bool = field(default=False, metadata={
+        'help': 'place the camera at the camera_* extrinsics from the simulated arm base (pick scenes) '
+                'instead of the jittered camera of the dataset scenes'})
+    scene_topic: str = field(default='', metadata={
+        'help': "load the scene whose seed arrives on this std_msgs/Int64 topic (latched); '' : seed/scene_period_s"})
 
     def __post_init__(self):
+        super().__post_init__()
         if self.rate_hz <= 0 or self.objects < 0 or self.scene_period_s < 0:
             raise ValueError(f'need rate_hz > 0, objects >= 0, scene_period_s >= 0; got {self.rate_hz}, '
                              f'{self.objects}, {self.scene_period_s}')
