@@ -2,7 +2,8 @@
 import subprocess
 import sys
 
-CONTRACT = ['dataset', 'train', 'evaluate', 'experiment', 'fleet', 'bag', 'bench', 'export-onnx', 'sim-trials']
+CONTRACT = ['dataset', 'train', 'evaluate', 'experiment', 'fleet', 'bag', 'bench', 'export-onnx', 'sim-trials', 'study',
+            'pick-trials']
 
 
 def run_cli(*args):
@@ -21,3 +22,11 @@ def test_unknown_subcommand_is_a_usage_error():
     result = run_cli('no-such-command')
     assert result.returncode == 2
     assert 'invalid choice' in result.stderr
+
+
+def test_study_bad_seeds_and_unknown_preset_are_one_line_errors():
+    result = run_cli('study', '--config', 'config/studies/quantity_skew.yaml', '--seeds', 'a-b', '--out', 'unused')
+    assert result.returncode == 2 and result.stderr.count('\n') == 1 and '--seeds' in result.stderr
+    result = run_cli('study', '--config', 'config/studies/quantity_skew.yaml', '--seeds', '0', '--out', 'unused',
+                     '--preset', 'tpu')
+    assert result.returncode == 2 and "no preset 'tpu'" in result.stderr

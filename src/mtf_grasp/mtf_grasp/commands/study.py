@@ -11,7 +11,7 @@ from pathlib import Path
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        'study', help='methods × variants × seeds until plateau; paired differences with 95 % intervals',
+        'study', help='methods × variants × seeds until plateau; paired differences with 95 %% intervals',
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('--config', required=True, metavar='FILE', help='config/studies/*.yaml')
     parser.add_argument('--seeds', required=True, metavar='A-B', help="seeds, e.g. '0-4' or '0,3,7'")

@@ -108,11 +108,12 @@ class ExperimentConfig:
         return dataclasses.replace(self.training, prox_mu=mu)
 
 
-def _merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+def merge_mappings(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with `overrides` merged in, mapping by mapping (overrides win)."""
     merged = dict(base)
     for key, value in overrides.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge_mappings(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -126,7 +127,7 @@ def experiment_from_mapping(data: Mapping[str, Any], source: str, *, quick: bool
     if not isinstance(overrides, Mapping):
         raise InputError(f'{source}.quick: expected a mapping of overrides')
     if quick:
-        data = _merge(data, overrides)
+        data = merge_mappings(data, overrides)
     if seed is not None:
         data['seed'] = seed
     return from_mapping(ExperimentConfig, data, source)
@@ -138,10 +139,11 @@ def load_experiment_config(path: str | Path, *, quick: bool = False, seed: int |
     `extends: OTHER.yaml` (relative to the file) starts from that file's mapping, so a variant only
     lists what it changes.
     """
-    return experiment_from_mapping(_with_base(Path(path)), str(path), quick=quick, seed=seed)
+    return experiment_from_mapping(load_experiment_mapping(Path(path)), str(path), quick=quick, seed=seed)
 
 
-def _with_base(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+def load_experiment_mapping(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The mapping of an experiment YAML with its `extends:` chain merged in (not yet validated)."""
     data = load_yaml(path)
     base = data.pop('extends', None)
     if base is None:
@@ -149,4 +151,4 @@ def _with_base(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     base_path = (path.parent / str(base)).resolve()
     if base_path in seen:
         raise InputError(f'{path}: extends {base} makes a cycle')
-    return _merge(_with_base(base_path, (*seen, base_path)), data)
+    return merge_mappings(load_experiment_mapping(base_path, (*seen, base_path)), data)

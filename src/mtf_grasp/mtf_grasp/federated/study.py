@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from mtf_grasp.configfile import from_mapping, load_yaml
 from mtf_grasp.errors import InputError
-from mtf_grasp.federated.config import experiment_from_mapping
+from mtf_grasp.federated.config import experiment_from_mapping, load_experiment_mapping, merge_mappings
 from mtf_grasp.federated.stopping import Plateau
 
 # Every run is compared with FedAvg of the baseline variant; these methods also with their own base.
@@ -67,21 +67,11 @@ class Job:
         return f'{self.variant}/{self.method}/seed_{self.seed}'
 
 
-def _merge(base: dict, overrides: dict) -> dict:
-    merged = dict(base)
-    for key, value in overrides.items():
-        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) \
-            else value
-    return merged
-
-
 def load_study(path: str | Path) -> tuple[StudyConfig, dict]:
     """(study config, base experiment mapping) from a study YAML; errors name the file and field."""
-    from mtf_grasp.federated.config import _with_base
-
     path = Path(path)
     study = from_mapping(StudyConfig, load_yaml(path), str(path))
-    base = _with_base((path.parent / study.experiment).resolve())
+    base = load_experiment_mapping((path.parent / study.experiment).resolve())
     base.pop('quick', None)
     return study, base
 
@@ -108,7 +98,7 @@ def plan_jobs(study: StudyConfig, base: dict, *, preset: str, seeds: list[int], 
     chosen = study.presets[preset]
     jobs = []
     for name, variant in study.variants.items():
-        mapping = _merge(_merge(_merge(base, chosen.overrides), variant.overrides), overrides or {})
+        mapping = merge_mappings(merge_mappings(merge_mappings(base, chosen.overrides), variant.overrides), overrides or {})
         mapping['methods'] = list(variant.methods)
         experiment_from_mapping(mapping, f'{source} (variant {name})')   # fail now, not in a worker
         sha = hashlib.sha256(json.dumps([mapping, asdict(chosen.plateau)], sort_keys=True).encode()).hexdigest()
