@@ -15,6 +15,7 @@ from typing import Any, Literal, Mapping
 from mtf_grasp.configfile import from_mapping, load_yaml
 from mtf_grasp.errors import InputError
 from mtf_grasp.federated.planning import TIERED_METHODS, method_base
+from mtf_grasp.federated.robust import AGGREGATORS, NormBound, trim_count
 from mtf_grasp.federated.rounds import LocalTrainingSettings
 from mtf_grasp.grasping.model_spec import ModelSpec
 
@@ -63,6 +64,41 @@ class FederationConfig:
 
 
 @dataclass(frozen=True)
+class NormBoundConfig:
+    """`defences.norm_bound`: off while both limits are null; robust.NormBound defines B and checks them."""
+
+    max_norm: float | None = None
+    max_relative: float | None = None
+    action: Literal['clip', 'reject'] = 'clip'
+
+    def __post_init__(self):
+        self.bound()
+
+    def bound(self) -> NormBound | None:
+        if self.max_norm is None and self.max_relative is None:
+            return None
+        return NormBound(max_norm=self.max_norm, max_relative=self.max_relative, action=self.action)
+
+
+@dataclass(frozen=True)
+class DefenceConfig:
+    """Defences at both tiers (rounds.py applies them; docs/security.md). All off by default: whether a
+    default costs at most a point of accuracy on a clean run has not been measured yet."""
+
+    norm_bound: NormBoundConfig = field(default_factory=NormBoundConfig)
+    # 'trimmed_mean' and 'median' are coordinate-wise and unweighted; 'mean' is eq. 8/9 as written
+    aggregator: Literal[AGGREGATORS] = 'mean'
+    trim_fraction: float = 0.25     # cut ⌊fraction·k⌋ of k models at each end (1/3 trims one of three)
+
+    def __post_init__(self):
+        trim_count(1, self.trim_fraction)   # ValueError outside [0, 0.5)
+
+    @property
+    def active(self) -> bool:
+        return self.norm_bound.bound() is not None or self.aggregator != 'mean'
+
+
+@dataclass(frozen=True)
 class ExperimentConfig:
     name: str = 'experiment'
     seed: int = 0
@@ -74,6 +110,7 @@ class ExperimentConfig:
     partition: PartitionConfig = field(default_factory=PartitionConfig)
     federation: FederationConfig = field(default_factory=FederationConfig)
     training: LocalTrainingSettings = field(default_factory=LocalTrainingSettings)
+    defences: DefenceConfig = field(default_factory=DefenceConfig)
 
     def __post_init__(self):
         for method in self.methods:

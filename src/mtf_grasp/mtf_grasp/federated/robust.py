@@ -17,13 +17,15 @@ scaled (they are averaged as aggregation.py does).
   These need all k values of a coordinate at once: the accumulator holds every added state, so
   memory is O(k·|θ|) from the first model on (a coordinator with m members: m+1 models; the
   server: one per cluster), plus one entry's stacked copy, O(k·max entry), while it sorts.
+- FedNova under a robust rule (`robust_nova`): the rule replaces the weighted mean of the normalised
+  directions d_k = (θ_ref − θ_k)/a_k and of the step counts a_k: θ = θ_ref − trim(a)·trim(d).
 """
 from __future__ import annotations
 
 import enum
 import math
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 import torch
 
@@ -42,6 +44,9 @@ class BoundReason(enum.StrEnum):
 class BoundAction(enum.StrEnum):
     CLIP = 'clip'
     REJECT = 'reject'
+
+
+AGGREGATORS = ('mean', 'trimmed_mean', 'median')
 
 
 @dataclass(frozen=True)
@@ -83,21 +88,21 @@ class BoundedUpdate:
         return self.state is not None
 
 
-def _moved(name: str, value: torch.Tensor) -> bool:
+def is_moved(name: str, value: torch.Tensor) -> bool:
     return value.dtype.is_floating_point and not is_statistic(name)
 
 
 def state_norm(state: State) -> float:
     """‖θ‖₂ over the float entries gradients move."""
     return math.sqrt(sum(float(v.detach().to(torch.float64).square().sum())
-                         for k, v in state.items() if _moved(k, v)))
+                         for k, v in state.items() if is_moved(k, v)))
 
 
 def update_norm(state: State, reference: State) -> float:
     """‖θ − θ_ref‖₂ over the float entries gradients move (inf or nan when θ has them)."""
     _same_entries(state, reference)
     return math.sqrt(sum(float((v.detach().to(torch.float64) - reference[k].to(torch.float64)).square().sum())
-                         for k, v in state.items() if _moved(k, v)))
+                         for k, v in state.items() if is_moved(k, v)))
 
 
 def bound_update(state: State, reference: State, *, bound: NormBound, limit: float | None = None) -> BoundedUpdate:
@@ -112,7 +117,7 @@ def bound_update(state: State, reference: State, *, bound: NormBound, limit: flo
         return BoundedUpdate(None, norm, limit, BoundReason.NORM_EXCEEDED)
     scale = limit / norm
     clipped = {k: (_cast(reference[k].to(torch.float64) + (v.to(torch.float64) - reference[k].to(torch.float64)) * scale,
-                         v.dtype) if _moved(k, v) else v)
+                         v.dtype) if is_moved(k, v) else v)
                for k, v in state.items()}
     return BoundedUpdate(clipped, norm, limit, BoundReason.CLIPPED)
 
@@ -165,6 +170,32 @@ def trimmed_mean(states: Iterable[State], *, trim: int) -> dict[str, torch.Tenso
 def coordinate_median(states: Iterable[State]) -> dict[str, torch.Tensor]:
     """Per coordinate: the median of the k values (mean of the middle two for even k)."""
     return _accumulated(states).median()
+
+
+def robust_trim(k: int, *, aggregator: str, fraction: float) -> int:
+    """Values cut at each end of k under `aggregator` ('trimmed_mean': ⌊fraction·k⌋; 'median')."""
+    if aggregator == 'median':
+        return (k - 1) // 2
+    if aggregator == 'trimmed_mean':
+        return trim_count(k, fraction)
+    raise ValueError(f'unknown robust aggregator {aggregator!r} (known: trimmed_mean, median)')
+
+
+def nova_direction(state: State, reference: State, *, steps: float) -> dict[str, torch.Tensor]:
+    """FedNova's normalised direction (θ_ref − θ)/a on the entries gradients move; statistics as they are."""
+    return {k: (reference[k].to(torch.float64) - v.to(torch.float64)) / steps if is_moved(k, v) else v
+            for k, v in state.items()}
+
+
+def robust_nova(reference: State, updates: Sequence[tuple[State, float]], *,
+                trim: int) -> tuple[dict[str, torch.Tensor], float]:
+    """(θ_ref − τ·trim(d), τ) with τ = trim(a): FedNova over (state, steps a) pairs, unweighted."""
+    directions = trimmed_mean((nova_direction(s, reference, steps=a) for s, a in updates), trim=trim)
+    steps = sorted(a for _, a in updates)
+    tau = math.fsum(steps[trim:len(steps) - trim]) / (len(steps) - 2 * trim)
+    merged = {k: _cast(ref.to(torch.float64) - tau * directions[k], ref.dtype) if is_moved(k, ref)
+              else _cast(directions[k].to(torch.float64), ref.dtype) for k, ref in reference.items()}
+    return merged, tau
 
 
 def _accumulated(states: Iterable[State]) -> StreamingTrimmedMean:

@@ -11,17 +11,26 @@ the coordinator's own model with its members'; `members_only` averages the membe
 (the coordinator's data reaches the cluster through the seed they start from). With
 `coordinator_epochs: seed_then_local` the coordinator's own model is the seed trained on to er
 epochs after it was sent; with `seed_only` it is the seed itself.
+
+Defences (config `defences:`, robust.py) act inside the two aggregations: each model is bounded
+against the tier's reference (at a coordinator the seed its members started from, at the server the
+round's global model), then combined by the mean or a robust rule. Off, the floats are unchanged.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import itertools
-from typing import Iterable, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 import torch
 
 from mtf_grasp.federated.aggregation import StreamingAverage, StreamingNova, effective_steps
 from mtf_grasp.federated.planning import robot_seed
+from mtf_grasp.federated.robust import BoundReason, bound_update, robust_nova, robust_trim, trimmed_mean
+from mtf_grasp.federated.traffic import SERVER
+
+if TYPE_CHECKING:   # config.py imports this module
+    from mtf_grasp.federated.config import DefenceConfig
 
 State = Mapping[str, torch.Tensor]
 
@@ -60,6 +69,22 @@ class ModelUpdate:
     round_index: int
 
 
+@dataclass(frozen=True)
+class DefenceEvent:
+    """One decision of a defence: a norm-bound verdict on one model (`reason` a robust.BoundReason
+    other than 'within', with ‖Δ‖ and B), or one robust aggregation (`reason` its aggregator, cutting
+    `trimmed` of `models` values at each end)."""
+
+    tier: str                     # 'cluster' (at a coordinator) or 'server'
+    by: str                       # who aggregated: the coordinator's id or 'server'
+    reason: str
+    robot_id: str = ''
+    norm: float | None = None
+    bound: float | None = None
+    trimmed: int | None = None
+    models: int | None = None
+
+
 def local_update(*, global_state: State, spec, dataset, indices: Sequence[int], epochs: int,
                  round_index: int, robot_id: str, settings: LocalTrainingSettings, base_seed: int,
                  prior_steps: float = 0.0, purpose: str = 'train', progress: bool = False) -> ModelUpdate:
@@ -88,15 +113,68 @@ def local_update(*, global_state: State, spec, dataset, indices: Sequence[int], 
                        round_index=round_index)
 
 
-def _combine(updates: Iterable[ModelUpdate], *, base: str, reference: State | None):
-    if base == 'avg':
-        accumulator = StreamingAverage()
-    elif base == 'nova':
-        if reference is None:
-            raise ValueError("base 'nova' needs the round's global state as reference")
-        accumulator = StreamingNova(reference)
-    else:
+def _peek(updates: Iterable[ModelUpdate]) -> Iterator[ModelUpdate] | None:
+    """`updates` as an iterator, or None when there are none (without holding more than the first)."""
+    it = iter(updates)
+    first = next(it, None)
+    return None if first is None else itertools.chain([first], it)
+
+
+def _recorder(events: list[DefenceEvent] | None, *, tier: str, by: str) -> Callable[..., None]:
+    if events is None:
+        return lambda **fields: None
+    return lambda **fields: events.append(DefenceEvent(tier=tier, by=by, **fields))
+
+
+def _screened(updates: Iterable[ModelUpdate], *, defences: DefenceConfig | None, reference: State | None,
+              record: Callable[..., None]) -> Iterator[ModelUpdate]:
+    """The updates the norm bound lets through (clipped ones clipped), one at a time; every clip and
+    refusal is recorded with its reason. Everything passes when no bound is configured."""
+    bound = defences.norm_bound.bound() if defences is not None else None
+    if bound is None:
+        yield from updates
+        return
+    if reference is None:
+        raise ValueError("a norm bound needs the tier's reference model")
+    limit = bound.limit(reference)
+    for update in updates:
+        verdict = bound_update(update.state, reference, bound=bound, limit=limit)
+        if verdict.reason is not BoundReason.WITHIN:
+            record(reason=str(verdict.reason), robot_id=update.robot_id, norm=verdict.norm, bound=verdict.bound)
+        if verdict.accepted:
+            yield replace(update, state=verdict.state)
+
+
+def _check_base(base: str, reference: State | None) -> None:
+    if base not in ('avg', 'nova'):
         raise ValueError(f"unknown aggregation base {base!r} (known: 'avg', 'nova')")
+    if base == 'nova' and reference is None:
+        raise ValueError("base 'nova' needs the round's global state as reference")
+
+
+def _robust_combine(updates: list[ModelUpdate], *, base: str, reference: State | None, defences: DefenceConfig,
+                    record: Callable[..., None]):
+    """Coordinate-wise trimmed mean or median of the states ('avg') or of FedNova's normalised
+    directions and step counts ('nova'); holds all k models: O(k·|θ|)."""
+    if not updates:
+        raise ValueError('no updates to aggregate')
+    trim = robust_trim(len(updates), aggregator=defences.aggregator, fraction=defences.trim_fraction)
+    record(reason=defences.aggregator, trimmed=trim, models=len(updates))
+    samples = sum(u.sample_count for u in updates)
+    if base == 'nova':
+        state, steps = robust_nova(reference, [(u.state, u.local_steps) for u in updates], trim=trim)
+    else:
+        state = trimmed_mean((u.state for u in updates), trim=trim)
+        steps = sum(u.sample_count * u.local_steps for u in updates) / samples
+    return updates[0], state, samples, steps
+
+
+def _combine(updates: Iterable[ModelUpdate], *, base: str, reference: State | None,
+             defences: DefenceConfig | None = None, record: Callable[..., None] = lambda **_: None):
+    _check_base(base, reference)
+    if defences is not None and defences.aggregator != 'mean':
+        return _robust_combine(list(updates), base=base, reference=reference, defences=defences, record=record)
+    accumulator = StreamingAverage() if base == 'avg' else StreamingNova(reference)
     first = None
     samples = 0
     weighted_steps = 0.0
@@ -127,30 +205,53 @@ def tier_aggregate(updates: Iterable[ModelUpdate], *, base: str,
                        local_steps=steps, round_index=first.round_index)
 
 
-def server_aggregate(cluster_updates: Iterable[ModelUpdate], *, base: str,
-                     global_state: State) -> dict[str, torch.Tensor]:
+def server_aggregate(cluster_updates: Iterable[ModelUpdate], *, base: str, global_state: State,
+                     defences: DefenceConfig | None = None,
+                     events: list[DefenceEvent] | None = None) -> dict[str, torch.Tensor]:
     """Eq. 9 at the server: the next global state from cluster models (or robot updates in flat
-    FedAvg/FedNova), weighted by sample totals, normalised by steps for 'nova'."""
-    return _combine(cluster_updates, base=base, reference=global_state)[1]
+    FedAvg/FedNova), weighted by sample totals, normalised by steps for 'nova'.
+
+    `defences` bound each model against `global_state` and pick the aggregator; their decisions go
+    to `events`. When the bound refuses every model, the global model stays as it was.
+    """
+    record = _recorder(events, tier='server', by=SERVER)
+    passed = _peek(_screened(cluster_updates, defences=defences, reference=global_state, record=record))
+    if passed is None and defences is not None and defences.norm_bound.bound() is not None:
+        return {k: v.clone() for k, v in global_state.items()}
+    return _combine(passed or (), base=base, reference=global_state, defences=defences, record=record)[1]
 
 
 def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base: str, reading: str,
-                      global_state: State | None = None) -> ModelUpdate:
+                      global_state: State | None = None, defences: DefenceConfig | None = None,
+                      seed_state: State | None = None,
+                      events: list[DefenceEvent] | None = None) -> ModelUpdate | None:
     """Eq. 8 under `reading` (one of TIER_AGGREGATES), streaming over `members`.
 
-    `with_coordinator`: `tier_aggregate` over `own` and the members. `members_only`: the members'
-    models alone, but the cluster still carries its whole sample total (own included) to eq. 9,
-    since the seed put the coordinator's data into every member's model; a cluster whose members
-    all failed falls back to `own`, the only model it has.
+    `with_coordinator`: `own` and the members, weighted alike. `members_only`: the members' models
+    alone, but the cluster still carries its whole sample total (own included) to eq. 9, since the
+    seed put the coordinator's data into every member's model; a cluster whose members all failed
+    (or were refused) falls back to `own`, the only model it has.
+
+    `defences` bound each model against `seed_state` (the seed the members started from) and pick
+    the aggregator; their decisions go to `events`. None when the bound refuses every model.
     """
-    if reading == 'with_coordinator':
-        return tier_aggregate(itertools.chain([own], members), base=base, global_state=global_state)
-    if reading != 'members_only':
+    if reading not in TIER_AGGREGATES:
         raise ValueError(f'unknown tier_aggregate reading {reading!r} (known: {", ".join(TIER_AGGREGATES)})')
-    members = iter(members)
-    first = next(members, None)
-    if first is None:
-        return own
-    _, state, samples, steps = _combine(itertools.chain([first], members), base=base, reference=global_state)
-    return ModelUpdate(robot_id=own.robot_id, state=state, sample_count=samples + own.sample_count,
+    record = _recorder(events, tier='cluster', by=own.robot_id)
+
+    def screened(updates):
+        return _peek(_screened(updates, defences=defences, reference=seed_state, record=record))
+
+    passed, extra = None, 0
+    if reading == 'members_only':
+        passed, extra = screened(members), own.sample_count
+        if passed is None:
+            kept = screened([own])
+            return next(kept) if kept is not None else None
+    else:
+        passed = screened(itertools.chain([own], members))
+        if passed is None:
+            return None
+    _, state, samples, steps = _combine(passed, base=base, reference=global_state, defences=defences, record=record)
+    return ModelUpdate(robot_id=own.robot_id, state=state, sample_count=samples + extra,
                        local_steps=steps, round_index=own.round_index)
