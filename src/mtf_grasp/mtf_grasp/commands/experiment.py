@@ -24,6 +24,11 @@ def register(subparsers) -> None:
     parser.add_argument('--crash', action='append', default=[], metavar='ROBOT:ROUND', type=_crash,
                         help='the robot crashes at the start of that round (0-based) and misses it, '
                              'in every federated method; repeatable')
+    parser.add_argument('--attack', action='append', default=[], metavar='ROBOT:KIND[:FROM_ROUND]',
+                        help='the robot (an id, or top:K / low:K of the round-0 plan) attacks from that round '
+                             'on, in every federated method; KIND: scale10, scale100, sign_flip, noise, '
+                             'rotated_labels, inflated_profile, forged_aggregate, dropped_member '
+                             '(docs/security.md); repeatable')
     parser.add_argument('--no-progress', action='store_true', help='no progress bars on stderr')
     parser.set_defaults(run=run)
 
@@ -42,13 +47,24 @@ def _crashes(pairs: list[tuple[str, int]]) -> dict[int, frozenset[str]]:
     return {index: frozenset(robots) for index, robots in rounds.items()}
 
 
+def _attacks(texts: list[str]) -> list:
+    """The parsed --attack values; InputError (one line, exit 2) for bad text."""
+    from mtf_grasp.errors import InputError
+    from mtf_grasp.federated.attacks import parse_attack
+
+    try:
+        return [parse_attack(text) for text in texts]
+    except ValueError as exc:
+        raise InputError(f'--attack: {exc}') from None
+
+
 def _run_once(args, seed: int | None, out: Path) -> tuple[dict, list[Path]]:
     import torch
 
     from mtf_grasp.errors import InputError
     from mtf_grasp.federated.ablations import run_ablations
     from mtf_grasp.federated.config import load_experiment_config
-    from mtf_grasp.federated.experiment import check_crashes, run_experiment
+    from mtf_grasp.federated.experiment import check_crashes, resolve_attacks, run_experiment
     from mtf_grasp.federated.report import write_report
     from mtf_grasp.federated.workload import prepare_workload
 
@@ -67,7 +83,12 @@ def _run_once(args, seed: int | None, out: Path) -> tuple[dict, list[Path]]:
         check_crashes(crashes, config=config, workload=workload)
     except ValueError as exc:
         raise InputError(f'--crash: {exc}') from None
-    result = run_experiment(config, workload, progress=progress, crashes=crashes)
+    attacks = _attacks(args.attack)
+    try:
+        resolve_attacks(attacks, config=config, workload=workload)
+    except ValueError as exc:
+        raise InputError(f'--attack: {exc}') from None
+    result = run_experiment(config, workload, progress=progress, crashes=crashes, attacks=attacks)
     if args.ablations:
         result['ablations'] = run_ablations(config, workload, progress=progress)
     result['quick'] = args.quick
@@ -90,6 +111,7 @@ def _run_seeds(args, out: Path) -> tuple[dict, list[Path]]:
 
 
 def run(args) -> int:
+    _attacks(args.attack)   # bad text fails before any work
     out = Path(args.out)
     result, paths = _run_seeds(args, out) if args.seeds else _run_once(args, args.seed, out)
     if args.json:

@@ -6,20 +6,25 @@ on its own data, both for the baseline epochs each round. Results are plain dict
 
 `crashes` ({round: robots}) replays robot crashes in the federated methods: those robots miss that
 round as they would in the fleet (see `simulation.run_round`), to measure what a crash costs.
+`attacks` (attacks.py) replay one or more malicious robots in every federated method, the same robot
+in each (selectors like `top:1` resolve on round 0's MTF plan); each method's `defences_per_round`
+holds what the configured defences did.
 """
 from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import torch
 from tqdm import tqdm
 
+from mtf_grasp.federated.attacks import Adversary, Attack, resolve
 from mtf_grasp.federated.config import REFERENCE_METHODS, ExperimentConfig
 from mtf_grasp.federated.fedbn import LocalNorms
 from mtf_grasp.federated.planning import plan_round, robot_seed
-from mtf_grasp.federated.rounds import ModelUpdate, local_update
+from mtf_grasp.federated.profiles import id_order
+from mtf_grasp.federated.rounds import DefenceEvent, ModelUpdate, local_update
 from mtf_grasp.federated.simulation import Wire, run_round
 from mtf_grasp.federated.stopping import Plateau
 from mtf_grasp.federated.traffic import TrafficLedger
@@ -68,13 +73,21 @@ def plan_for(method: str, round_index: int, config: ExperimentConfig, workload: 
                       assignment=fed.assignment, seed=config.seed)
 
 
+def defence_summary(events: Sequence[DefenceEvent]) -> dict:
+    """One round's record: how many models the norm bound clipped and refused, and every decision."""
+    refused = ('norm_exceeded', 'non_finite')
+    return {'clipped': sum(e.reason == 'clipped' for e in events),
+            'rejected': sum(e.reason in refused for e in events),
+            'events': [{k: v for k, v in dataclasses.asdict(e).items() if v is not None} for e in events]}
+
+
 def _federated(method: str, *, config: ExperimentConfig, workload: Workload, tick, crashes: Crashes,
-               rounds: _Rounds) -> dict:
+               rounds: _Rounds, adversary: Adversary) -> dict:
     ledger = TrafficLedger()
     wire = Wire(spec=config.model, dtype=config.federation.encoding, ledger=ledger)
     norms = LocalNorms() if config.federation.fedbn else None
     state = initial_state(config)
-    result = {'accuracy_per_round': [], 'per_robot_accuracy': {}}
+    result = {'accuracy_per_round': [], 'per_robot_accuracy': {}, 'defences_per_round': []}
     trained: dict[str, dict] = {}
 
     def keep(update: ModelUpdate) -> None:
@@ -82,9 +95,13 @@ def _federated(method: str, *, config: ExperimentConfig, workload: Workload, tic
 
     for index in rounds.run(result['accuracy_per_round']):
         trained.clear()
-        state = run_round(state, plan=plan_for(method, round_index=index, config=config, workload=workload), config=config,
+        events: list[DefenceEvent] = []
+        claimed = dataclasses.replace(workload, profiles=adversary.profiles(workload.profiles, index))
+        state = run_round(state, plan=plan_for(method, round_index=index, config=config, workload=claimed), config=config,
                           dataset=workload.dataset, indices=workload.indices, wire=wire, on_update=keep,
-                          crashed=crashes.get(index, frozenset()), local_norms=norms)
+                          crashed=crashes.get(index, frozenset()), local_norms=norms, adversary=adversary,
+                          events=events)
+        result['defences_per_round'].append(defence_summary(events))
         result['accuracy_per_round'].append(accuracy_on_test_set(state, config=config, workload=workload))
         tick()
     # Per-robot accuracy of each robot's last local model (the paper's Table III), from the last round.
@@ -129,9 +146,11 @@ def _silent_round(index: int) -> dict:
 
 
 def run_method(method: str, *, config: ExperimentConfig, workload: Workload, progress: bool = False,
-               crashes: Crashes | None = None, plateau: Plateau | None = None) -> dict:
+               crashes: Crashes | None = None, plateau: Plateau | None = None,
+               adversary: Adversary = Adversary()) -> dict:
     """{"accuracy_per_round", "final_accuracy", "per_robot_accuracy", "bytes_per_round", "params",
-    "seconds"} for one method: `config.federation.rounds` rounds, or until `plateau` stops it."""
+    "seconds"} (federated methods also "defences_per_round") for one method: `config.federation.rounds`
+    rounds, or until `plateau` stops it."""
     rounds = _Rounds(config, plateau)
     bar = tqdm(total=rounds.limit, desc=method, disable=not progress, leave=False)
     start = time.perf_counter()
@@ -141,7 +160,7 @@ def run_method(method: str, *, config: ExperimentConfig, workload: Workload, pro
         result = _local_only(config=config, workload=workload, tick=bar.update, rounds=rounds)
     else:
         result = _federated(method, config=config, workload=workload, tick=bar.update, crashes=crashes or {},
-                            rounds=rounds)
+                            rounds=rounds, adversary=adversary)
     bar.close()
     if method in REFERENCE_METHODS:
         result['bytes_per_round'] = [_silent_round(i) for i in range(len(result['accuracy_per_round']))]
@@ -175,17 +194,30 @@ def check_crashes(crashes: Crashes, *, config: ExperimentConfig, workload: Workl
         raise ValueError(f'crash in round {late[0]}: rounds are 0..{config.federation.rounds - 1}')
 
 
+def resolve_attacks(attacks: Sequence[Attack], *, config: ExperimentConfig, workload: Workload) -> Adversary:
+    """The attacks on robot ids (`top:K`/`low:K` of round 0's MTF plan); ValueError naming a robot that
+    is not in the partition, a selector past its tier or a round out of range."""
+    late = [a for a in attacks if a.from_round >= config.federation.rounds]
+    if late:
+        raise ValueError(f'attack from round {late[0].from_round}: rounds are 0..{config.federation.rounds - 1}')
+    plan = plan_for('mtf_avg', round_index=0, config=config, workload=workload)
+    return Adversary(resolve(attacks, plan=plan, robots=sorted(workload.indices, key=id_order)))
+
+
 def run_experiment(config: ExperimentConfig, workload: Workload, *, progress: bool = False,
-                   crashes: Crashes | None = None) -> dict:
+                   crashes: Crashes | None = None, attacks: Sequence[Attack] = ()) -> dict:
     """Every configured method on one workload: {"methods", "scores", "assignment", "partition",
-    "config", "crashes"}."""
+    "config", "crashes", "attacks"}."""
     crashes = crashes or {}
     check_crashes(crashes, config=config, workload=workload)
+    adversary = resolve_attacks(attacks, config=config, workload=workload)
     scores, assignment = describe_plan(config, workload)
-    methods = {m: run_method(m, config=config, workload=workload, progress=progress, crashes=crashes)
+    methods = {m: run_method(m, config=config, workload=workload, progress=progress, crashes=crashes,
+                             adversary=adversary)
                for m in config.methods}
     return {'methods': methods, 'scores': scores, 'assignment': assignment,
             'crashes': {str(i): sorted(robots) for i, robots in sorted(crashes.items())},
+            'attacks': [dataclasses.asdict(a) for a in adversary.attacks],
             'partition': {'method': workload.partition.method, 'sizes': workload.partition.sizes(),
                           'test': len(workload.test_indices)},
             'config': dataclasses.asdict(config)}

@@ -12,6 +12,10 @@ are those of real payloads. Order of work per round:
 
 With FedBN (`local_norms` given) every robot trains with its own BatchNorm layers (fedbn.py).
 
+An `adversary` replays attacks (attacks.py) at the points where a robot could lie: the models it
+trains, the data it trains on, and as a coordinator its cluster model and which members it counts.
+The configured defences act inside the aggregations (rounds.py); their decisions go to `events`.
+
 Robots named in `crashed` do what a robot that crashes at the start of the round does in the
 fleet: they receive nothing and send nothing, and the round closes without them (a crashed
 coordinator takes its whole cluster with it).
@@ -23,11 +27,13 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 import torch
 
+from mtf_grasp.federated.attacks import UPDATE_KINDS, Adversary, RotatedLabels, forged, poisoned
 from mtf_grasp.federated.codec import decode_state, encode_state
 from mtf_grasp.federated.config import ExperimentConfig
-from mtf_grasp.federated.planning import RoundPlan, method_base
+from mtf_grasp.federated.planning import RoundPlan, method_base, robot_seed
 from mtf_grasp.federated.fedbn import LocalNorms
-from mtf_grasp.federated.rounds import ModelUpdate, cluster_aggregate, local_update, server_aggregate
+from mtf_grasp.federated.rounds import (DefenceEvent, ModelUpdate, cluster_aggregate, local_update,
+                                        server_aggregate)
 from mtf_grasp.federated.traffic import SERVER, TrafficLedger
 
 State = Mapping[str, torch.Tensor]
@@ -53,7 +59,8 @@ class Wire:
 def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig, dataset,
               indices: Mapping[str, Sequence[int]], wire: Wire,
               on_update: Callable[[ModelUpdate], None] | None = None, crashed: frozenset[str] = frozenset(),
-              local_norms: LocalNorms | None = None, progress: bool = False) -> dict[str, torch.Tensor]:
+              local_norms: LocalNorms | None = None, adversary: Adversary = Adversary(),
+              events: list[DefenceEvent] | None = None, progress: bool = False) -> dict[str, torch.Tensor]:
     """Run `plan` from `global_state` without the `crashed` robots; return the next global state.
 
     `on_update` sees each robot's trained update (before it is sent), e.g. to measure per-robot
@@ -67,11 +74,16 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
               final: bool = True) -> ModelUpdate:
         if local_norms is not None:
             start = local_norms.apply(robot, start)
-        update = local_update(global_state=start, spec=config.model, dataset=dataset, indices=indices[robot],
+        kinds = adversary.kinds(robot, index)
+        data = RotatedLabels(dataset) if 'rotated_labels' in kinds else dataset
+        update = local_update(global_state=start, spec=config.model, dataset=data, indices=indices[robot],
                               epochs=epochs, round_index=index, robot_id=robot, settings=settings,
                               base_seed=config.seed, prior_steps=prior_steps, purpose=purpose, progress=progress)
         if local_norms is not None:
             local_norms.keep(robot, update.state)
+        for kind in sorted(kinds & UPDATE_KINDS.keys()):
+            attack_seed = robot_seed(config.seed, robot, index, f'attack:{purpose}')
+            update = replace(update, state=poisoned(kind, update.state, start, seed=attack_seed))
         if on_update is not None and final:
             on_update(update)
         return update
@@ -84,7 +96,8 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
         robots = [r for r in plan.robot_ids if r not in crashed]
         received = wire.send(global_state, round_index=index, sender=SERVER, receivers=robots)
         updates = (uploaded(train(robot, received, epochs=config.epochs(method)), SERVER) for robot in robots)
-        return server_aggregate(updates, base=base, global_state=global_state)
+        return server_aggregate(updates, base=base, global_state=global_state, defences=config.defences,
+                                events=events)
 
     coordinators = [c for c in plan.top_level if c not in crashed]
     received = wire.send(global_state, round_index=index, sender=SERVER, receivers=coordinators)
@@ -100,8 +113,17 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
                                               purpose='continue')
             fine_tuned = (uploaded(train(m, seed_state, epochs=config.epochs(method), prior_steps=seed.local_steps),
                                    coordinator) for m in members)
+            kinds = adversary.kinds(coordinator, index)
+            if 'dropped_member' in kinds and members:   # it still trains and uploads; it is not counted
+                fine_tuned = (u for u in fine_tuned if u.robot_id != members[0])
             cluster = cluster_aggregate(own, fine_tuned, base=base, reading=config.federation.tier_aggregate,
-                                        global_state=received)
+                                        global_state=received, defences=config.defences, seed_state=seed_state,
+                                        events=events)
+            if cluster is None:   # the norm bound refused every model of the cluster: nothing to send
+                continue
+            if 'forged_aggregate' in kinds:
+                cluster = replace(cluster, state=forged(cluster.state, received))
             yield uploaded(cluster, SERVER)
 
-    return server_aggregate(clusters(), base=base, global_state=global_state)
+    return server_aggregate(clusters(), base=base, global_state=global_state, defences=config.defences,
+                            events=events)
