@@ -1,0 +1,234 @@
+"""Defences inside eq. 8 (reference: the seed) and eq. 9 (reference: the global model) on hand-computed
+numbers, their recorded decisions, and a real round with a scale100 low-level robot."""
+import itertools
+import json
+
+import pytest
+import torch
+
+from mtf_grasp.cli import main
+from mtf_grasp.errors import InputError
+from mtf_grasp.federated import RobotProfile, TrafficLedger, plan_round
+from mtf_grasp.federated.attacks import Adversary, Attack, resolve
+from mtf_grasp.federated.config import DefenceConfig, NormBoundConfig, experiment_from_mapping
+from mtf_grasp.federated.experiment import initial_state
+from mtf_grasp.federated.rounds import ModelUpdate, cluster_aggregate, server_aggregate
+from mtf_grasp.federated.simulation import Wire, run_round
+from mtf_grasp.grasping import open_dataset
+
+from federated_data import QUICK_SPEC
+
+
+def _update(robot, w, samples, steps=1.0):
+    return ModelUpdate(robot, {'w': torch.tensor(w, dtype=torch.float32)}, samples, steps, 0)
+
+
+def defences(aggregator='mean', trim_fraction=0.25, **bound):
+    return DefenceConfig(norm_bound=NormBoundConfig(**bound), aggregator=aggregator, trim_fraction=trim_fraction)
+
+
+SEED = {'w': torch.tensor([0.0])}
+OWN = _update('robot_0', [0.0], 60)                       # seed_only: the coordinator's model is the seed
+MEMBERS = [_update('robot_1', [2.0], 30), _update('robot_2', [100.0], 10)]
+
+
+def cluster(reading='with_coordinator', members=MEMBERS, **kwargs):
+    events = []
+    result = cluster_aggregate(OWN, members, base='avg', reading=reading, seed_state=SEED, events=events, **kwargs)
+    return result, [(e.tier, e.by, e.reason, e.robot_id) for e in events]
+
+
+def test_the_tier_clips_a_member_against_the_seed():
+    result, events = cluster(defences=defences(max_norm=4.0))
+    # robot_2: Δ = 100 -> 4; (60·0 + 30·2 + 10·4) / 100 = 1.
+    assert result.state['w'].item() == pytest.approx(1.0) and result.sample_count == 100
+    assert events == [('cluster', 'robot_0', 'clipped', 'robot_2')]
+
+
+def test_the_tier_rejects_a_member_over_the_bound():
+    result, events = cluster(defences=defences(max_norm=4.0, action='reject'))
+    assert result.state['w'].item() == pytest.approx(60 / 90) and result.sample_count == 90
+    assert events == [('cluster', 'robot_0', 'norm_exceeded', 'robot_2')]
+
+
+def test_members_only_falls_back_to_the_coordinator_when_every_member_is_refused():
+    result, events = cluster('members_only', defences=defences(max_norm=1.0, action='reject'))
+    assert (result.robot_id, result.state['w'].item(), result.sample_count) == ('robot_0', 0.0, 60)
+    assert [e[3] for e in events] == ['robot_1', 'robot_2']
+
+
+def test_the_tier_trimmed_mean_and_median():
+    members = [*MEMBERS, _update('robot_3', [5.0], 10)]
+    result, events = cluster(members=members, defences=defences('trimmed_mean'))
+    assert result.state['w'].item() == pytest.approx(3.5)     # 0 2 5 100: trim 1 of 4 -> (2 + 5) / 2
+    assert result.sample_count == 110 and events == [('cluster', 'robot_0', 'trimmed_mean', '')]
+    result, _ = cluster('members_only', members=members, defences=defences('median'))
+    assert result.state['w'].item() == 5.0 and result.sample_count == 110   # 2 5 100
+
+
+def test_the_tier_trims_fednova_directions_and_steps():
+    members = [_update('robot_1', [2.0], 30, steps=20.0), _update('robot_2', [5.0], 10, steps=25.0),
+               _update('robot_3', [100.0], 10, steps=10.0)]
+    result = cluster_aggregate(OWN, members, base='nova', reading='members_only', global_state=SEED,
+                               defences=defences('median'))
+    # d = (0 − w)/a: −0.1, −0.2, −10 -> median −0.2; a: 10 20 25 -> median 20; θ = 0 − 20·(−0.2) = 4.
+    assert result.state['w'].item() == pytest.approx(4.0) and result.local_steps == 20.0
+
+
+GLOBAL = {'w': torch.tensor([0.0, 0.0])}
+CLUSTERS = [_update('robot_0', [3.0, 4.0], 1), _update('robot_1', [6.0, 8.0], 1), _update('robot_2', [0.0, 1.0], 2)]
+
+
+def server(**kwargs):
+    events = []
+    return server_aggregate(CLUSTERS, base='avg', global_state=GLOBAL, events=events, **kwargs), events
+
+
+def test_the_server_bounds_each_cluster_against_the_global_model():
+    clipped, events = server(defences=defences(max_norm=5.0))
+    assert clipped['w'].tolist() == pytest.approx([1.5, 2.5])   # ((3,4) + (3,4) + 2·(0,1)) / 4
+    assert [(e.tier, e.by, e.reason, e.robot_id, e.norm, e.bound) for e in events] == [
+        ('server', 'server', 'clipped', 'robot_1', 10.0, 5.0)]
+    rejected, events = server(defences=defences(max_norm=5.0, action='reject'))
+    assert rejected['w'].tolist() == pytest.approx([1.0, 2.0])  # ((3,4) + 2·(0,1)) / 3
+    assert [e.reason for e in events] == ['norm_exceeded']
+
+
+def test_the_server_keeps_the_global_model_when_every_cluster_is_refused():
+    kept, events = server(defences=defences(max_norm=0.5, action='reject'))
+    assert kept['w'].tolist() == [0.0, 0.0] and len(events) == 3
+
+
+def test_the_server_median_is_unweighted():
+    median, events = server(defences=defences('median'))
+    assert median['w'].tolist() == [3.0, 4.0]
+    assert [(e.reason, e.trimmed, e.models) for e in events] == [('median', 1, 3)]
+
+
+def test_no_defences_is_the_plain_weighted_mean():
+    plain, events = server(defences=DefenceConfig())
+    assert plain['w'].tolist() == pytest.approx([2.25, 3.5]) and events == []
+
+
+@pytest.mark.parametrize('section, message', [
+    ({'aggregator': 'krum'}, "defences.aggregator: 'krum' is not one of"),
+    ({'trim_fraction': 0.5}, r'defences: trim fraction must be in \[0, 0.5\), got 0.5'),
+    ({'norm_bound': {'max_relative': 0}}, 'defences.norm_bound: max_relative must be positive'),
+    ({'norm_bound': {'max_norm': 1, 'action': 'drop'}}, "defences.norm_bound.action: 'drop' is not one of"),
+])
+def test_bad_defences_name_the_field(section, message):
+    with pytest.raises(InputError, match=message):
+        experiment_from_mapping({'defences': section}, 'cfg')
+
+
+def test_defences_are_off_by_default():
+    config = experiment_from_mapping({}, 'cfg')
+    assert config.defences == DefenceConfig() and not config.defences.active
+    assert config.defences.norm_bound.bound() is None
+
+
+# -- a real round on the tiny SimGrasp set -------------------------------------------------------
+
+N = 5
+
+
+@pytest.fixture(scope='module')
+def setting(tiny_simgrasp):
+    torch.set_num_threads(1)
+    dataset = open_dataset(tiny_simgrasp, spec=QUICK_SPEC)
+    sizes = [20, 4, 9, 3, 6]
+    starts = [0, *itertools.accumulate(sizes)]
+    indices = {f'robot_{r}': list(range(starts[r], starts[r + 1])) for r in range(N)}
+    profiles = [RobotProfile(rid, len(ix), (len(ix),)) for rid, ix in indices.items()]
+    return dataset, indices, profiles
+
+
+def _config(root, **section):
+    return experiment_from_mapping({
+        'model': {'arch': 'ggcnn2', 'channels': 'depth', 'input_size': 32}, 'data': {'root': str(root)},
+        'partition': {'robots': N}, 'federation': {'top_level': 2, 'seed_epochs': 1, 'local_epochs': 1},
+        'defences': section}, 'test')
+
+
+def _round(config, setting, *, method='mtf_avg', attacks=()):
+    dataset, indices, profiles = setting
+    plan = plan_round(profiles, round_index=0, method=method, top_level_count=2)
+    adversary = Adversary(resolve(attacks, plan=plan, robots=list(indices)))
+    ledger, events, sent = TrafficLedger(), [], {}
+    state = initial_state(config)
+    result = run_round(state, plan=plan, config=config, dataset=dataset, indices=indices,
+                       wire=Wire(spec=config.model, dtype='fp32', ledger=ledger), adversary=adversary,
+                       events=events, on_update=lambda u: sent.__setitem__(u.robot_id, u.state))
+    return state, result, ledger.round_summary(0), events, sent, adversary
+
+
+DEFENDED = [{'aggregator': 'trimmed_mean'}, {'norm_bound': {'max_relative': 0.2, 'action': 'reject'}}]
+
+
+@pytest.mark.parametrize('section', DEFENDED, ids=['trimmed_mean', 'norm_bound_reject'])
+def test_one_scale100_low_level_robot_cannot_move_the_global_model_outside_the_honest_range(
+        tiny_simgrasp, setting, section):
+    state, result, _, events, sent, adversary = _round(_config(tiny_simgrasp, **section), setting,
+                                                       attacks=[Attack('low:1', 'scale100')])
+    attacker = adversary.attacks[0].robot
+    honest = [s for robot, s in sent.items() if robot != attacker]
+    for name, value in result.items():
+        if not value.dtype.is_floating_point or name.endswith(('running_mean', 'running_var')):
+            continue
+        stacked = torch.stack([s[name] for s in honest])
+        slack = 1e-6 * (1 + stacked.abs().max())
+        assert (value >= stacked.min(0).values - slack).all() and (value <= stacked.max(0).values + slack).all(), name
+    if 'norm_bound' in section:
+        assert [(e.reason, e.robot_id) for e in events] == [('norm_exceeded', attacker)]
+    # Undefended, the same attack leaves the honest range.
+    _, bare, *_ = _round(_config(tiny_simgrasp), setting, attacks=[Attack('low:1', 'scale100')])
+    moved = [n for n, v in bare.items() if v.dtype.is_floating_point and 'running' not in n]
+    assert any((bare[n] > torch.stack([s[n] for s in honest]).max(0).values + 1e-3).any() for n in moved)
+
+
+@pytest.mark.parametrize('method', ['mtf_avg', 'mtf_nova', 'fedavg'])
+def test_defences_keep_two_n_models_per_round(tiny_simgrasp, setting, method):
+    config = _config(tiny_simgrasp, aggregator='median', norm_bound={'max_relative': 0.2})
+    state, result, summary, events, *_ = _round(config, setting, method=method)
+    params = sum(v.numel() for v in state.values() if v.dtype.is_floating_point)
+    assert summary['transfers'] == 2 * N and summary['parameter_bytes'] == 2 * N * params * 4
+    assert result.keys() == state.keys()
+    assert {e.reason for e in events} == {'median'}   # honest updates are within the bound
+
+
+def test_a_forging_coordinator_is_clipped_at_the_server(tiny_simgrasp, setting):
+    config = _config(tiny_simgrasp, norm_bound={'max_relative': 0.2})
+    *_, events, _, adversary = _round(config, setting, attacks=[Attack('top:2', 'forged_aggregate')])
+    assert [(e.tier, e.reason, e.robot_id) for e in events] == [('server', 'clipped', adversary.attacks[0].robot)]
+
+
+def test_a_dropped_member_still_moves_its_models(tiny_simgrasp, setting):
+    *_, summary, _, _, _ = _round(_config(tiny_simgrasp), setting, attacks=[Attack('top:2', 'dropped_member')])
+    assert summary['transfers'] == 2 * N
+
+
+def test_experiment_writes_attacks_and_defences_per_round(tmp_path, tiny_simgrasp, capsys):
+    import yaml
+
+    config = tmp_path / 'tiny.yaml'
+    config.write_text(yaml.safe_dump({
+        'name': 'tiny', 'seed': 3, 'methods': ['mtf_avg'],
+        'model': {'arch': 'ggcnn2', 'channels': 'depth', 'input_size': 32},
+        'data': {'root': str(tiny_simgrasp), 'test_fraction': 0.2},
+        'partition': {'robots': 4, 'min_samples': 5},
+        'federation': {'rounds': 2, 'top_level': 1, 'seed_epochs': 1, 'local_epochs': 1},
+        'defences': {'norm_bound': {'max_relative': 0.2, 'action': 'reject'}}}))
+    out = tmp_path / 'out'
+    assert main(['experiment', '--config', str(config), '--out', str(out), '--no-progress',
+                 '--attack', 'low:1:scale100:1']) == 0
+    result = json.loads((out / 'results.json').read_text())
+    attacker = result['attacks'][0]['robot']
+    assert result['attacks'] == [{'robot': attacker, 'kind': 'scale100', 'from_round': 1}]
+    rounds = result['methods']['mtf_avg']['defences_per_round']
+    assert rounds[0] == {'clipped': 0, 'rejected': 0, 'events': []}
+    assert rounds[1]['rejected'] == 1 and rounds[1]['events'][0]['robot_id'] == attacker
+    capsys.readouterr()
+    assert main(['experiment', '--config', str(config), '--out', str(out), '--attack', 'low:9:noise']) == 2
+    assert capsys.readouterr().err.strip() == "mtf-grasp experiment: error: --attack: 'low:9': round 0 has 3 low-level robots"
+    assert main(['experiment', '--config', str(config), '--out', str(out), '--attack', 'robot_1:noise:5']) == 2
+    assert capsys.readouterr().err.strip() == 'mtf-grasp experiment: error: --attack: attack from round 5: rounds are 0..1'
