@@ -1,11 +1,10 @@
 """Run a grasp network's forward pass with eager torch or onnxruntime, behind one call.
 
 Both take a 1×C×S×S float32 array and return the 4×S×S output maps as a float32 numpy array.
-Torch can also run the network in bfloat16 (`precision='bf16'`): on CPUs with AVX512-BF16 or AMX
-oneDNN then does about twice the multiply-adds per cycle (a 224² GR-ConvNet: 32 -> 18 ms on two
-Zen 4 cores) and SimGrasp accuracy is unchanged (see README). Onnxruntime can run the network's
-heaviest convolution in int8 (`precision='int8'`, with calibration inputs for its activation ranges):
-30 -> 25 ms for the same network.
+Torch can also run the network in bfloat16 (`precision='bf16'`), which pays only on CPUs that
+multiply bfloat16 natively (AVX512-BF16 or AMX). Onnxruntime can run the network's heaviest
+convolution in int8 (`precision='int8'`, with calibration inputs for its activation ranges). What
+each costs and how accurate it stays is measured in docs/performance.md.
 """
 from __future__ import annotations
 
