@@ -225,7 +225,7 @@ def test_experiment_writes_attacks_and_defences_per_round(tmp_path, tiny_simgras
     attacker = result['attacks'][0]['robot']
     assert result['attacks'] == [{'robot': attacker, 'kind': 'scale100', 'from_round': 1}]
     rounds = result['methods']['mtf_avg']['defences_per_round']
-    assert rounds[0] == {'clipped': 0, 'rejected': 0, 'events': []}
+    assert rounds[0] == {'clipped': 0, 'rejected': 0, 'implausible': 0, 'events': []}
     assert rounds[1]['rejected'] == 1 and rounds[1]['events'][0]['robot_id'] == attacker
     capsys.readouterr()
     assert main(['experiment', '--config', str(config), '--out', str(out), '--attack', 'low:9:noise']) == 2

@@ -89,13 +89,21 @@ class DefenceConfig:
     # 'trimmed_mean' and 'median' are coordinate-wise and unweighted; 'mean' is eq. 8/9 as written
     aggregator: Literal[AGGREGATORS] = 'mean'
     trim_fraction: float = 0.25     # cut ⌊fraction·k⌋ of k models at each end (1/3 trims one of three)
+    # Profile plausibility (plausibility.py): a claimed count ranks as at most count_cap × the median
+    # claim; with check_claims, a robot whose training reports too few steps for its claimed count
+    # is not selected top-level from the next round on.
+    count_cap: float | None = None
+    check_claims: bool = False
 
     def __post_init__(self):
         trim_count(1, self.trim_fraction)   # ValueError outside [0, 0.5)
+        if self.count_cap is not None and not self.count_cap >= 1:
+            raise ValueError(f'count_cap must be at least 1, got {self.count_cap}')
 
     @property
     def active(self) -> bool:
-        return self.norm_bound.bound() is not None or self.aggregator != 'mean'
+        return (self.norm_bound.bound() is not None or self.aggregator != 'mean' or self.count_cap is not None
+                or self.check_claims)
 
 
 @dataclass(frozen=True)

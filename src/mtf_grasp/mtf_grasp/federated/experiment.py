@@ -23,11 +23,12 @@ from mtf_grasp.federated.attacks import Adversary, Attack, resolve
 from mtf_grasp.federated.config import REFERENCE_METHODS, ExperimentConfig
 from mtf_grasp.federated.fedbn import LocalNorms
 from mtf_grasp.federated.planning import plan_round, robot_seed
+from mtf_grasp.federated.plausibility import TrainingReport, capped, implausible
 from mtf_grasp.federated.profiles import id_order
 from mtf_grasp.federated.rounds import DefenceEvent, ModelUpdate, local_update
 from mtf_grasp.federated.simulation import Wire, run_round
 from mtf_grasp.federated.stopping import Plateau
-from mtf_grasp.federated.traffic import TrafficLedger
+from mtf_grasp.federated.traffic import SERVER, TrafficLedger
 from mtf_grasp.federated.workload import Workload
 
 Crashes = Mapping[int, frozenset[str]]
@@ -65,19 +66,28 @@ def accuracy_on_test_set(state, config: ExperimentConfig, workload: Workload) ->
                     device=config.training.device).accuracy
 
 
-def plan_for(method: str, round_index: int, config: ExperimentConfig, workload: Workload):
-    """The round plan the config prescribes for `workload.profiles` (the fleet server calls this too)."""
+def plan_for(method: str, round_index: int, config: ExperimentConfig, workload: Workload, *,
+             ineligible: frozenset[str] = frozenset()):
+    """The round plan the config prescribes for `workload.profiles` (the fleet server calls this too):
+    claimed counts capped by `defences.count_cap`, robots in `ineligible` never top-level."""
     fed = config.federation
-    return plan_round(workload.profiles, round_index=round_index, method=method, top_level_count=fed.top_level,
+    cap = config.defences.count_cap
+    profiles = capped(workload.profiles, cap=cap) if cap is not None else workload.profiles
+    return plan_round(profiles, round_index=round_index, method=method, top_level_count=fed.top_level,
                       lambda_dds=fed.lambda_dds, lambda_dqs=fed.lambda_dqs, ranking=fed.ranking,
-                      assignment=fed.assignment, seed=config.seed)
+                      assignment=fed.assignment, seed=config.seed, ineligible=ineligible)
+
+
+IMPLAUSIBLE = 'implausible_profile'
 
 
 def defence_summary(events: Sequence[DefenceEvent]) -> dict:
-    """One round's record: how many models the norm bound clipped and refused, and every decision."""
+    """One round's record: how many models the norm bound clipped and refused, how many robots' profile
+    claims failed, and every decision."""
     refused = ('norm_exceeded', 'non_finite')
     return {'clipped': sum(e.reason == 'clipped' for e in events),
             'rejected': sum(e.reason in refused for e in events),
+            'implausible': sum(e.reason == IMPLAUSIBLE for e in events),
             'events': [{k: v for k, v in dataclasses.asdict(e).items() if v is not None} for e in events]}
 
 
@@ -87,8 +97,10 @@ def _federated(method: str, *, config: ExperimentConfig, workload: Workload, tic
     wire = Wire(spec=config.model, dtype=config.federation.encoding, ledger=ledger)
     norms = LocalNorms() if config.federation.fedbn else None
     state = initial_state(config)
-    result = {'accuracy_per_round': [], 'per_robot_accuracy': {}, 'defences_per_round': []}
+    result = {'accuracy_per_round': [], 'per_robot_accuracy': {}, 'defences_per_round': [],
+              'top_level_per_round': []}
     trained: dict[str, dict] = {}
+    flagged: set[str] = set()    # robots whose profile claims failed: never top-level again
 
     def keep(update: ModelUpdate) -> None:
         trained[update.robot_id] = update.state
@@ -96,12 +108,19 @@ def _federated(method: str, *, config: ExperimentConfig, workload: Workload, tic
     for index in rounds.run(result['accuracy_per_round']):
         trained.clear()
         events: list[DefenceEvent] = []
+        reports: list[TrainingReport] = []
         claimed = dataclasses.replace(workload, profiles=adversary.profiles(workload.profiles, index))
-        state = run_round(state, plan=plan_for(method, round_index=index, config=config, workload=claimed), config=config,
+        plan = plan_for(method, round_index=index, config=config, workload=claimed, ineligible=frozenset(flagged))
+        state = run_round(state, plan=plan, config=config,
                           dataset=workload.dataset, indices=workload.indices, wire=wire, on_update=keep,
                           crashed=crashes.get(index, frozenset()), local_norms=norms, adversary=adversary,
-                          events=events)
+                          events=events, reports=reports)
+        if config.defences.check_claims:
+            caught = set(implausible(claimed.profiles, reports, batch_size=config.training.batch_size)) - flagged
+            events += [DefenceEvent(tier='server', by=SERVER, reason=IMPLAUSIBLE, robot_id=r) for r in sorted(caught)]
+            flagged |= caught
         result['defences_per_round'].append(defence_summary(events))
+        result['top_level_per_round'].append(list(plan.top_level))
         result['accuracy_per_round'].append(accuracy_on_test_set(state, config=config, workload=workload))
         tick()
     # Per-robot accuracy of each robot's last local model (the paper's Table III), from the last round.
@@ -149,7 +168,7 @@ def run_method(method: str, *, config: ExperimentConfig, workload: Workload, pro
                crashes: Crashes | None = None, plateau: Plateau | None = None,
                adversary: Adversary = Adversary()) -> dict:
     """{"accuracy_per_round", "final_accuracy", "per_robot_accuracy", "bytes_per_round", "params",
-    "seconds"} (federated methods also "defences_per_round") for one method: `config.federation.rounds`
+    "seconds"} (federated methods also "defences_per_round", "top_level_per_round") for one method: `config.federation.rounds`
     rounds, or until `plateau` stops it."""
     rounds = _Rounds(config, plateau)
     bar = tqdm(total=rounds.limit, desc=method, disable=not progress, leave=False)

@@ -83,8 +83,11 @@ def _ranked(profiles: Sequence[RobotProfile], *, ranking: str, lambda_dds: float
 
 def plan_round(profiles: Sequence[RobotProfile], *, round_index: int, method: str, top_level_count: int,
                lambda_dds: float = 0.5, lambda_dqs: float = 0.5, ranking: str = 'is',
-               assignment: str = 'balanced', seed: int = 0) -> RoundPlan:
+               assignment: str = 'balanced', seed: int = 0,
+               ineligible: frozenset[str] = frozenset()) -> RoundPlan:
     """Rank the robots and, for MTF methods, pick the top `top_level_count` and assign the rest.
+
+    Robots in `ineligible` (their claims did not hold: plausibility.py) are never picked top-level.
 
     `ranking` chooses the ordering used to pick top-level robots: 'is' (the Importance Score),
     'dds' or 'dqs' alone, or 'random' (redrawn each round from `seed`) for ablations.
@@ -100,7 +103,9 @@ def plan_round(profiles: Sequence[RobotProfile], *, round_index: int, method: st
         return RoundPlan(round_index, method, table, (), {})
     if not 1 <= top_level_count < len(profiles):
         raise ValueError(f'top-level count j={top_level_count} must lie in [1, n-1] for n={len(profiles)}')
-    top = [s.robot_id for s in ranked[:top_level_count]]
+    top = [s.robot_id for s in ranked if s.robot_id not in ineligible][:top_level_count]
+    if not top:
+        raise ValueError('no robot is eligible as top-level')
     # Low-level robots enter the assignment in rank order (round_robin deals them in that order).
     by_id = {p.robot_id: p for p in profiles}
     ordered = [by_id[s.robot_id] for s in ranked]

@@ -60,6 +60,8 @@ class ModelUpdate:
 
     `sample_count` is the aggregation weight; `local_steps` is FedNova's effective step count a,
     counted from the global model of the round (a low-level robot's includes its seed's steps).
+    `steps` and `epochs` are the robot's own training in this call (its training report; 0 for
+    aggregates), which profile plausibility checks its claimed count against.
     """
 
     robot_id: str
@@ -67,6 +69,8 @@ class ModelUpdate:
     sample_count: int
     local_steps: float
     round_index: int
+    steps: int = 0
+    epochs: int = 0
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,7 @@ def local_update(*, global_state: State, spec, dataset, indices: Sequence[int], 
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     return ModelUpdate(robot_id=robot_id, state=state, sample_count=len(indices),
                        local_steps=prior_steps + effective_steps(stats.steps, momentum),
-                       round_index=round_index)
+                       round_index=round_index, steps=stats.steps, epochs=epochs)
 
 
 def _peek(updates: Iterable[ModelUpdate]) -> Iterator[ModelUpdate] | None:

@@ -32,6 +32,7 @@ from mtf_grasp.federated.codec import decode_state, encode_state
 from mtf_grasp.federated.config import ExperimentConfig
 from mtf_grasp.federated.planning import RoundPlan, method_base, robot_seed
 from mtf_grasp.federated.fedbn import LocalNorms
+from mtf_grasp.federated.plausibility import TrainingReport
 from mtf_grasp.federated.rounds import (DefenceEvent, ModelUpdate, cluster_aggregate, local_update,
                                         server_aggregate)
 from mtf_grasp.federated.traffic import SERVER, TrafficLedger
@@ -60,8 +61,11 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
               indices: Mapping[str, Sequence[int]], wire: Wire,
               on_update: Callable[[ModelUpdate], None] | None = None, crashed: frozenset[str] = frozenset(),
               local_norms: LocalNorms | None = None, adversary: Adversary = Adversary(),
-              events: list[DefenceEvent] | None = None, progress: bool = False) -> dict[str, torch.Tensor]:
+              events: list[DefenceEvent] | None = None, reports: list[TrainingReport] | None = None,
+              progress: bool = False) -> dict[str, torch.Tensor]:
     """Run `plan` from `global_state` without the `crashed` robots; return the next global state.
+
+    `reports` receives every robot's training report (steps, epochs), for profile plausibility.
 
     `on_update` sees each robot's trained update (before it is sent), e.g. to measure per-robot
     accuracy. Updates are aggregated as they arrive, so at most one cluster is in memory.
@@ -81,6 +85,8 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
                               base_seed=config.seed, prior_steps=prior_steps, purpose=purpose, progress=progress)
         if local_norms is not None:
             local_norms.keep(robot, update.state)
+        if reports is not None:
+            reports.append(TrainingReport(robot, update.steps, update.epochs))
         for kind in sorted(kinds & UPDATE_KINDS.keys()):
             attack_seed = robot_seed(config.seed, robot, index, f'attack:{purpose}')
             update = replace(update, state=poisoned(kind, update.state, start, seed=attack_seed))
