@@ -1,6 +1,6 @@
 """grasp_executor (sim backend) over real DDS in its own process: a pick succeeds with its
 feedback phases in order, an unreachable grasp is refused and the node serves on, a cancelled
-goal stops the arm."""
+goal stops the arm, use_best_grasp takes the latest fresh grasps, a bad parameter stops it."""
 import time
 
 import pytest
@@ -9,15 +9,16 @@ from sensor_msgs.msg import JointState
 
 from mtf_grasp.plan import NodeSpec, command_line, write_params_file
 from mtf_grasp_interfaces.action import PickGrasp
+from mtf_grasp_interfaces.msg import GraspArray
 
 from pick_goals import PickClient, box_grasp, grasp_array, one_box_seed
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow, pytest.mark.timeout(240)]
 
 
-def _start_executor(ros_processes, tmp_path, seed: int):
+def _start_executor(ros_processes, tmp_path, seed: int, **parameters):
     spec = NodeSpec('grasp_executor', 'grasp_executor', 'robot_0',
-                    {'scene_seed': seed, 'scene_objects': 1, 'real_time_factor': 1.0})
+                    {'scene_seed': seed, 'scene_objects': 1, 'real_time_factor': 1.0, **parameters})
     return ros_processes.start(command_line(spec, write_params_file([spec], tmp_path / 'p.yaml')), name='executor')
 
 
@@ -67,3 +68,47 @@ def test_cancel_stops_the_arm(ros_processes, ros_node, tmp_path):
     first = joints[0].position
     assert max(abs(a - b) for msg in joints for a, b in zip(msg.position, first)) < 0.01
     assert 'approach' in client.phases and 'close' not in client.phases
+
+
+def test_use_best_grasp_takes_the_latest_array_and_refuses_a_stale_or_foreign_one(ros_processes, ros_node, tmp_path):
+    seed = one_box_seed()
+    proc = _start_executor(ros_processes, tmp_path, seed, warn_period_s=0.1)    # each refusal logged
+    grasps = ros_node.create_publisher(GraspArray, '/robot_0/grasps', 10)
+    client = PickClient(ros_node)
+    assert client.spin_until(lambda: client.client.server_is_ready() and grasps.get_subscription_count() > 0,
+                             timeout_s=60, proc=proc, log=lambda: ros_processes.log(proc))
+    stale = box_grasp(seed)                      # stamp 0: far older than grasp_max_age_s
+    grasps.publish(stale)
+    _, result = client.send(PickGrasp.Goal(use_best_grasp=True))
+    assert client.spin_until(result.done, timeout_s=30)
+    assert result.result().result.reason == PickGrasp.Result.REASON_NO_GRASP
+    assert client.spin_until(lambda: 'pick goal aborted: the latest grasps are older' in ros_processes.log(proc),
+                             timeout_s=10)
+    # The array and the goal travel on different topics: resend both until the node shows it used the array.
+    foreign = box_grasp(seed)
+    foreign.header.frame_id = 'some_other_camera'
+    assert _goal_until(client, grasps, foreign, lambda answer: "grasps in frame 'some_other_camera'"
+                       in ros_processes.log(proc)).reason == PickGrasp.Result.REASON_NO_GRASP
+    answer = _goal_until(client, grasps, box_grasp(seed), lambda answer: answer.reason != 'no_grasp')
+    assert answer.success, answer.reason
+
+
+def _goal_until(client, publisher, array, done, *, tries: int = 5):
+    """Publish `array` freshly stamped and send a use_best_grasp goal, until `done(result)`."""
+    for _ in range(tries):
+        array.header.stamp = client.node.get_clock().now().to_msg()
+        publisher.publish(array)
+        _, result = client.send(PickGrasp.Goal(use_best_grasp=True))
+        assert client.spin_until(result.done, timeout_s=60)
+        answer = result.result().result
+        if client.spin_until(lambda: done(answer), timeout_s=1.0):   # a log line may trail the result
+            return answer
+    raise AssertionError(f'no reaction in {tries} goals')
+
+
+def test_a_bad_parameter_stops_the_node_in_one_line(ros_processes, tmp_path):
+    spec = NodeSpec('grasp_executor', 'grasp_executor', 'robot_0', {'camera_rotation': [0.0, 0.0, 0.0, 2.0]})
+    proc = ros_processes.start(command_line(spec, write_params_file([spec], tmp_path / 'p.yaml')), name='executor')
+    assert proc.wait(timeout=60) == 2
+    assert 'grasp_executor: error: /robot_0/grasp_executor parameter: camera_rotation must be a unit quaternion' \
+        in ros_processes.log(proc)
