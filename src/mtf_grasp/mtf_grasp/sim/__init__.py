@@ -45,6 +45,15 @@ API
         # the SimGrasp dataset in the Jacquard layout (see mtf_grasp.sim.dataset_files);
         # scene i of a dataset uses random_scene(generator.scene_seed(seed, i, attempt)).
 
+The arm (what grasp_executor's sim backend and `pick-trials` use; poses in the arm's base_link):
+    scene = ArmScene(pick_scene.pick_scene(seed, extrinsics=CameraExtrinsics()))   # UR5e-like arm at home,
+        # objects of random_scene(seed), camera at the calibrated mount
+    scene.solve_ik(position, rotation, q_start) -> joint positions | None   # DLS on MuJoCo's Jacobian
+    outcome = execute_pick(scene, PickPose(position, yaw, width_m), settings=PickSettings(),
+                           tick=None) -> PickOutcome(success, reason, lifted_m, object_index, sim_time_s)
+        # reason: '' | unreachable | collision | empty_grasp | slipped | timeout | canceled
+    SimArm(extrinsics=..., objects=0).load(seed); .pick(...)    # one scene at a time, paced
+
 Closed-loop trial of a model on an unseen scene (what `sim-trials` does):
     sim = SimScene(random_scene(seed))
     with SceneRenderer(sim) as renderer:
@@ -69,6 +78,8 @@ _EXPORTS = {
     'to_image': 'candidates',
     'LabelledScene': 'labelling', 'label_scene': 'labelling',
     'generate_dataset': 'generator',
+    'ArmScene': 'arm_scene', 'PickOutcome': 'pick', 'PickSettings': 'pick', 'execute_pick': 'pick',
+    'SimArm': 'pick_session',
 }
 __all__ = sorted(_EXPORTS)
 
