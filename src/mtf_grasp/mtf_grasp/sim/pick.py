@@ -60,8 +60,9 @@ class _Stop(Exception):
 class _Run:
     """One pick's state: the scene, the tick callback, the phase."""
 
-    def __init__(self, scene: ArmScene, tick: Tick | None, tick_period_s: float):
+    def __init__(self, scene: ArmScene, tick: Tick | None, *, tick_period_s: float, settle_timeout_s: float):
         self.scene, self.tick, self.phase, self.started = scene, tick, PHASES[0], scene.data.time
+        self.settle_timeout = settle_timeout_s
         m = scene.model
         self.steps_per_tick = max(1, int(round(tick_period_s / m.opt.timestep)))
         self.fingers = [m.geom('finger_r').id, m.geom('finger_l').id]
@@ -143,8 +144,7 @@ def plan_pick(scene: ArmScene, pick: PickPose, settings: PickSettings):
 def execute_pick(scene: ArmScene, pick: PickPose, *, settings: PickSettings = PickSettings(),
                  tick: Tick | None = None, tick_period_s: float = 0.02) -> PickOutcome:
     """Plan and run one pick from the arm's current state (`pick` in the base frame)."""
-    run = _Run(scene, tick, tick_period_s)
-    run.settle_timeout = settings.settle_timeout_s
+    run = _Run(scene, tick, tick_period_s=tick_period_s, settle_timeout_s=settings.settle_timeout_s)
     plan = plan_pick(scene, pick, settings)
     if plan is None:
         return PickOutcome(False, 'unreachable')
