@@ -8,6 +8,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 import torch
 import yaml
 
@@ -41,7 +42,8 @@ def roster(robots: int) -> dict[str, str]:
 
 def write_configs(directory: Path, *, data: Path, robots: int = 4, rounds: int = 2,
                   method: str = 'mtf_avg', input_size: int = 32, faults: dict | None = None,
-                  transport: dict | None = None, federation: dict | None = None) -> Path:
+                  transport: dict | None = None, federation: dict | None = None,
+                  defences: dict | None = None) -> Path:
     """An experiment config and a fleet config running it; returns the fleet config path."""
     experiment = {
         'name': 'fleet-test', 'seed': 3, 'methods': [method], 'torch_threads': 1,
@@ -50,6 +52,7 @@ def write_configs(directory: Path, *, data: Path, robots: int = 4, rounds: int =
         'partition': {'robots': robots, 'beta': 0.7, 'min_samples': 4},
         'federation': {'rounds': rounds, 'top_level': 2, 'seed_epochs': 1, 'local_epochs': 1, **(federation or {})},
         'training': {'lr': 0.001, 'batch_size': 8},
+        **({'defences': defences} if defences else {}),
     }
     (directory / 'experiment.yaml').write_text(yaml.safe_dump(experiment))
     fleet = {'experiment': 'experiment.yaml', 'method': method, 'roster': roster(robots),
@@ -157,3 +160,17 @@ def check_hash_chain(run_dir: Path, experiment: Path) -> list[dict]:
     latest = json.loads((run_dir / 'checkpoints' / 'latest.json').read_text())
     assert latest['sha256'] == previous and latest['round'] == len(chain) - 1
     return chain
+
+
+def fleet_matches_experiment(ros_processes, directory: Path, **configs) -> dict:
+    """Runs a 4-robot, 2-round MTF-Grasp-Avg fleet from `write_configs(**configs)`, checks that it ends
+    with the experiment's model, accuracies and bytes, and returns its summary."""
+    data = write_jacquard_boxes(directory / 'data', samples=40)
+    config = write_configs(directory, data=data, robots=4, rounds=2, **configs)
+    summary = run_fleet(ros_processes, config, directory / 'run')
+    state, accuracies, sent = experiment_rounds(directory / 'experiment.yaml', directory / 'run' / 'partition.json',
+                                                'mtf_avg')
+    assert_same_state(fleet_final_state(directory / 'run', 2), state)
+    assert [r['global_accuracy'] for r in summary['rounds']] == pytest.approx(accuracies)
+    assert [r['bytes_sent'] for r in summary['rounds']] == sent
+    return summary

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from fleet_testdata import (assert_same_state, experiment_rounds, fleet_final_state, run_fleet, write_configs,
-                            write_jacquard_boxes)
+from fleet_testdata import (assert_same_state, experiment_rounds, fleet_final_state, fleet_matches_experiment,
+                            run_fleet, write_configs, write_jacquard_boxes)
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
@@ -38,14 +38,7 @@ def test_two_round_fleet_ends_with_the_experiments_global_model(ros_processes, t
                                         {'coordinator_epochs': 'seed_then_local', 'local_epochs': 2}],
                          ids=['members_only_fedbn', 'seed_then_local'])
 def test_the_fleet_follows_its_experiments_eq8_reading_and_fedbn(ros_processes, tmp_path, federation):
-    data = write_jacquard_boxes(tmp_path / 'data', samples=40)
-    config = write_configs(tmp_path, data=data, robots=4, rounds=2, federation=federation)
-    summary = run_fleet(ros_processes, config, tmp_path / 'run')
-    state, accuracies, sent = experiment_rounds(tmp_path / 'experiment.yaml', tmp_path / 'run' / 'partition.json',
-                                                'mtf_avg')
-    assert_same_state(fleet_final_state(tmp_path / 'run', 2), state)
-    assert [r['global_accuracy'] for r in summary['rounds']] == pytest.approx(accuracies)
-    assert [r['bytes_sent'] for r in summary['rounds']] == sent
+    fleet_matches_experiment(ros_processes, tmp_path, federation=federation)
 
 
 def test_a_node_that_fails_fails_the_run_and_stops_the_others(ros_processes, tmp_path):

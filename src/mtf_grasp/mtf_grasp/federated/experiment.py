@@ -25,7 +25,8 @@ from mtf_grasp.federated.fedbn import LocalNorms
 from mtf_grasp.federated.planning import plan_round, robot_seed
 from mtf_grasp.federated.plausibility import TrainingReport, capped, implausible
 from mtf_grasp.federated.profiles import id_order
-from mtf_grasp.federated.rounds import DefenceEvent, ModelUpdate, local_update
+from mtf_grasp.federated.rounds import (IMPLAUSIBLE, DefenceEvent, ModelUpdate, defence_summary, event_record,
+                                        local_update)
 from mtf_grasp.federated.simulation import Wire, run_round
 from mtf_grasp.federated.stopping import Plateau
 from mtf_grasp.federated.traffic import SERVER, TrafficLedger
@@ -78,19 +79,6 @@ def plan_for(method: str, round_index: int, config: ExperimentConfig, workload: 
                       assignment=fed.assignment, seed=config.seed, ineligible=ineligible)
 
 
-IMPLAUSIBLE = 'implausible_profile'
-
-
-def defence_summary(events: Sequence[DefenceEvent]) -> dict:
-    """One round's record: how many models the norm bound clipped and refused, how many robots' profile
-    claims failed, and every decision."""
-    refused = ('norm_exceeded', 'non_finite')
-    return {'clipped': sum(e.reason == 'clipped' for e in events),
-            'rejected': sum(e.reason in refused for e in events),
-            'implausible': sum(e.reason == IMPLAUSIBLE for e in events),
-            'events': [{k: v for k, v in dataclasses.asdict(e).items() if v is not None} for e in events]}
-
-
 def _federated(method: str, *, config: ExperimentConfig, workload: Workload, tick, crashes: Crashes,
                rounds: _Rounds, adversary: Adversary) -> dict:
     ledger = TrafficLedger()
@@ -119,7 +107,7 @@ def _federated(method: str, *, config: ExperimentConfig, workload: Workload, tic
             caught = set(implausible(claimed.profiles, reports, batch_size=config.training.batch_size)) - flagged
             events += [DefenceEvent(tier='server', by=SERVER, reason=IMPLAUSIBLE, robot_id=r) for r in sorted(caught)]
             flagged |= caught
-        result['defences_per_round'].append(defence_summary(events))
+        result['defences_per_round'].append(defence_summary([event_record(e) for e in events]))
         result['top_level_per_round'].append(list(plan.top_level))
         result['accuracy_per_round'].append(accuracy_on_test_set(state, config=config, workload=workload))
         tick()

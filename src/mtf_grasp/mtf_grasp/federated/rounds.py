@@ -18,7 +18,7 @@ round's global model), then combined by the mean or a robust rule. Off, the floa
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 import itertools
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
@@ -87,6 +87,24 @@ class DefenceEvent:
     bound: float | None = None
     trimmed: int | None = None
     models: int | None = None
+
+
+REFUSED = ('norm_exceeded', 'non_finite')
+IMPLAUSIBLE = 'implausible_profile'
+
+
+def event_record(event: DefenceEvent) -> dict:
+    """A DefenceEvent as a JSON-ready dict, without its empty fields."""
+    return {k: v for k, v in asdict(event).items() if v is not None}
+
+
+def defence_summary(records: Sequence[dict]) -> dict:
+    """One round's record from its events (`event_record`s): how many models the norm bound clipped
+    and refused, how many robots' profile claims failed, and every decision."""
+    return {'clipped': sum(r['reason'] == 'clipped' for r in records),
+            'rejected': sum(r['reason'] in REFUSED for r in records),
+            'implausible': sum(r['reason'] == IMPLAUSIBLE for r in records),
+            'events': list(records)}
 
 
 def local_update(*, global_state: State, spec, dataset, indices: Sequence[int], epochs: int,

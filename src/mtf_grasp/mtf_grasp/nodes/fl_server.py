@@ -152,7 +152,10 @@ class FlServer(Node):
 
     def _close_round(self, plan, state, arrived, *, previous_sha256: str, started: float):
         """Aggregate what arrived (eq. 9), evaluate, checkpoint, publish and record the round."""
-        state = server_aggregate(arrived, base=self.fleet.base, global_state=state)
+        events = []
+        state = server_aggregate(arrived, base=self.fleet.base, global_state=state,
+                                 defences=self.fleet.config.defences, events=events)
+        self._report.defences(round_index=plan.round_index, events=events)
         evaluation_started = time.perf_counter()
         accuracy = self.fleet.evaluate(state)
         evaluation_s = time.perf_counter() - evaluation_started

@@ -13,6 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from mtf_grasp.federated.profiles import id_order
+from mtf_grasp.federated.rounds import defence_summary, event_record
 from mtf_grasp.fleet import SERVER_ID as SERVER
 
 
@@ -36,6 +37,11 @@ class RoundReport:
         """The members whose models a coordinator aggregated (late ones are left out)."""
         self._write(kind='cluster', round=round_index, coordinator=coordinator, members=members)
 
+    def defences(self, *, round_index: int, events) -> None:
+        """What the defences decided in one aggregation (rounds.DefenceEvents); nothing when empty."""
+        if events:
+            self._write(kind='defences', round=round_index, events=[event_record(e) for e in events])
+
     def round(self, **record) -> None:
         self._write(kind='round', **record)
 
@@ -55,10 +61,12 @@ def read_records(report_dir: str | Path) -> list[dict]:
 
 def summarize(records: list[dict]) -> dict:
     """`summary.json`: per round accuracy, participants, robots' bytes, wall time and its split
-    into training on the critical path, evaluation and overhead; the final accuracy and ranking."""
+    into training on the critical path, evaluation and overhead, what the defences decided; the
+    final accuracy and ranking."""
     transfers = defaultdict(list)
     training = defaultdict(dict)
     clusters = defaultdict(dict)
+    defences = defaultdict(list)
     for record in records:
         if record['kind'] == 'transfer':
             transfers[record['round']].append(record)
@@ -66,6 +74,8 @@ def summarize(records: list[dict]) -> dict:
             training[record['round']][record['robot']] = record['train_s']
         elif record['kind'] == 'cluster':
             clusters[record['round']][record['coordinator']] = record['members']
+        elif record['kind'] == 'defences':
+            defences[record['round']] += record['events']
     rounds = []
     for record in sorted((r for r in records if r['kind'] == 'round'), key=lambda r: r['round']):
         index = record['round']
@@ -83,6 +93,7 @@ def summarize(records: list[dict]) -> dict:
             'evaluation_s': record['evaluation_s'],
             'overhead_s': max(0.0, record['duration_s'] - train_s - record['evaluation_s']),
             'global_sha256': record['global_sha256'],
+            'defences': defence_summary(defences[index]),
         })
     last = rounds[-1] if rounds else None
     round_records = [r for r in records if r['kind'] == 'round']

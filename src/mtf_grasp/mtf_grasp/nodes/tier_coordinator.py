@@ -2,8 +2,8 @@
 the global model on the robot's data for `et` epochs into a seed model, serves that seed (signed
 with the robot's key) to its low-level robots, aggregates (eq. 8, under the experiment's
 `tier_aggregate` and `coordinator_epochs` reading) its own model and those of its members that
-passed the SubmissionGuard by the tier deadline, and submits the signed cluster model to the
-server. Under `seed_then_local` it trains on from the seed while the members fine-tune. In other rounds, and in flat methods, it stays idle and loads nothing.
+passed the SubmissionGuard by the tier deadline (with the config's defences: rounds.py), and submits
+the signed cluster model to the server. Under `seed_then_local` it trains on from the seed while the members fine-tune. In other rounds, and in flat methods, it stays idle and loads nothing.
 """
 from __future__ import annotations
 
@@ -100,14 +100,27 @@ class TierCoordinator(Node):
         arrived = self._inbox.close()
         self._report.cluster(round_index=round_index, coordinator=self.robot_id,
                              members=[update.robot_id for update in arrived])
+        events = []
         cluster = cluster_aggregate(own, arrived, base=self.fleet.base, reading=self.fleet.tier_reading,
-                                    global_state=global_state)
+                                    global_state=global_state, defences=self.fleet.config.defences,
+                                    seed_state=self._as_members_got(seed.state), events=events)
+        self._report.defences(round_index=round_index, events=events)
+        if cluster is None:
+            log.warning(f'round {round_index}: the norm bound refused every model of the cluster; nothing to send')
+            return True
         model = self._training.blob_of(cluster, version=blob.version)
         if send_model(self._submit_cluster, model, params=self.params, logger=log,
                       what=f'round {round_index}: cluster model to the server'):
             log.info(f'round {round_index}: cluster model of {cluster.sample_count} samples submitted to the server')
         self._to_server = (round_index, model, self.plans.seq)
         return True
+
+    def _as_members_got(self, seed_state):
+        """The seed as the members decoded it: the norm bound's reference (only needed with a bound)."""
+        if self.fleet.config.defences.norm_bound.bound() is None:
+            return None
+        encoded = self.fleet.encode(seed_state)
+        return self.fleet.decode(encoded.payload, encoded)
 
     def _resend(self, plan, seq: int) -> None:
         """A restarted server reopened a round whose cluster model this coordinator already sent."""
