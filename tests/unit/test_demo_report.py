@@ -32,7 +32,7 @@ def test_plot_and_closing_summary_name_the_files(tmp_path):
     assert 'MTF-Grasp-Avg, 3 rounds' in text and 'final global accuracy 0.450' in text
     assert str(plot) in text and str(run / 'summary.json') in text
     assert str(run / 'checkpoints' / 'round_0002.safetensors') in text and str(final_model(run)) in text
-    assert 'on 2 scenes the fleet never saw; its accuracy on 12 such scenes: 0.500' in text
+    assert 'scenes the fleet never saw (2 images); its accuracy on 12 such scenes: 0.500' in text
     assert f'{images[0]} .. grasps_01.png' in text
 
 

@@ -61,7 +61,7 @@ def closing_summary(*, run_dir: str | Path, images: list[Path], plot: Path,
              f'  accuracy per round:    {plot}',
              f'  fleet record:          {run_dir / "summary.json"} (node logs in {run_dir / "logs"})',
              f'  final global model:    {final_model(run_dir)}']
-    served = f'grasp_inference served the final model on {len(images)} scenes the fleet never saw'
+    served = f'grasp_inference served the final model on a replay of scenes the fleet never saw ({len(images)} images)'
     if heldout is not None:
         served += f'; its accuracy on {heldout[1]} such scenes: {heldout[0]:.3f}'
     lines.append(served)
