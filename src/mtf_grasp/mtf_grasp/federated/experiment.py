@@ -25,8 +25,8 @@ from mtf_grasp.federated.fedbn import LocalNorms
 from mtf_grasp.federated.planning import plan_round, robot_seed
 from mtf_grasp.federated.plausibility import TrainingReport, capped, implausible
 from mtf_grasp.federated.profiles import id_order
-from mtf_grasp.federated.rounds import (IMPLAUSIBLE, DefenceEvent, ModelUpdate, defence_summary, event_record,
-                                        local_update)
+from mtf_grasp.federated.defences import IMPLAUSIBLE, DefenceEvent, defence_summary, event_record
+from mtf_grasp.federated.rounds import ModelUpdate, local_update
 from mtf_grasp.federated.simulation import Wire, run_round
 from mtf_grasp.federated.stopping import Plateau
 from mtf_grasp.federated.traffic import SERVER, TrafficLedger

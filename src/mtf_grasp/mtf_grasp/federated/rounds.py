@@ -18,7 +18,7 @@ round's global model), then combined by the mean or a robust rule. Off, the floa
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 import itertools
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
@@ -26,7 +26,7 @@ import torch
 
 from mtf_grasp.federated.aggregation import StreamingAverage, StreamingNova, effective_steps
 from mtf_grasp.federated.planning import robot_seed
-from mtf_grasp.federated.robust import BoundReason, bound_update, robust_nova, robust_trim, trimmed_mean
+from mtf_grasp.federated.defences import DefenceEvent, recorder, robust_combine, screened
 from mtf_grasp.federated.traffic import SERVER
 
 if TYPE_CHECKING:   # config.py imports this module
@@ -73,40 +73,6 @@ class ModelUpdate:
     epochs: int = 0
 
 
-@dataclass(frozen=True)
-class DefenceEvent:
-    """One decision of a defence: a norm-bound verdict on one model (`reason` a robust.BoundReason
-    other than 'within', with ‖Δ‖ and B), or one robust aggregation (`reason` its aggregator, cutting
-    `trimmed` of `models` values at each end)."""
-
-    tier: str                     # 'cluster' (at a coordinator) or 'server'
-    by: str                       # who aggregated: the coordinator's id or 'server'
-    reason: str
-    robot_id: str = ''
-    norm: float | None = None
-    bound: float | None = None
-    trimmed: int | None = None
-    models: int | None = None
-
-
-REFUSED = ('norm_exceeded', 'non_finite')
-IMPLAUSIBLE = 'implausible_profile'
-
-
-def event_record(event: DefenceEvent) -> dict:
-    """A DefenceEvent as a JSON-ready dict, without its empty fields."""
-    return {k: v for k, v in asdict(event).items() if v is not None}
-
-
-def defence_summary(records: Sequence[dict]) -> dict:
-    """One round's record from its events (`event_record`s): how many models the norm bound clipped
-    and refused, how many robots' profile claims failed, and every decision."""
-    return {'clipped': sum(r['reason'] == 'clipped' for r in records),
-            'rejected': sum(r['reason'] in REFUSED for r in records),
-            'implausible': sum(r['reason'] == IMPLAUSIBLE for r in records),
-            'events': list(records)}
-
-
 def local_update(*, global_state: State, spec, dataset, indices: Sequence[int], epochs: int,
                  round_index: int, robot_id: str, settings: LocalTrainingSettings, base_seed: int,
                  prior_steps: float = 0.0, purpose: str = 'train', progress: bool = False) -> ModelUpdate:
@@ -142,31 +108,6 @@ def _peek(updates: Iterable[ModelUpdate]) -> Iterator[ModelUpdate] | None:
     return None if first is None else itertools.chain([first], it)
 
 
-def _recorder(events: list[DefenceEvent] | None, *, tier: str, by: str) -> Callable[..., None]:
-    if events is None:
-        return lambda **fields: None
-    return lambda **fields: events.append(DefenceEvent(tier=tier, by=by, **fields))
-
-
-def _screened(updates: Iterable[ModelUpdate], *, defences: DefenceConfig | None, reference: State | None,
-              record: Callable[..., None]) -> Iterator[ModelUpdate]:
-    """The updates the norm bound lets through (clipped ones clipped), one at a time; every clip and
-    refusal is recorded with its reason. Everything passes when no bound is configured."""
-    bound = defences.norm_bound.bound() if defences is not None else None
-    if bound is None:
-        yield from updates
-        return
-    if reference is None:
-        raise ValueError("a norm bound needs the tier's reference model")
-    limit = bound.limit(reference)
-    for update in updates:
-        verdict = bound_update(update.state, reference, bound=bound, limit=limit)
-        if verdict.reason is not BoundReason.WITHIN:
-            record(reason=str(verdict.reason), robot_id=update.robot_id, norm=verdict.norm, bound=verdict.bound)
-        if verdict.accepted:
-            yield replace(update, state=verdict.state)
-
-
 def _check_base(base: str, reference: State | None) -> None:
     if base not in ('avg', 'nova'):
         raise ValueError(f"unknown aggregation base {base!r} (known: 'avg', 'nova')")
@@ -174,28 +115,11 @@ def _check_base(base: str, reference: State | None) -> None:
         raise ValueError("base 'nova' needs the round's global state as reference")
 
 
-def _robust_combine(updates: list[ModelUpdate], *, base: str, reference: State | None, defences: DefenceConfig,
-                    record: Callable[..., None]):
-    """Coordinate-wise trimmed mean or median of the states ('avg') or of FedNova's normalised
-    directions and step counts ('nova'); holds all k models: O(k·|θ|)."""
-    if not updates:
-        raise ValueError('no updates to aggregate')
-    trim = robust_trim(len(updates), aggregator=defences.aggregator, fraction=defences.trim_fraction)
-    record(reason=defences.aggregator, trimmed=trim, models=len(updates))
-    samples = sum(u.sample_count for u in updates)
-    if base == 'nova':
-        state, steps = robust_nova(reference, [(u.state, u.local_steps) for u in updates], trim=trim)
-    else:
-        state = trimmed_mean((u.state for u in updates), trim=trim)
-        steps = sum(u.sample_count * u.local_steps for u in updates) / samples
-    return updates[0], state, samples, steps
-
-
 def _combine(updates: Iterable[ModelUpdate], *, base: str, reference: State | None,
              defences: DefenceConfig | None = None, record: Callable[..., None] = lambda **_: None):
     _check_base(base, reference)
     if defences is not None and defences.aggregator != 'mean':
-        return _robust_combine(list(updates), base=base, reference=reference, defences=defences, record=record)
+        return robust_combine(list(updates), base=base, reference=reference, defences=defences, record=record)
     accumulator = StreamingAverage() if base == 'avg' else StreamingNova(reference)
     first = None
     samples = 0
@@ -236,8 +160,8 @@ def server_aggregate(cluster_updates: Iterable[ModelUpdate], *, base: str, globa
     `defences` bound each model against `global_state` and pick the aggregator; their decisions go
     to `events`. When the bound refuses every model, the global model stays as it was.
     """
-    record = _recorder(events, tier='server', by=SERVER)
-    passed = _peek(_screened(cluster_updates, defences=defences, reference=global_state, record=record))
+    record = recorder(events, tier='server', by=SERVER)
+    passed = _peek(screened(cluster_updates, defences=defences, reference=global_state, record=record))
     if passed is None and defences is not None and defences.norm_bound.bound() is not None:
         return {k: v.clone() for k, v in global_state.items()}
     return _combine(passed or (), base=base, reference=global_state, defences=defences, record=record)[1]
@@ -259,19 +183,19 @@ def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base:
     """
     if reading not in TIER_AGGREGATES:
         raise ValueError(f'unknown tier_aggregate reading {reading!r} (known: {", ".join(TIER_AGGREGATES)})')
-    record = _recorder(events, tier='cluster', by=own.robot_id)
+    record = recorder(events, tier='cluster', by=own.robot_id)
 
-    def screened(updates):
-        return _peek(_screened(updates, defences=defences, reference=seed_state, record=record))
+    def passing(updates):
+        return _peek(screened(updates, defences=defences, reference=seed_state, record=record))
 
     passed, extra = None, 0
     if reading == 'members_only':
-        passed, extra = screened(members), own.sample_count
+        passed, extra = passing(members), own.sample_count
         if passed is None:
-            kept = screened([own])
+            kept = passing([own])
             return next(kept) if kept is not None else None
     else:
-        passed = screened(itertools.chain([own], members))
+        passed = passing(itertools.chain([own], members))
         if passed is None:
             return None
     _, state, samples, steps = _combine(passed, base=base, reference=global_state, defences=defences, record=record)

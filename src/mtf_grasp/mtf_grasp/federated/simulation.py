@@ -33,8 +33,8 @@ from mtf_grasp.federated.config import ExperimentConfig
 from mtf_grasp.federated.planning import RoundPlan, method_base, robot_seed
 from mtf_grasp.federated.fedbn import LocalNorms
 from mtf_grasp.federated.plausibility import TrainingReport
-from mtf_grasp.federated.rounds import (DefenceEvent, ModelUpdate, cluster_aggregate, local_update,
-                                        server_aggregate)
+from mtf_grasp.federated.defences import DefenceEvent
+from mtf_grasp.federated.rounds import ModelUpdate, cluster_aggregate, local_update, server_aggregate
 from mtf_grasp.federated.traffic import SERVER, TrafficLedger
 
 State = Mapping[str, torch.Tensor]
