@@ -49,7 +49,7 @@ if [ ! -f "$BAG/metadata.yaml" ] || [ "$HELDOUT/.made" -nt "$BAG/metadata.yaml" 
 fi
 
 rm -rf "$OUT"
-echo "demo: 7 robots, quantity skew β=0.7, MTF-Grasp-Avg over ROS 2 for the rounds of config/fleet.yaml (logs: $OUT/logs)"
+echo "demo: the ROS 2 fleet learns: 7 robots, quantity skew β=0.7, MTF-Grasp-Avg (config/fleet.yaml; logs: $OUT/logs)"
 step mtf-grasp fleet --config config/fleet.yaml --out "$OUT" --quiet
 echo "demo: grasp_inference serves the final global model on a replay of $SERVED held-out scenes"
 step mtf-grasp demo serve --run "$OUT" --bag "$BAG" --config config/replay.yaml --out "$OUT/grasps" --timeout 60

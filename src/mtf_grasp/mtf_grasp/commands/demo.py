@@ -9,7 +9,8 @@ def register(subparsers) -> None:
     verbs = parser.add_subparsers(dest='verb', required=True, metavar='VERB')
     serve = verbs.add_parser('serve', help="serve a fleet run's final model on a replayed bag (bag_replayer and "
                              'grasp_inference as processes) and save the annotated images')
-    serve.add_argument('--run', dest='run_dir', metavar='RUN', required=True, help='fleet run directory (mtf-grasp fleet --out)')
+    serve.add_argument('--run', dest='run_dir', metavar='RUN', required=True,
+                       help='fleet run directory (mtf-grasp fleet --out)')
     serve.add_argument('--bag', required=True, help='bag of held-out scenes (mtf-grasp bag from-dataset)')
     serve.add_argument('--config', default='config/replay.yaml', help='replay plan (default: config/replay.yaml)')
     serve.add_argument('--out', required=True, help='folder for grasps_NN.png')
