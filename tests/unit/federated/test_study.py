@@ -125,3 +125,19 @@ def test_markdown_table_lists_differences_with_intervals():
                      'baseline_variant': 'baselines', 'summary': summary, 'differences': differences})
     assert 'MTF-Grasp-Avg [paper] | FedAvg | +4.0 |' in text
     assert 'one scene = 0.11 points' in text
+
+
+def test_bench_train_reports_throughput_per_precision_in_fresh_processes(tmp_path, tiny_simgrasp):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, '-m', 'mtf_grasp.cli', 'bench', 'train', '--data', str(tiny_simgrasp),
+                           '--arch', 'ggcnn2', '--channels', 'depth', '--input-size', '32', '--samples', '8',
+                           '--epochs', '1', '--threads', '1', '--precision', 'fp32,bf16', '--json'],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert [r['precision'] for r in figures['runs']] == ['fp32', 'bf16']
+    for r in figures['runs']:
+        assert r['samples_per_s'] > 0 and r['arch'] == 'ggcnn2' and r['input_size'] == 32 and r['threads'] == 1
+    assert figures['speedup_vs_first'][0] == 1.0

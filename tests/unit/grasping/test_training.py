@@ -91,3 +91,36 @@ def test_jaw_fit_prefers_a_fixed_size_when_jaws_are_constant(dataset, simgrasp_s
     # The fixture's jaws are 0.6 × the box's short side and openings 1.6 ×: a constant ratio of 3/8.
     fitted = fit_jaw(SPEC, dataset, list(range(8)))
     assert fitted.jaw_px == 0.0 and fitted.jaw_ratio == pytest.approx(0.375, abs=1e-3)
+
+
+@pytest.mark.parametrize('precision', ['fp32', 'bf16'])
+def test_unaugmented_training_is_repeatable_at_each_precision_and_bf16_learns(simgrasp_small, precision):
+    plain = open_dataset(simgrasp_small, spec=SPEC)
+    states, losses = [], []
+    for _ in range(2):
+        model = fresh_model()
+        stats = train_epochs(model, plain, indices=range(16), epochs=4, lr=3e-3, batch_size=4, seed=0,
+                             precision=precision)
+        states.append(model.state_dict())
+        losses.append(stats.epoch_losses)
+    for name, value in states[0].items():
+        assert torch.equal(value, states[1][name]), name    # same machine, same precision: same bits
+    assert losses[0][-1] < 0.8 * losses[0][0]
+    assert plain.tensors(3)[0] is plain.tensors(3)[0]         # made once, then reused
+
+
+def test_bf16_and_fp32_training_agree_within_bf16_rounding(simgrasp_small):
+    plain = open_dataset(simgrasp_small, spec=SPEC)
+    finals = {}
+    for precision in ('fp32', 'bf16'):
+        finals[precision] = train_epochs(fresh_model(), plain, indices=range(16), epochs=3, lr=3e-3, batch_size=4,
+                                         seed=0, precision=precision).epoch_losses
+    assert finals['bf16'][0] == pytest.approx(finals['fp32'][0], rel=0.05)
+
+
+def test_an_unknown_precision_is_refused(dataset):
+    from mtf_grasp.errors import InputError
+
+    with pytest.raises(InputError, match="precision 'fp8'"):
+        train_epochs(fresh_model(), dataset, indices=range(4), epochs=1, lr=1e-3, batch_size=4, seed=0,
+                     precision='fp8')
