@@ -73,8 +73,6 @@ class RealSenseSource:
         while True:
             ok, frames = self._pipeline.try_wait_for_frames(self._timeout_ms)
             if not ok:
-                if self._playback and self._still_playing():
-                    continue    # a loaded machine held the next frame past the timeout (seen: 4 of 5 played)
                 if self._playback:
                     return
                 raise RuntimeError(f'RealSense: no frames for {self._timeout_ms} ms')
@@ -85,11 +83,6 @@ class RealSenseSource:
             yield RgbdCapture(rgb=np.asanyarray(color.get_data()).copy(),
                               depth_mm=self._millimetres(np.asanyarray(depth.get_data())),
                               intrinsics=self._intrinsics(color), timestamp_ms=aligned.get_timestamp())
-
-    def _still_playing(self) -> bool:
-        """The end of a recording is the playback's own status, not a pause in its frames."""
-        playback = self._pipeline.get_active_profile().get_device().as_playback()
-        return playback.current_status() == self._rs.playback_status.playing
 
     def _millimetres(self, raw: np.ndarray) -> np.ndarray:
         # D400 cameras count in 1 mm units by default; others (e.g. L515, 0.25 mm) are rescaled.
