@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 from camera_probe import Camera
-from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import Image
 from visualization_msgs.msg import Marker, MarkerArray
 
@@ -86,8 +86,11 @@ def test_replayed_bag_gives_the_offline_accuracy(ros_processes, ros_node, tmp_pa
     # Answers to this test's probe frames (frame id 'probe', below) are kept apart from the bag's.
     results, truth, markers, images, probed = [], [], [], [], []
     reliable = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
+    # The replayer's topics are transient-local: ground truth published before this probe matched
+    # the replayer (discovery is two-sided) still arrives.
+    latched = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
     for msg_type, topic, store, qos in ((GraspArray, topics.GRASPS, results, reliable),
-                                        (GraspArray, topics.GROUND_TRUTH, truth, reliable),
+                                        (GraspArray, topics.GROUND_TRUTH, truth, latched),
                                         (MarkerArray, topics.GRASP_MARKERS, markers, reliable),
                                         (Image, topics.GRASP_IMAGE, images, qos_profile_sensor_data)):
         ros_node.create_subscription(msg_type, f'/{NS}/{topic}', _route(store, probed), qos)

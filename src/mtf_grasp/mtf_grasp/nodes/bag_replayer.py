@@ -8,7 +8,7 @@ import sys
 import time
 
 from rclpy.node import Node
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from mtf_grasp.errors import InputError
 from mtf_grasp.nodes.node_main import run_node
@@ -16,8 +16,12 @@ from mtf_grasp.nodes.parameters import declare_config
 from mtf_grasp.nodes.subscriber_wait import wait_for_subscribers
 from mtf_grasp.perception.node_settings import ReplayConfig
 
-# Reliable publishers reach both reliable and best-effort (sensor-data) subscribers.
-REPLAY_QOS = QoSProfile(depth=10, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE)
+# Reliable publishers reach both reliable and best-effort (sensor-data) subscribers. Transient-local:
+# discovery is two-sided, so a subscriber the replayer already counts may match it only after the
+# first messages went out; one that asks for transient-local still gets the last 10 of each topic
+# (volatile subscribers, such as grasp_inference's, are unaffected).
+REPLAY_QOS = QoSProfile(depth=10, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE,
+                        durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 
 def message_class(msgtype: str):

@@ -25,7 +25,7 @@ class RealSenseCamera(Node):
 
         c = self.cfg
         source = RealSenseSource(playback_file=c.playback_file, serial_no=c.serial_no, width=c.width,
-                                 height=c.height, fps=c.fps, realtime=c.realtime)
+                                 height=c.height, fps=c.fps, realtime=c.realtime, timeout_ms=c.frame_timeout_ms)
         if not wait_for_subscribers(self._out.publishers, count=c.wait_for_subscribers, timeout_s=c.wait_timeout_s):
             self.get_logger().warning(f'streaming although not every topic has {c.wait_for_subscribers} subscribers')
         count = 0

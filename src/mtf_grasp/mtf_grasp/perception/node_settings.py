@@ -86,6 +86,9 @@ class RealSenseConfig:
     height: int = field(default=480, metadata={'help': 'colour and depth height (px)'})
     fps: int = field(default=30, metadata={'help': 'frames per second'})
     realtime: bool = field(default=True, metadata={'help': 'play a recording at its recorded pace'})
+    frame_timeout_ms: int = field(default=2000, metadata={
+        'help': 'wait this long for a frame; a recording has ended when none comes in this time, so a '
+                'busy machine needs more'})
     frame_id: str = field(default=topics.COLOR_FRAME, metadata={'help': 'frame of the published images'})
     wait_for_subscribers: int = field(default=0, metadata={
         'help': 'before streaming, wait until each camera topic has this many subscriptions'})
