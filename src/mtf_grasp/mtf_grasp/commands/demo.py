@@ -14,7 +14,8 @@ def register(subparsers) -> None:
     serve.add_argument('--bag', required=True, help='bag of held-out scenes (mtf-grasp bag from-dataset)')
     serve.add_argument('--config', default='config/replay.yaml', help='replay plan (default: config/replay.yaml)')
     serve.add_argument('--out', required=True, help='folder for grasps_NN.png')
-    serve.add_argument('--timeout', type=float, default=120.0, help='give up after this many seconds (default: 120)')
+    serve.add_argument('--timeout', type=float, default=120.0,
+                       help='wait this long for every frame, then at most as long again for a first one (default: 120)')
     serve.set_defaults(run=_serve)
     report = verbs.add_parser('report', help="RUN/accuracy_per_round.png and the demo's closing summary")
     report.add_argument('--run', dest='run_dir', metavar='RUN', required=True, help='fleet run directory')
@@ -40,7 +41,7 @@ def _serve(args) -> int:
     lost = served.frames - len(served.images)
     print(f'grasp_inference served {model.name}: annotated images of {len(served.images)} of the '
           f'{served.frames} replayed frames in {args.out}'
-          + (f' ({lost} lost within {args.timeout:.0f} s)' if lost else ''))
+          + (f' ({lost} not seen within {args.timeout:.0f} s)' if lost else ''))
     return 0
 
 

@@ -32,7 +32,8 @@ def serve_and_save(*, config: str | Path, bag: str | Path, model: str | Path, ou
     image of every frame, stop its nodes, and write the images to `out_dir` (grasps_NN.png).
 
     The image topic is best effort (sensor data): on a starved CPU whole frames go missing pass
-    after pass, so after `timeout_s` the frames seen so far are written if there are any."""
+    after pass, so after `timeout_s` the frames seen so far are written, once there is one (at
+    most another `timeout_s`)."""
     import rclpy
     from rclpy.context import Context
     from rclpy.executors import SingleThreadedExecutor
@@ -58,9 +59,8 @@ def serve_and_save(*, config: str | Path, bag: str | Path, model: str | Path, ou
         with Supervisor(specs, workdir=workdir, echo=None) as supervisor:
             try:
                 supervisor.wait(until=saver.done.is_set, timeout=timeout_s)
-            except TimeoutError:
-                if not saver.images:
-                    raise
+            except TimeoutError:   # then settle for what came, once something has
+                supervisor.wait(until=lambda: bool(saver.images), timeout=timeout_s)
     finally:
         executor.shutdown()
         spinner.join(timeout=5)
