@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The studies' `cpu` preset on a CUDA machine without this workspace's venv (how the committed
-# docs/results/study_* were produced on a lent H200): the core needs only torch, numpy, OpenCV,
-# SciPy, PyYAML, tqdm, safetensors and matplotlib, and reads the 64 px pack of data/simgrasp_1300
+# The studies' `cpu` preset on a CUDA machine without this workspace's venv (e.g. a lent GPU machine
+# with its own torch; one attempt on an H200 stored no run in 7 minutes: docs/experiments.md): the
+# core needs only torch, numpy, OpenCV, SciPy, PyYAML, tqdm, safetensors and matplotlib, and reads
+# the 64 px pack of data/simgrasp_1300
 # (mtf-grasp dataset pack data/simgrasp_1300 --out data/simgrasp_1300_rgbd64 --input-size 64).
 #   tools/study_on_gpu.sh OUT [SEEDS] [SECONDS_QS] [SECONDS_CN] [DEVICE]
 set -uo pipefail
