@@ -34,7 +34,13 @@ def _overrides(args) -> dict:
     return overrides
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def run(args) -> int:
+    import signal
+
     from tqdm import tqdm
 
     from mtf_grasp.federated.study import load_study, parse_seeds, plan_jobs, run_jobs, stored_run
@@ -47,6 +53,8 @@ def run(args) -> int:
     done = sum(stored_run(out, job) is not None for job in jobs)
     workers = args.workers or os.cpu_count() or 1
     bar = tqdm(total=len(jobs), initial=done, desc='study runs', unit='run', file=sys.stderr)
+    # SIGTERM stops the workers as Ctrl-C does (a background job may have SIGINT ignored).
+    signal.signal(signal.SIGTERM, _interrupt)
 
     def finished(job, run) -> None:
         bar.write(f"{job.key}: {100 * run['score']:.1f} % after {run['rounds']} rounds ({run['seconds']:.0f} s)")
