@@ -133,6 +133,7 @@ def run_job(job: Job) -> dict:
     from mtf_grasp.federated.experiment import run_method
     from mtf_grasp.federated.workload import prepare_workload
     from mtf_grasp.grasping import open_dataset
+    from mtf_grasp.grasping.device import describe_machine
 
     config = experiment_from_mapping(job.mapping, job.source, seed=job.seed)
     if config.torch_threads:
@@ -153,6 +154,7 @@ def run_job(job: Job) -> dict:
             'parameter_bytes_per_round': [r['parameter_bytes'] for r in result['bytes_per_round']],
             'transfers_per_round': [r['transfers'] for r in result['bytes_per_round']],
             'params': result['params'], 'seconds': result['seconds'],
+            'machine': describe_machine(config.training.device, config.training.precision),
             'test_samples': len(_CACHE['workload'].test_indices),
             'train_samples': sum(len(v) for v in _CACHE['workload'].indices.values())}
 

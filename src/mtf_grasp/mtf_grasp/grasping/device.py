@@ -35,3 +35,18 @@ def resolve_precision(name: str, device: str) -> str:
     if device.startswith('cuda'):
         return 'bf16' if torch.cuda.is_bf16_supported() else 'fp32'
     return 'bf16' if native_bf16_cpu() else 'fp32'
+
+
+def describe_machine(device: str, precision: str) -> dict:
+    """Where a result was computed: results from two CPUs or precisions are not bit-comparable."""
+    import platform
+
+    processor = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo', encoding='utf-8') as cpuinfo:
+            processor = next(line.split(':', 1)[1].strip() for line in cpuinfo if line.startswith('model name'))
+    except (OSError, StopIteration):
+        pass
+    name = torch.cuda.get_device_name(device) if device.startswith('cuda') else processor
+    return {'device': device, 'name': name, 'cpu': processor, 'torch': torch.__version__,
+            'precision': resolve_precision(precision, device)}
