@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from mtf_grasp.cli import main as cli_main
 from mtf_grasp.errors import InputError
 from mtf_grasp.federated.statistics import describe, paired_difference
 from mtf_grasp.federated.stopping import Plateau
@@ -92,6 +93,23 @@ def test_a_rerun_skips_stored_runs_and_a_changed_config_is_refused(tiny_study, t
     assert {(d['method'], d['variant'], d['baseline']) for d in differences} == {('mtf_avg', 'members_only', 'fedavg')}
     assert differences[0]['seeds'] == 2
     assert len(summary) == 2
+
+
+def test_cli_runs_the_chosen_methods_and_reports_a_partial_study(tiny_study, tmp_path, capsys):
+    out = tmp_path / 'out'
+    args = ['study', '--config', str(tiny_study), '--seeds', '0-1', '--out', str(out), '--workers', '1']
+    assert cli_main([*args, '--methods', 'fedavg']) == 0
+    results = json.loads((out / 'results.json').read_text())
+    assert not results['complete']
+    assert results['missing'] == ['members_only/mtf_avg/seed_0', 'members_only/mtf_avg/seed_1']
+    assert [(r['method'], r['seed']) for r in results['runs']] == [('fedavg', 0), ('fedavg', 1)]
+    assert all(r['machine']['precision'] in ('fp32', 'bf16') for r in results['runs'])
+    assert 'Incomplete' in (out / 'table.md').read_text()
+    assert cli_main([*args, '--report']) == 0          # runs nothing, same report
+    assert json.loads((out / 'results.json').read_text())['missing'] == results['missing']
+    assert cli_main([*args, '--variants', 'nope']) == 2
+    assert "--variants nope: not in this study (baselines, members_only)" in capsys.readouterr().err
+    assert cli_main(['study', '--config', str(tiny_study), '--seeds', '5', '--out', str(out), '--report']) == 1
 
 
 def test_an_unknown_preset_and_a_baseline_without_fedavg_are_refused(tiny_study, tmp_path):

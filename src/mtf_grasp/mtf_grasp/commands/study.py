@@ -21,6 +21,10 @@ def register(subparsers) -> None:
     parser.add_argument('--workers', type=int, default=0, help='worker processes (0: one per CPU core)')
     parser.add_argument('--data', metavar='ROOT', help="override data.root (a Cornell, Jacquard or SimGrasp folder)")
     parser.add_argument('--device', help="override training.device (cpu, cuda)")
+    parser.add_argument('--variants', metavar='A,B', help="run only these variants (the report covers every stored run)")
+    parser.add_argument('--methods', metavar='A,B', help='run only these methods')
+    parser.add_argument('--report', action='store_true',
+                        help='run nothing: write the report from the runs stored so far (missing runs are listed)')
     parser.add_argument('--json', action='store_true', help='print results.json on stdout')
     parser.set_defaults(run=run)
 
@@ -35,7 +39,30 @@ def _overrides(args) -> dict:
 
 
 def _interrupt(signum, frame):
+    import signal
+
+    # One-shot: `timeout` signals the whole process group, and a second signal must not break the
+    # pool's cleanup.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise KeyboardInterrupt
+
+
+def _chosen(jobs: list, args) -> list:
+    """The jobs that --variants/--methods select; InputError for a name the study does not have."""
+    from mtf_grasp.errors import InputError
+
+    for option, attribute in (('variants', 'variant'), ('methods', 'method')):
+        text = getattr(args, option)
+        if not text:
+            continue
+        names = [n.strip() for n in text.split(',') if n.strip()]
+        known = sorted({getattr(job, attribute) for job in jobs})
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise InputError(f"{args.config}: --{option} {','.join(unknown)}: not in this study ({', '.join(known)})")
+        jobs = [job for job in jobs if getattr(job, attribute) in names]
+    return jobs
 
 
 def run(args) -> int:
@@ -61,7 +88,8 @@ def run(args) -> int:
         bar.update()
 
     try:
-        run_jobs(jobs, out, workers=workers, on_done=finished)
+        if not args.report:
+            run_jobs(_chosen(jobs, args), out, workers=workers, on_done=finished)
     except KeyboardInterrupt:
         bar.close()
         kept = sum(stored_run(out, job) is not None for job in jobs)
@@ -69,7 +97,11 @@ def run(args) -> int:
               'run the same command again to continue', file=sys.stderr)
         return 130
     bar.close()
-    runs = [stored_run(out, job) for job in jobs]
+    stored = {job.key: stored_run(out, job) for job in jobs}
+    runs = [run for run in stored.values() if run is not None]
+    if not runs:
+        print(f'mtf-grasp study: no run of this study is stored in {out}/runs yet', file=sys.stderr)
+        return 1
     summary, differences = summarise(runs, baseline_variant=study.baseline_variant)
     plateau = study.presets[args.preset].plateau
     results = {'study': study.name, 'preset': args.preset, 'seeds': seeds, 'seeds_text': args.seeds,
@@ -78,6 +110,7 @@ def run(args) -> int:
                          f'points per {plateau.window} rounds)',
                'plateau': dataclasses.asdict(plateau), 'baseline_variant': study.baseline_variant,
                'test_samples': runs[0]['test_samples'], 'train_samples': runs[0]['train_samples'],
+               'complete': len(runs) == len(jobs), 'missing': [key for key, run in stored.items() if run is None],
                'experiments': {job.variant: job.mapping for job in jobs},
                'summary': summary, 'differences': differences, 'runs': runs}
     (out / 'results.json').write_text(json.dumps(results, indent=1) + '\n')

@@ -51,9 +51,12 @@ def markdown(results: dict) -> str:
     base = results['baseline_variant']
     lines = [f"# {results['study']} ({results['preset']} preset), seeds {results['seeds_text']}", '',
              f"Score: {results['metric']}. Test split: {results['test_samples']} scenes "
-             f"(one scene = {100 / results['test_samples']:.2f} points).", '',
-             '| method | score % (mean ± sd) | min–max % | last round % | rounds (median) | seeds |',
-             '|---|---|---|---|---|---|']
+             f"(one scene = {100 / results['test_samples']:.2f} points).", '']
+    if not results.get('complete', True):
+        lines += [f"**Incomplete**: {len(results['missing'])} planned runs are not stored yet "
+                  f"({', '.join(results['missing'])}); each row counts its own seeds.", '']
+    lines += ['| method | score % (mean ± sd) | min–max % | last round % | rounds (median) | seeds |',
+              '|---|---|---|---|---|---|']
     for row in results['summary']:
         sd = '' if row['sd'] is None else f" ± {100 * row['sd']:.1f}"
         lines.append(f"| {_name(row['method'], row['variant'], base)} | {_pct(row['mean'])}{sd} | "
