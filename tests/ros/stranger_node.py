@@ -17,7 +17,7 @@ from mtf_grasp_interfaces.srv import FetchModel, RegisterRobot, SubmitModel
 from rclpy.executors import SingleThreadedExecutor
 from safetensors.torch import load
 
-from mtf_grasp.federated.admission import WireProfile, sign_profile
+from mtf_grasp.federated.signing import WireProfile, sign_profile
 from mtf_grasp.federated.codec import encode_state
 from mtf_grasp.grasping.model_spec import ModelSpec
 from mtf_grasp.nodes import fleet_names as names

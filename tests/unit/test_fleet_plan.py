@@ -174,9 +174,9 @@ def test_inbox_admits_signed_models_once_and_refuses_late_ones_after_closing():
 
     import torch
 
-    from mtf_grasp.federated.admission import WireBlob, signed
+    from mtf_grasp.federated.signing import WireBlob, signed
     from mtf_grasp.federated.codec import encode_state, spec_json
-    from mtf_grasp.federated.submission_guard import RejectReason, SubmissionGuard
+    from mtf_grasp.federated.admission import RejectReason, SubmissionGuard
     from mtf_grasp.grasping.model_file import build_model
     from mtf_grasp.grasping.model_spec import ModelSpec
     from mtf_grasp.nodes.inbox import RoundInbox

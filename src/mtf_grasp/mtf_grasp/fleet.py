@@ -21,7 +21,7 @@ from mtf_grasp.plan import NodeSpec
 from mtf_grasp.restarts import RestartPolicy
 
 if TYPE_CHECKING:
-    from mtf_grasp.federated.admission import Roster
+    from mtf_grasp.federated.roster import Roster
 
 SERVER_NAME = 'fl_server'
 SERVER_ID = 'server'  # the server's member id in the roster and in ModelBlob.sender
@@ -169,7 +169,7 @@ def fleet_roster(config: FleetConfig, *, source: str, robots, out_dir: Path) -> 
     """The config's roster, checked to hold the server and every robot of the partition, with a
     fresh key written for each member whose key file is missing (so demos and tests need no
     key handling; a deployed fleet names provisioned key files)."""
-    from mtf_grasp.federated.admission import KEY_SUFFIX, roster_from_mapping, write_key_files
+    from mtf_grasp.federated.roster import KEY_SUFFIX, roster_from_mapping, write_key_files
 
     if not config.roster:
         raise InputError(f'{source}: missing; list the server and every robot with its key file')

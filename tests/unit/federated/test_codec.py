@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from mtf_grasp.federated import ModelRejected, decode_state, encode_state
+from mtf_grasp.federated.admission import RejectReason
+from mtf_grasp.federated.codec import ModelFault
 from mtf_grasp.grasping import ModelSpec, build_model
 
 SPEC = ModelSpec(arch='ggcnn2', channels='depth', input_size=32)
@@ -66,7 +68,11 @@ def test_wrong_architecture_is_rejected(state):
     other = ModelSpec(arch='grconvnet', channels='depth', width=8, input_size=32)
     with pytest.raises(ModelRejected) as info:
         _decode(encoded, spec=other)
-    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, ValueError) and info.value.fault is ModelFault.WRONG_ARCHITECTURE
+
+
+def test_every_codec_fault_is_an_admission_reject_code():
+    assert {fault.value for fault in ModelFault} <= {reason.value for reason in RejectReason}
 
 
 def test_wrong_shape_names_and_values_are_rejected(state):

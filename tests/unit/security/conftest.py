@@ -5,7 +5,7 @@ import hashlib
 import pytest
 import torch
 
-from mtf_grasp.federated.admission import WireBlob, signed
+from mtf_grasp.federated.signing import WireBlob, signed
 from mtf_grasp.federated.codec import encode_state, spec_json
 from mtf_grasp.grasping.model_file import build_model
 from mtf_grasp.grasping.model_spec import ModelSpec

@@ -16,9 +16,9 @@ import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from mtf_grasp.federated.admission import WireBlob, sign_blob
+from mtf_grasp.federated.signing import WireBlob, sign_blob
 from mtf_grasp.federated.codec import ModelRejected, decode_state, expected_layout, spec_json
-from mtf_grasp.federated.submission_guard import Rejected, RejectReason, SubmissionGuard
+from mtf_grasp.federated.admission import Rejected, RejectReason, SubmissionGuard
 
 ROUND = 5
 ENCODING = 'safetensors-fp32'

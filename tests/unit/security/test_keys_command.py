@@ -2,7 +2,7 @@
 import pytest
 
 from mtf_grasp.cli import main
-from mtf_grasp.federated.admission import load_roster
+from mtf_grasp.federated.roster import load_roster
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import struct
 import pytest
 
 from mtf_grasp.errors import InputError
-from mtf_grasp.federated.admission import (
-    WireBlob, WireProfile, blob_signing_bytes, load_roster, read_key, sign_blob, sign_profile,
-    signed, verify_blob, verify_profile, write_key_files)
+from mtf_grasp.federated.roster import load_roster, read_key, write_key_files
+from mtf_grasp.federated.signing import (
+    WireBlob, WireProfile, blob_signing_bytes, sign_blob, sign_profile, signed, verify_blob, verify_profile)
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))

@@ -18,7 +18,7 @@ def register(subparsers) -> None:
 
 
 def run_generate(args) -> int:
-    from mtf_grasp.federated.admission import load_roster, write_key_files
+    from mtf_grasp.federated.roster import load_roster, write_key_files
 
     roster = load_roster(args.roster)
     written = write_key_files(roster.ids, args.out, overwrite=args.force)

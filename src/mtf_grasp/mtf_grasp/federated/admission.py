@@ -1,261 +1,190 @@
-"""Who may take part in the fleet, and proof that a model blob or profile came from them.
+"""The gate every submitted model passes before aggregation; pure, so nodes only call it.
 
-Roster: the ``roster:`` section of a fleet config maps each member id (robots and ``server``)
-to the file that holds its HMAC key. Key files hold 32 random bytes as 64 hex digits and must
-not be readable by group or others (like ssh keys); `write_key_files` makes them.
-
-Signatures: HMAC-SHA256 with the sender's key over a fixed byte layout. Every field is framed
-as a 4-byte big-endian length followed by its bytes, so no field can bleed into the next:
-
-    model blob  "mtf-grasp/model-blob/v1", sender, architecture, round (u32 BE),
-                version (u64 BE), sample_count (u64 BE), local_steps (IEEE-754 f64 BE),
-                encoding, metadata_json, SHA-256 of the payload (32 raw bytes)
-    profile     "mtf-grasp/robot-profile/v1", robot_id, sample_count (u64 BE),
-                class_histogram (u32 BE each), labeller
-
-Strings are UTF-8. The payload enters through the digest the verifier computes itself, so a
-valid signature proves the payload too, whatever the blob's own ``sha256`` field claims.
-The signature travels as 64 lower-case hex digits.
+Checks run cheapest and least trusting first, and nothing from an unauthenticated blob is
+parsed: sender in the roster, sender expected here, HMAC signature, round, duplicate,
+aggregation weights, header architecture; then the codec decodes the payload (size, sha256,
+encoding, safetensors structure, architecture, tensor names/shapes/dtypes, NaN/Inf).
 """
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import hmac
-import os
-import re
-import secrets
-import stat
+import collections
+import enum
+import math
 import struct
-import tempfile
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Collection, Mapping
 
-from mtf_grasp.configfile import load_yaml
-from mtf_grasp.errors import InputError
-
-ROSTER_SECTION = 'roster'
-KEY_BYTES = 32
-KEY_SUFFIX = '.key'
-# Ids become file names and ROS names: no path separators, no dots.
-_MEMBER_ID = re.compile(r'[A-Za-z][A-Za-z0-9_]{0,63}\Z')
-_BLOB_TAG = b'mtf-grasp/model-blob/v1'
-_PROFILE_TAG = b'mtf-grasp/robot-profile/v1'
+from mtf_grasp.federated.codec import ModelRejected, decode_state, spec_json
+from mtf_grasp.federated.rounds import ModelUpdate
+from mtf_grasp.federated.signing import WireBlob, verify_blob
 
 
-@dataclass(frozen=True)
-class WireBlob:
-    """The fields of mtf_grasp_interfaces/msg/ModelBlob, without ROS; nodes convert in one place."""
+class RejectReason(enum.StrEnum):
+    """Why a submission was refused; the value is the code counted in fleet status."""
 
-    sender: str
-    architecture: str
-    round: int
-    version: int
-    sample_count: int
-    local_steps: float
-    encoding: str
-    metadata_json: str
-    sha256: str
-    payload: bytes = field(repr=False)
-    signature: str = ''
+    UNKNOWN_SENDER = 'unknown_sender'        # not in the roster (or no key for it here)
+    UNEXPECTED_SENDER = 'unexpected_sender'  # in the roster, but not assigned to this receiver
+    BAD_SIGNATURE = 'bad_signature'
+    STALE_ROUND = 'stale_round'
+    FUTURE_ROUND = 'future_round'
+    WRONG_VERSION = 'wrong_version'          # trained from another global model than this round's
+    DUPLICATE = 'duplicate'
+    BAD_WEIGHT = 'bad_weight'                # sample_count 0, local_steps not finite and positive
+    # the codec's faults (ModelFault), same codes
+    WRONG_ARCHITECTURE = 'wrong_architecture'
+    BAD_ENCODING = 'bad_encoding'
+    OVERSIZE = 'oversize'
+    BAD_SHA256 = 'bad_sha256'
+    UNDECODABLE = 'undecodable'
+    WRONG_TENSORS = 'wrong_tensors'
+    NON_FINITE = 'non_finite'
 
-    def __post_init__(self):
-        # A message's uint8[] arrives as an array or memoryview; the codec parses bytes.
-        if not isinstance(self.payload, bytes):
-            object.__setattr__(self, 'payload', bytes(self.payload))
 
+# What malformed bytes can make a parser raise (RecursionError: deeply nested JSON headers);
+# ImportError, MemoryError and the like are not about the blob and still propagate.
+_DATA_ERRORS = (ArithmeticError, AttributeError, LookupError, RuntimeError, TypeError, ValueError,
+                struct.error)
 
 @dataclass(frozen=True)
-class WireProfile:
-    """The fields of mtf_grasp_interfaces/msg/RobotProfile, without ROS."""
+class Accepted:
+    """The submission is authentic, on time and well formed; `update` is ready to aggregate."""
 
-    robot_id: str
-    sample_count: int
-    class_histogram: tuple[int, ...]
-    labeller: str
+    update: ModelUpdate
 
-
-@dataclass(frozen=True)
-class Roster:
-    """Fleet members and their key files. `source` names the config the roster came from."""
-
-    key_files: Mapping[str, Path]
-    source: str = 'roster'
+    accepted = True
 
     @property
-    def ids(self) -> tuple[str, ...]:
-        return tuple(self.key_files)
-
-    def __contains__(self, member_id: object) -> bool:
-        return member_id in self.key_files
-
-    def load_keys(self, ids: Iterable[str] | None = None) -> dict[str, bytes]:
-        """Read the keys of `ids` (all members by default); a node loads only those it needs."""
-        wanted = self.ids if ids is None else tuple(ids)
-        missing = [i for i in wanted if i not in self.key_files]
-        if missing:
-            raise InputError(f'{self.source}: {missing[0]!r} is not in the roster '
-                             f'(members: {", ".join(self.ids)})')
-        keys = {i: read_key(self.key_files[i], member=f'{self.source}.{i}') for i in wanted}
-        owners: dict[bytes, str] = {}
-        for member_id, key in keys.items():
-            if key in owners:  # one could sign as the other
-                raise InputError(f'{self.source}: {owners[key]!r} and {member_id!r} share a key; '
-                                 'every member needs its own')
-            owners[key] = member_id
-        return keys
+    def state(self):
+        return self.update.state
 
 
-def check_member_id(member_id: Any, where: str) -> str:
-    if not isinstance(member_id, str) or not _MEMBER_ID.match(member_id):
-        raise InputError(f'{where}: member id {member_id!r} must be a letter followed by up to 63 '
-                         'letters, digits or underscores')
-    return member_id
+@dataclass(frozen=True)
+class Rejected:
+    """The submission was refused; `message` is one line naming the sender and the fault."""
+
+    reason: RejectReason
+    message: str
+
+    accepted = False
 
 
-def roster_from_mapping(data: Any, *, source: str, base_dir: str | Path) -> Roster:
-    """Build a roster from ``{member_id: key_file}``; relative key files are under `base_dir`."""
-    if not isinstance(data, Mapping) or not data:
-        raise InputError(f'{source}: expected a non-empty mapping of member id to key file, '
-                         f'got {data!r}')
-    key_files = {}
-    for member_id, key_file in data.items():
-        check_member_id(member_id, source)
-        if not isinstance(key_file, str) or not key_file.strip():
-            raise InputError(f'{source}.{member_id}: expected a key file path, got {key_file!r}')
-        key_files[member_id] = Path(base_dir) / Path(key_file).expanduser()
-    return Roster(key_files=key_files, source=source)
+class SubmissionGuard:
+    """Admits the model blobs that enter one node: submissions at the server or a tier
+    coordinator (`check`), and fetched global or seed models at a robot (`check_fetched`).
 
-
-def load_roster(config_path: str | Path) -> Roster:
-    """The roster of a fleet config file; key files are relative to the config's directory."""
-    config_path = Path(config_path)
-    data = load_yaml(config_path)
-    if ROSTER_SECTION not in data:
-        raise InputError(f'{config_path}: no {ROSTER_SECTION!r} section (member id -> key file)')
-    return roster_from_mapping(data[ROSTER_SECTION], source=f'{config_path}:{ROSTER_SECTION}',
-                               base_dir=config_path.parent)
-
-
-def read_key(path: str | Path, *, member: str) -> bytes:
-    """Read one key file; missing, malformed or group/world-readable files are InputErrors."""
-    path = Path(path)
-    try:
-        mode = path.stat().st_mode
-        text = path.read_text(encoding='ascii').strip()
-    except FileNotFoundError:
-        raise InputError(f'{member}: key file {path} not found '
-                         '(make keys with `mtf-grasp keys generate --roster CONFIG --out DIR`)') from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f'{member}: cannot read key file {path} ({exc})') from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise InputError(f'{member}: key file {path} is accessible by group or others '
-                         f'(mode {stat.S_IMODE(mode):04o}); run `chmod 600 {path}`')
-    if not re.fullmatch(r'[0-9a-fA-F]+', text) or len(text) != 2 * KEY_BYTES:
-        raise InputError(f'{member}: key file {path} must hold {KEY_BYTES} bytes as '
-                         f'{2 * KEY_BYTES} hex digits')
-    return bytes.fromhex(text)
-
-
-def write_key_files(ids: Iterable[str], out_dir: str | Path, *, overwrite: bool = False) -> list[Path]:
-    """Write a fresh random key per member as ``out_dir/<id>.key`` (mode 0600; dir 0700).
-
-    Existing key files are kept unless `overwrite`: replacing a key locks its robot out.
+    `keys` maps every member whose models this node may accept to its HMAC key;
+    `spec` is the model architecture the fleet trains. The guard counts its rejections by
+    reason; the caller keeps the round state and records a sender once it is Accepted.
     """
-    out_dir = Path(out_dir)
-    ids = [check_member_id(i, 'keys') for i in ids]
-    targets = [out_dir / f'{i}{KEY_SUFFIX}' for i in ids]
-    existing = [p for p in targets if p.exists()]
-    if existing and not overwrite:
-        raise InputError(f'{existing[0]}: key file exists; pass --force to replace the keys')
-    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for path in targets:
-        if overwrite:
-            path.unlink(missing_ok=True)
-        # Written aside, then linked in: another process starting the same fleet never reads a
-        # half-written key, and a key someone else made first is kept (FileExistsError).
-        fd, staged = tempfile.mkstemp(dir=out_dir, prefix=f'.{path.name}.')  # mode 0600
+
+    def __init__(self, *, keys: Mapping[str, bytes], spec):
+        self._keys = dict(keys)
+        self._spec = spec
+        self._spec_json = spec_json(spec)
+        self.rejections: collections.Counter[RejectReason] = collections.Counter()
+        self.last_rejection = ''
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejections.values())
+
+    def check(self, blob: WireBlob, *, round_id: int, submitted: Collection[str],
+              expected_senders: Collection[str] | None = None,
+              version: int | None = None) -> Accepted | Rejected:
+        """Judge `blob` for round `round_id`, given who has `submitted` already.
+
+        `expected_senders` (if given) are the members assigned to this receiver this round;
+        `version` (if given) is the global model version the round started from.
+        """
+        return self._counted(
+            self._authenticate(blob, expected_senders)
+            or self._on_round(blob, round_id)
+            or self._first(blob, submitted=submitted, version=version)
+            or self._weighted(blob)
+            or self._of_fleet_architecture(blob)
+            or self._decoded(blob))
+
+    def check_fetched(self, blob: WireBlob, *, round_id: int) -> Accepted | Rejected:
+        """Judge a model a node fetched (the global model, or a coordinator's seed model):
+        authentic, for round `round_id` and well formed. It carries no aggregation weights."""
+        return self._counted(
+            self._authenticate(blob, None)
+            or self._on_round(blob, round_id)
+            or self._of_fleet_architecture(blob)
+            or self._decoded(blob))
+
+    def refuse_closed(self, blob: WireBlob, *, expected_senders: Collection[str] | None, detail: str) -> Rejected:
+        """A submission to a round the caller has closed: stale, unless it is not even authentic
+        (unknown sender, forged), which is reported first here too, whatever the timing."""
+        return self._counted(self._authenticate(blob, expected_senders)
+                             or self._reject(blob, RejectReason.STALE_ROUND, detail))
+
+    def _counted(self, verdict: Accepted | Rejected) -> Accepted | Rejected:
+        if isinstance(verdict, Rejected):
+            self.rejections[verdict.reason] += 1
+            self.last_rejection = verdict.message
+        return verdict
+
+    def _reject(self, blob: WireBlob, reason: RejectReason, detail: str) -> Rejected:
+        message = f'{reason.value} from {blob.sender!r} (round {blob.round}): {detail}'
+        return Rejected(reason, _one_line(message))
+
+    def _authenticate(self, blob, expected_senders) -> Rejected | None:
+        if blob.sender not in self._keys:
+            return self._reject(blob, RejectReason.UNKNOWN_SENDER, 'not a member of the fleet roster')
+        if expected_senders is not None and blob.sender not in expected_senders:
+            return self._reject(blob, RejectReason.UNEXPECTED_SENDER,
+                                'not assigned to submit here this round')
+        if not verify_blob(blob, self._keys[blob.sender]):
+            return self._reject(blob, RejectReason.BAD_SIGNATURE,
+                                "HMAC does not match the sender's key (forged or altered)")
+        return None
+
+    def _on_round(self, blob, round_id) -> Rejected | None:
+        if blob.round < round_id:
+            return self._reject(blob, RejectReason.STALE_ROUND, f'current round is {round_id}')
+        if blob.round > round_id:
+            return self._reject(blob, RejectReason.FUTURE_ROUND, f'current round is {round_id}')
+        return None
+
+    def _first(self, blob, *, submitted, version) -> Rejected | None:
+        if version is not None and blob.version != version:
+            return self._reject(blob, RejectReason.WRONG_VERSION,
+                                f'trained from version {blob.version}, round uses {version}')
+        if blob.sender in submitted:
+            return self._reject(blob, RejectReason.DUPLICATE, 'already submitted this round')
+        return None
+
+    def _weighted(self, blob) -> Rejected | None:
+        # Aggregation divides by these; a zero or NaN would poison or crash it.
+        if blob.sample_count <= 0:
+            return self._reject(blob, RejectReason.BAD_WEIGHT, 'sample_count must be positive')
+        if not (math.isfinite(blob.local_steps) and blob.local_steps > 0):
+            return self._reject(blob, RejectReason.BAD_WEIGHT,
+                                f'local_steps must be finite and positive, got {blob.local_steps}')
+        return None
+
+    def _of_fleet_architecture(self, blob) -> Rejected | None:
+        if blob.architecture != self._spec.arch or blob.metadata_json != self._spec_json:
+            return self._reject(blob, RejectReason.WRONG_ARCHITECTURE,
+                                f'header says {blob.architecture!r} with metadata '
+                                f'{blob.metadata_json[:120]!r}; the fleet trains {self._spec_json}')
+        return None
+
+    def _decoded(self, blob) -> Accepted | Rejected:
         try:
-            with os.fdopen(fd, 'w', encoding='ascii') as out:
-                out.write(secrets.token_hex(KEY_BYTES) + '\n')
-            os.link(staged, path)
-        finally:
-            os.unlink(staged)
-    return targets
+            state = decode_state(blob.payload, sha256=blob.sha256, encoding=blob.encoding,
+                                 expected_spec=self._spec)
+        except ModelRejected as exc:
+            return self._reject(blob, RejectReason(exc.fault.value), exc.detail)
+        except _DATA_ERRORS as exc:  # a decoder bug on hostile bytes must cost one submission, not the node
+            return self._reject(blob, RejectReason.UNDECODABLE,
+                                f'decoder failed: {type(exc).__name__}: {exc}')
+        return Accepted(ModelUpdate(robot_id=blob.sender, state=state, sample_count=blob.sample_count,
+                                    local_steps=blob.local_steps, round_index=blob.round))
 
 
-def _text(value: str) -> bytes:
-    # surrogatepass: a hostile string with lone surrogates must still frame, not crash.
-    return value.encode('utf-8', 'surrogatepass')
-
-
-def _framed(parts: Iterable[bytes]) -> bytes:
-    return b''.join(struct.pack('>I', len(p)) + p for p in parts)
-
-
-def blob_signing_bytes(blob: WireBlob) -> bytes:
-    """The exact bytes a blob signature covers (layout in the module docstring).
-
-    Raises ValueError or TypeError when a field does not fit its wire type (e.g. round < 0).
-    """
-    return _framed([
-        _BLOB_TAG,
-        _text(blob.sender),
-        _text(blob.architecture),
-        struct.pack('>I', blob.round),
-        struct.pack('>Q', blob.version),
-        struct.pack('>Q', blob.sample_count),
-        struct.pack('>d', blob.local_steps),
-        _text(blob.encoding),
-        _text(blob.metadata_json),
-        hashlib.sha256(blob.payload).digest(),
-    ])
-
-
-def profile_signing_bytes(profile: WireProfile) -> bytes:
-    """The exact bytes a profile signature covers (layout in the module docstring)."""
-    histogram = b''.join(struct.pack('>I', c) for c in profile.class_histogram)
-    return _framed([
-        _PROFILE_TAG,
-        _text(profile.robot_id),
-        struct.pack('>Q', profile.sample_count),
-        histogram,
-        _text(profile.labeller),
-    ])
-
-
-def _mac(key: bytes, message: bytes) -> str:
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-
-def _matches(key: bytes, message_fn, record: Any, signature: str) -> bool:
-    try:
-        expected = _mac(key, message_fn(record))
-    except (struct.error, TypeError, ValueError, OverflowError):
-        return False  # a field outside its wire type cannot have been signed
-    return hmac.compare_digest(expected.encode('ascii'), _text(signature))
-
-
-def sign_blob(blob: WireBlob, key: bytes) -> str:
-    """The hex HMAC-SHA256 of `blob` under `key`; put it in the blob's `signature` field."""
-    return _mac(key, blob_signing_bytes(blob))
-
-
-def signed(blob: WireBlob, key: bytes) -> WireBlob:
-    """A copy of `blob` carrying its signature under `key`."""
-    return dataclasses.replace(blob, signature=sign_blob(blob, key))
-
-
-def verify_blob(blob: WireBlob, key: bytes) -> bool:
-    """True when `blob.signature` is `key`'s signature of exactly this blob, payload included."""
-    return _matches(key, blob_signing_bytes, blob, blob.signature)
-
-
-def sign_profile(profile: WireProfile, key: bytes) -> str:
-    return _mac(key, profile_signing_bytes(profile))
-
-
-def verify_profile(profile: WireProfile, signature: str, key: bytes) -> bool:
-    """True when `signature` is `key`'s signature of exactly this profile."""
-    return _matches(key, profile_signing_bytes, profile, signature)
+def _one_line(text: str, limit: int = 500) -> str:
+    """Hostile strings reach logs and fleet status: escape control characters, bound the length."""
+    text = ''.join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit + 1])
+    return text if len(text) <= limit else text[:limit - 1] + '…'

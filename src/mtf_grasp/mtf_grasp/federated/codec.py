@@ -7,6 +7,7 @@ finiteness before anything reaches a model.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import hashlib
 import json
 import struct
@@ -21,12 +22,25 @@ _SPEC_KEY = 'mtf_grasp.spec'
 _HEADER_LIMIT = 1 << 20
 
 
-class ModelRejected(ValueError):
-    """An incoming model failed a check; `reason` says which, in one line."""
+class ModelFault(enum.StrEnum):
+    """What was wrong with a payload; the admission check counts these codes."""
 
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+    BAD_ENCODING = 'bad_encoding'
+    OVERSIZE = 'oversize'
+    BAD_SHA256 = 'bad_sha256'
+    WRONG_ARCHITECTURE = 'wrong_architecture'
+    UNDECODABLE = 'undecodable'
+    WRONG_TENSORS = 'wrong_tensors'          # names, shapes or dtypes differ from the model's
+    NON_FINITE = 'non_finite'
+
+
+class ModelRejected(ValueError):
+    """An incoming model failed a check: `fault` is its code, `detail` one line of explanation."""
+
+    def __init__(self, fault: ModelFault, detail: str):
+        super().__init__(detail)
+        self.fault = fault
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -100,29 +114,29 @@ def decode_state(payload: bytes, *, sha256: str, encoding: str, expected_spec) -
     from safetensors.torch import load
 
     if encoding not in ENCODINGS:
-        raise ModelRejected(f'unknown encoding {encoding!r}')
+        raise ModelRejected(ModelFault.BAD_ENCODING, f'unknown encoding {encoding!r}')
     wire_dtype = ENCODINGS[encoding]
     layout = expected_layout(expected_spec)
     data_bytes = sum(_numel(shape) * (wire_dtype.itemsize if dtype.is_floating_point else dtype.itemsize)
                      for shape, dtype in layout.values())
     if len(payload) > 8 + _HEADER_LIMIT + data_bytes:
-        raise ModelRejected(f'payload of {len(payload)} bytes exceeds the {data_bytes}-byte model '
+        raise ModelRejected(ModelFault.OVERSIZE, f'payload of {len(payload)} bytes exceeds the {data_bytes}-byte model '
                             f'plus header limit')
     digest = hashlib.sha256(payload).hexdigest()
     if digest != sha256:
-        raise ModelRejected(f'sha256 mismatch: payload hashes to {digest[:12]}…, blob says {sha256[:12]}…')
+        raise ModelRejected(ModelFault.BAD_SHA256, f'sha256 mismatch: payload hashes to {digest[:12]}…, blob says {sha256[:12]}…')
     header = _read_header(payload)
     metadata = header.get('__metadata__', {})
     if not isinstance(metadata, dict):
-        raise ModelRejected('unparsable safetensors payload (__metadata__ is not a mapping)')
+        raise ModelRejected(ModelFault.UNDECODABLE, 'unparsable safetensors payload (__metadata__ is not a mapping)')
     got_spec = metadata.get(_SPEC_KEY)
     expected = spec_json(expected_spec)
     if got_spec != expected:
-        raise ModelRejected(f'architecture mismatch: payload is {got_spec}, expected {expected}')
+        raise ModelRejected(ModelFault.WRONG_ARCHITECTURE, f'architecture mismatch: payload is {got_spec}, expected {expected}')
     try:
         tensors = load(bytes(payload))
     except Exception as exc:  # safetensors raises its own error types for malformed bytes
-        raise ModelRejected(f'unparsable safetensors payload ({exc})') from None
+        raise ModelRejected(ModelFault.UNDECODABLE, f'unparsable safetensors payload ({exc})') from None
     return _checked(tensors, layout=layout, wire_dtype=wire_dtype)
 
 
@@ -135,16 +149,16 @@ def _numel(shape: tuple[int, ...]) -> int:
 
 def _read_header(payload: bytes) -> dict:
     if len(payload) < 8:
-        raise ModelRejected('unparsable safetensors payload (shorter than its length prefix)')
+        raise ModelRejected(ModelFault.UNDECODABLE, 'unparsable safetensors payload (shorter than its length prefix)')
     (length,) = struct.unpack('<Q', payload[:8])
     if length > _HEADER_LIMIT or 8 + length > len(payload):
-        raise ModelRejected(f'unparsable safetensors payload (header length {length})')
+        raise ModelRejected(ModelFault.UNDECODABLE, f'unparsable safetensors payload (header length {length})')
     try:
         header = json.loads(payload[8:8 + length])
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ModelRejected('unparsable safetensors payload (header is not JSON)') from None
+        raise ModelRejected(ModelFault.UNDECODABLE, 'unparsable safetensors payload (header is not JSON)') from None
     if not isinstance(header, dict):
-        raise ModelRejected('unparsable safetensors payload (header is not a mapping)')
+        raise ModelRejected(ModelFault.UNDECODABLE, 'unparsable safetensors payload (header is not a mapping)')
     return header
 
 
@@ -152,18 +166,18 @@ def _checked(tensors: dict[str, torch.Tensor], *, layout, wire_dtype: torch.dtyp
     if tensors.keys() != layout.keys():
         extra = sorted(set(tensors) - set(layout))
         missing = sorted(set(layout) - set(tensors))
-        raise ModelRejected(f'tensor names differ: unexpected {extra[:3]}, missing {missing[:3]}')
+        raise ModelRejected(ModelFault.WRONG_TENSORS, f'tensor names differ: unexpected {extra[:3]}, missing {missing[:3]}')
     state = {}
     for name, (shape, dtype) in layout.items():
         value = tensors[name]
         if tuple(value.shape) != shape:
-            raise ModelRejected(f'{name}: shape {tuple(value.shape)}, expected {shape}')
+            raise ModelRejected(ModelFault.WRONG_TENSORS, f'{name}: shape {tuple(value.shape)}, expected {shape}')
         want = wire_dtype if dtype.is_floating_point else dtype
         if value.dtype != want:
-            raise ModelRejected(f'{name}: dtype {value.dtype}, expected {want}')
+            raise ModelRejected(ModelFault.WRONG_TENSORS, f'{name}: dtype {value.dtype}, expected {want}')
         if dtype.is_floating_point:
             if not torch.isfinite(value).all():
-                raise ModelRejected(f'{name}: contains NaN or Inf')
+                raise ModelRejected(ModelFault.NON_FINITE, f'{name}: contains NaN or Inf')
             value = value.to(dtype)
         state[name] = value
     return state

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from mtf_grasp_interfaces.msg import ModelBlob
 from mtf_grasp_interfaces.srv import SubmitModel
 
-from mtf_grasp.federated.admission import WireBlob, sign_blob
+from mtf_grasp.federated.signing import WireBlob, sign_blob
 
 
 class BlobRejected(Exception):

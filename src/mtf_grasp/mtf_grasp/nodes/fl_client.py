@@ -14,7 +14,7 @@ from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 
 from mtf_grasp.errors import InputError
-from mtf_grasp.federated.admission import WireProfile, sign_profile
+from mtf_grasp.federated.signing import WireProfile, sign_profile
 from mtf_grasp.fleet import SERVER_ID
 from mtf_grasp.nodes import fleet_names as names
 from mtf_grasp.nodes.blob_transport import call_service, fetch_when_available, with_retries

@@ -25,9 +25,9 @@ from rclpy.node import Node
 from std_msgs.msg import UInt64
 
 from mtf_grasp.errors import InputError
-from mtf_grasp.federated.admission import WireProfile, verify_profile
+from mtf_grasp.federated.signing import WireProfile, verify_profile
 from mtf_grasp.federated.rounds import server_aggregate
-from mtf_grasp.federated.submission_guard import SubmissionGuard
+from mtf_grasp.federated.admission import SubmissionGuard
 from mtf_grasp.nodes import fleet_names as names
 from mtf_grasp.nodes.blob_transport import NOT_OPEN, BlobHeader, make_blob, wire_blob
 from mtf_grasp.nodes.fleet_context import FleetContext

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from mtf_grasp.errors import InputError
-from mtf_grasp.federated.admission import roster_from_mapping
+from mtf_grasp.federated.roster import roster_from_mapping
 
 
 def roster_keys(roster: list[str]) -> dict[str, bytes]:

@@ -8,7 +8,7 @@ import time
 
 from mtf_grasp.federated.fedbn import LocalNorms
 from mtf_grasp.federated.rounds import ModelUpdate, local_update
-from mtf_grasp.federated.submission_guard import SubmissionGuard
+from mtf_grasp.federated.admission import SubmissionGuard
 from mtf_grasp.nodes.blob_transport import BlobHeader, BlobRejected, make_blob, wire_blob
 from mtf_grasp.nodes.round_report import RoundReport
 

@@ -16,7 +16,7 @@ from rclpy.node import Node
 
 from mtf_grasp.errors import InputError
 from mtf_grasp.federated.rounds import cluster_aggregate
-from mtf_grasp.federated.submission_guard import SubmissionGuard
+from mtf_grasp.federated.admission import SubmissionGuard
 from mtf_grasp.fleet import SERVER_ID
 from mtf_grasp.nodes import fleet_names as names
 from mtf_grasp.nodes.blob_transport import fetch_when_available, wire_blob

@@ -8,9 +8,9 @@ import pytest
 import torch
 from safetensors.torch import save
 
-from mtf_grasp.federated.admission import signed
+from mtf_grasp.federated.signing import signed
 from mtf_grasp.federated.codec import spec_json
-from mtf_grasp.federated.submission_guard import Accepted, Rejected, RejectReason, SubmissionGuard
+from mtf_grasp.federated.admission import Accepted, Rejected, RejectReason, SubmissionGuard
 from mtf_grasp.grasping.model_spec import ModelSpec
 
 ROUND, VERSION = 5, 4
