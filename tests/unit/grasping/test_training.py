@@ -87,7 +87,7 @@ def test_evaluate_counts_samples_and_top_k_never_hurts(dataset):
 
 
 def test_jaw_fit_prefers_a_fixed_size_when_jaws_are_constant(dataset, simgrasp_small):
-    from mtf_grasp.grasping.trainer import fit_jaw
+    from mtf_grasp.grasping.train_job import fit_jaw
     # The fixture's jaws are 0.6 × the box's short side and openings 1.6 ×: a constant ratio of 3/8.
     fitted = fit_jaw(SPEC, dataset, list(range(8)))
     assert fitted.jaw_px == 0.0 and fitted.jaw_ratio == pytest.approx(0.375, abs=1e-3)

@@ -23,7 +23,7 @@ def run(args) -> int:
     import dataclasses
 
     from mtf_grasp.configfile import from_mapping, load_yaml
-    from mtf_grasp.grasping.trainer import TrainConfig, run_training
+    from mtf_grasp.grasping.train_job import TrainConfig, run_training
 
     cfg = from_mapping(TrainConfig, load_yaml(args.config), args.config)
     overrides = {'epochs': args.epochs, 'seed': args.seed, 'samples': args.samples,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import itertools
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequence
 
 import torch
 
@@ -28,6 +28,7 @@ from mtf_grasp.federated.aggregation import StreamingAverage, StreamingNova, eff
 from mtf_grasp.federated.planning import robot_seed
 from mtf_grasp.federated.defences import DefenceEvent, recorder, robust_combine, screened
 from mtf_grasp.federated.traffic import SERVER
+from mtf_grasp.grasping.train_loop import OptimizerSettings
 
 if TYPE_CHECKING:   # config.py imports this module
     from mtf_grasp.federated.config import DefenceConfig
@@ -39,19 +40,10 @@ COORDINATOR_EPOCHS = ('seed_only', 'seed_then_local')
 
 
 @dataclass(frozen=True)
-class LocalTrainingSettings:
+class LocalTrainingSettings(OptimizerSettings):
     """How every robot trains locally (the same for all methods of an experiment)."""
 
-    lr: float = 1e-3
-    batch_size: int = 8
-    optimizer: Literal['adam', 'sgd'] = 'adam'
-    momentum: float = 0.0        # SGD momentum ρ; FedNova's step count a accounts for it
-    weight_decay: float = 0.0
     prox_mu: float = 0.0         # FedProx proximal weight μ; 0 turns the term off
-    device: str = 'cpu'
-    # 'bf16': autocast the forward pass to bfloat16 where the CPU (AVX512-BF16/AMX) or GPU has it;
-    # 'auto' picks bf16 there and fp32 elsewhere. Weights, optimiser and loss stay fp32.
-    precision: Literal['fp32', 'bf16', 'auto'] = 'fp32'
 
 
 @dataclass(frozen=True)

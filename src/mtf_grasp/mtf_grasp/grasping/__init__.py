@@ -14,7 +14,7 @@ from mtf_grasp.grasping.model_spec import ModelSpec
 from mtf_grasp.grasping.rect import GraspRect, angle_difference, inside_image, normalise_angle, rect_iou
 from mtf_grasp.grasping.sample_files import SampleError
 from mtf_grasp.grasping.targets import encode_targets, width_scale
-from mtf_grasp.grasping.training import TrainStats, grasp_loss, train_epochs
+from mtf_grasp.grasping.train_loop import TrainStats, grasp_loss, train_epochs
 from mtf_grasp.grasping.transform import ImageTransform, preprocess
 
 __all__ = [

@@ -1,9 +1,10 @@
-"""Local training: epochs over chosen samples, seeded and repeatable, with an optional FedProx term."""
+"""The training loop every job shares (centralised `train_job` and each robot's local update):
+epochs over chosen samples, seeded and repeatable, with an optional FedProx term."""
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Literal, Sequence
 
 import numpy as np
 import torch
@@ -11,6 +12,21 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from mtf_grasp.grasping.device import resolve_precision
+
+
+@dataclass(frozen=True)
+class OptimizerSettings:
+    """The optimiser fields of every training config, with one set of defaults."""
+
+    lr: float = 1e-3
+    batch_size: int = 8
+    optimizer: Literal['adam', 'sgd'] = 'adam'
+    momentum: float = 0.9        # SGD only; FedNova's step count a accounts for it
+    weight_decay: float = 0.0
+    device: str = 'cpu'          # 'auto' takes the GPU where there is one
+    # 'bf16': autocast the forward pass to bfloat16 where the CPU (AVX512-BF16/AMX) or GPU has it;
+    # 'auto' picks bf16 there and fp32 elsewhere. Weights, optimiser and loss stay fp32.
+    precision: Literal['fp32', 'bf16', 'auto'] = 'fp32'
 
 
 @dataclass
@@ -72,9 +88,11 @@ def _batch(dataset, indices: Sequence[int], seed: int, epoch: int, device: str):
 
 
 def train_epochs(model: torch.nn.Module, dataset, *, indices: Sequence[int], epochs: int, lr: float,
-                 batch_size: int, seed: int, device: str = 'cpu', optimizer: str = 'adam',
-                 momentum: float = 0.9, weight_decay: float = 0.0, prox_mu: float = 0.0,
-                 prox_reference: dict[str, torch.Tensor] | None = None, precision: str = 'fp32',
+                 batch_size: int, seed: int, device: str = OptimizerSettings.device,
+                 optimizer: str = OptimizerSettings.optimizer, momentum: float = OptimizerSettings.momentum,
+                 weight_decay: float = OptimizerSettings.weight_decay, prox_mu: float = 0.0,
+                 prox_reference: dict[str, torch.Tensor] | None = None,
+                 precision: str = OptimizerSettings.precision,
                  progress: bool = False,
                  on_epoch: Callable[[int, float], bool | None] | None = None,
                  lr_factor: Callable[[int], float] | None = None) -> TrainStats:

@@ -1,7 +1,7 @@
 """The centralized trainer's learning-rate schedule under an epoch count or a time budget."""
 import pytest
 
-from mtf_grasp.grasping.trainer import cosine_factor, run_progress
+from mtf_grasp.grasping.train_job import cosine_factor, run_progress
 
 
 def test_cosine_runs_from_one_to_zero():

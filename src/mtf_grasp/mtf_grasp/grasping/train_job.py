@@ -1,4 +1,5 @@
-"""Centralized training from a YAML config: data, model, epochs -> model file, history, learning curve."""
+"""The centralised training job (`mtf-grasp train`): a YAML config and a dataset -> model file,
+history and learning curve; the loop itself is `train_loop`."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,7 +8,6 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -19,21 +19,17 @@ from mtf_grasp.grasping.learning_curve import plot_learning_curve
 from mtf_grasp.grasping.model_file import build_model, save_model
 from mtf_grasp.grasping.model_spec import ModelSpec
 from mtf_grasp.grasping.selection import sample_range
-from mtf_grasp.grasping.training import train_epochs
+from mtf_grasp.grasping.train_loop import OptimizerSettings, train_epochs
 
 
-@dataclass
-class TrainConfig:
+@dataclass(frozen=True)
+class TrainConfig(OptimizerSettings):
+    """`mtf-grasp train`'s config: the shared optimiser fields plus the centralised job's own."""
+
     model: ModelSpec = field(default_factory=ModelSpec)
     epochs: int = 30
-    batch_size: int = 8
-    lr: float = 1e-3
-    optimizer: Literal['adam', 'sgd'] = 'adam'
-    momentum: float = 0.9
-    weight_decay: float = 0.0
     seed: int = 0
     augment: bool = True
-    device: str = 'auto'
     format: str = 'auto'
     samples: str = ':'            # training samples, "A:B" in name order
     val_samples: str = ''         # held-out samples for the learning curve, "A:B"; '' = none
@@ -109,7 +105,7 @@ def run_training(cfg: TrainConfig, data: str | Path, out: str | Path, *, progres
 
     stats = train_epochs(model, ds, indices=train_idx, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
                          seed=cfg.seed, device=device, optimizer=cfg.optimizer, momentum=cfg.momentum,
-                         weight_decay=cfg.weight_decay, progress=progress, on_epoch=after_epoch,
+                         weight_decay=cfg.weight_decay, precision=cfg.precision, progress=progress, on_epoch=after_epoch,
                          lr_factor=lr_factor if cfg.cosine_lr else None)
     history = {'config': dataclasses.asdict(cfg), 'spec': dataclasses.asdict(spec), 'data': str(data),
                'format': ds.format, 'device': device, 'threads': torch.get_num_threads(), 'train_samples': len(train_idx),
