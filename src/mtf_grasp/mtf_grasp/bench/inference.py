@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mtf_grasp.errors import InputError
@@ -57,9 +58,9 @@ def run(args) -> dict:
     with tempfile.TemporaryDirectory(prefix='mtf-bench-inference-') as tmp:
         model_path = Path(args.model) if args.model else _default_model(Path(tmp), size=args.size, width=args.width)
         with ForwardTimer(model_path, runtime=runtime, size=args.size, timeout_s=args.timeout) as forward:
-            latency_ms, callback_ms, forward_ms, steps = _measure(
-                model_path, forward=forward, runtime=runtime, size=args.size, frames=args.frames,
-                warmup=args.warmup, timeout_s=args.timeout, workdir=Path(tmp), breakdown=args.breakdown)
+            measured = _measure(model_path, forward=forward, runtime=runtime, size=args.size, frames=args.frames,
+                                warmup=args.warmup, timeout_s=args.timeout, workdir=Path(tmp), breakdown=args.breakdown)
+    latency_ms, callback_ms, forward_ms = measured.latencies, measured.callbacks, measured.forwards
     p50, forward_p50 = _percentile(latency_ms, 50), _percentile(forward_ms, 50)
     figures = {**runtime, 'size': args.size, 'frames': len(latency_ms),
                'p50_ms': round(p50, 2), 'p99_ms': round(_percentile(latency_ms, 99), 2),
@@ -67,7 +68,7 @@ def run(args) -> dict:
                'callback_p50_ms': round(_percentile(callback_ms, 50), 2),
                'overhead_ratio': round(p50 / forward_p50 - 1.0, 3)}
     if args.breakdown:
-        figures['node_steps_p50_ms'] = _step_medians(steps, latency_ms)
+        figures['node_steps_p50_ms'] = _step_medians(measured.steps, latency_ms)
     return figures
 
 
@@ -150,126 +151,166 @@ class ForwardTimer:
             self._proc.wait()
 
 
-def _measure(model_path: Path, *, forward, runtime: dict, size: int, frames: int, warmup: int,
-             timeout_s: float, workdir: Path, breakdown: bool) -> tuple[list[float], list[float], list[float], list[dict]]:
-    """(end-to-end latencies to DDS reception, the same to the callback, bare forward times, node
-    step times) in ms, one of each per timed frame; the step times only with `breakdown` (else the
-    node does not publish them)."""
-    import rclpy
-    from diagnostic_msgs.msg import DiagnosticArray
-    from rclpy.qos import QoSProfile, ReliabilityPolicy
-    from sensor_msgs.msg import CameraInfo, Image
-    from std_msgs.msg import Header
+@dataclass
+class Measurement:
+    """Per timed frame, in ms: end-to-end latency to DDS reception, the same to the callback, the
+    bare forward timed right after, and the node's step times (only with --breakdown)."""
 
-    from mtf_grasp.nodes.ros_images import camera_info_message, image_message
-    from mtf_grasp.perception import CameraIntrinsics, ns_to_sec_nanosec, stamp_to_ns, topics
-    from mtf_grasp.plan import NodeSpec
-    from mtf_grasp.supervisor import Supervisor
-    from mtf_grasp_interfaces.msg import GraspArray
+    latencies: list[float] = field(default_factory=list)
+    callbacks: list[float] = field(default_factory=list)
+    forwards: list[float] = field(default_factory=list)
+    steps: list[dict[str, float]] = field(default_factory=list)
 
-    spec = NodeSpec('grasp_inference', 'grasp_inference', 'bench',
-                    {'model_path': str(model_path), **runtime})
-    rgb, depth = bench_frame(size)
-    intrinsics = CameraIntrinsics(fx=size * 0.9, fy=size * 0.9, cx=(size - 1) / 2, cy=(size - 1) / 2,
-                                  width=size, height=size)
-    qos = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
-    rclpy.init()
-    node = rclpy.create_node('inference_bench', namespace='bench')
-    answered: dict[int, tuple[int, int]] = {}     # stamp -> (DDS reception, callback) in ns, system clock
 
-    def on_grasps(message: GraspArray, info: dict) -> None:
+class _FrameLoop:
+    """This process as camera and consumer of one grasp_inference node: frames go out one at a time,
+    each answered before the next, with a bare forward timed in between."""
+
+    def __init__(self, *, forward, runtime: dict, size: int, breakdown: bool):
+        import rclpy
+        from diagnostic_msgs.msg import DiagnosticArray
+        from rclpy.qos import QoSProfile, ReliabilityPolicy
+        from sensor_msgs.msg import CameraInfo, Image
+
+        from mtf_grasp.perception import CameraIntrinsics, topics
+        from mtf_grasp_interfaces.msg import GraspArray
+
+        self._forward, self._breakdown = forward, breakdown
+        self.precision = runtime['precision']
+        self._settle_s = SETTLE_S[runtime['backend']]
+        self._rgb, self._depth = bench_frame(size)
+        self._intrinsics = CameraIntrinsics(fx=size * 0.9, fy=size * 0.9, cx=(size - 1) / 2, cy=(size - 1) / 2,
+                                            width=size, height=size)
+        self.index = 0
+        self.answered: dict[int, tuple[int, int]] = {}   # stamp -> (DDS reception, callback) in ns, system clock
+        # The node's ~/timing: the step times for --breakdown, and for int8 which precision served each
+        # frame (the node calibrates on its first frames, then swaps int8 in).
+        self.steps: dict[int, dict[str, float]] = {}
+        self.precisions: dict[int, str] = {}
+        qos = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
+        rclpy.init()
+        self.node = rclpy.create_node('inference_bench', namespace='bench')
+        self.node.create_subscription(GraspArray, topics.GRASPS, self._on_grasps, qos)
+        self.watch_timing = breakdown or self.precision == 'int8'
+        timing_topic = f'grasp_inference/{topics.FRAME_TIMING.removeprefix("~/")}'
+        self._timing = (self.node.create_subscription(DiagnosticArray, timing_topic, self._on_timing, 10)
+                        if self.watch_timing else None)
+        self._color = self.node.create_publisher(Image, topics.COLOR, qos)
+        self._depth_pub = self.node.create_publisher(Image, topics.DEPTH, qos)
+        self._info = self.node.create_publisher(CameraInfo, topics.CAMERA_INFO, qos)
+
+    def close(self) -> None:
+        import rclpy
+
+        self.node.destroy_node()
+        rclpy.try_shutdown()
+
+    def _on_grasps(self, message, info: dict) -> None:
+        from mtf_grasp.perception import stamp_to_ns
+
         now = time.time_ns()
-        answered.setdefault(stamp_to_ns(message.header.stamp), (info['received_timestamp'] or now, now))
-    node.create_subscription(GraspArray, topics.GRASPS, on_grasps, qos)
-    # The node's ~/timing: the step times for --breakdown, and for int8 which precision served each
-    # frame (the node calibrates on its first frames, then swaps int8 in).
-    steps: dict[int, dict[str, float]] = {}
-    precisions: dict[int, str] = {}
+        self.answered.setdefault(stamp_to_ns(message.header.stamp), (info['received_timestamp'] or now, now))
 
-    def on_timing(message: DiagnosticArray) -> None:
+    def _on_timing(self, message) -> None:
+        from mtf_grasp.perception import stamp_to_ns
+
         stamp = stamp_to_ns(message.header.stamp)
-        steps.setdefault(stamp, _step_values(message))
-        precisions.setdefault(stamp, _precision(message))
-    watch_timing = breakdown or runtime['precision'] == 'int8'
-    timing = node.create_subscription(DiagnosticArray, f'grasp_inference/{topics.FRAME_TIMING.removeprefix("~/")}',
-                                      on_timing, 10) if watch_timing else None
-    color = node.create_publisher(Image, topics.COLOR, qos)
-    depth_pub = node.create_publisher(Image, topics.DEPTH, qos)
-    info = node.create_publisher(CameraInfo, topics.CAMERA_INFO, qos)
+        self.steps.setdefault(stamp, _step_values(message))
+        self.precisions.setdefault(stamp, _precision(message))
 
-    def send(index: int) -> tuple[int, int]:
-        """Publish frame `index`, the colour image last; its stamp and when the image went out."""
-        stamp_ns = (index + 1) * 10_000_000
+    def stop_timing(self) -> None:
+        """Unsubscribe from ~/timing: the node stops publishing step times."""
+        if self._timing is not None and not self._breakdown:
+            self.node.destroy_subscription(self._timing)
+
+    def send(self) -> tuple[int, int]:
+        """Publish the next frame, the colour image last; its stamp and when the image went out."""
+        from std_msgs.msg import Header
+
+        from mtf_grasp.nodes.ros_images import camera_info_message, image_message
+        from mtf_grasp.perception import ns_to_sec_nanosec, topics
+
+        self.index += 1
+        stamp_ns = self.index * 10_000_000
         header = Header(frame_id=topics.COLOR_FRAME)
         header.stamp.sec, header.stamp.nanosec = ns_to_sec_nanosec(stamp_ns)
-        info.publish(camera_info_message(intrinsics, header))
-        depth_pub.publish(image_message(depth, '16UC1', header=header))
-        image = image_message(rgb, 'rgb8', header=header)     # building it is the camera driver's cost
+        self._info.publish(camera_info_message(self._intrinsics, header))
+        self._depth_pub.publish(image_message(self._depth, '16UC1', header=header))
+        image = image_message(self._rgb, 'rgb8', header=header)     # building it is the camera driver's cost
         sent = time.time_ns()      # system clock, as the DDS reception times
-        color.publish(image)
+        self._color.publish(image)
         return stamp_ns, sent
 
-    def await_answer(stamp_ns: int, limit_s: float, received: dict = answered) -> bool:
+    def await_answer(self, stamp_ns: int, limit_s: float, received: dict | None = None) -> bool:
+        import rclpy
+
+        received = self.answered if received is None else received
         deadline = time.monotonic() + limit_s
         while stamp_ns not in received and time.monotonic() < deadline:
             # Blocks until a message arrives: polling would steal a core from the node being timed.
-            rclpy.spin_once(node, timeout_sec=max(deadline - time.monotonic(), 0.0))
+            rclpy.spin_once(self.node, timeout_sec=max(deadline - time.monotonic(), 0.0))
         return stamp_ns in received
 
-    def step(index: int, *, timed: bool) -> tuple[int, int, float]:
+    def step(self, *, timed: bool) -> tuple[int, int, float]:
         """One frame answered, then one bare forward: (stamp, when sent, forward ms)."""
-        stamp_ns, sent = send(index)
-        if not await_answer(stamp_ns, 10.0):
-            raise RuntimeError(f'frame {index} was not answered within 10 s')
+        stamp_ns, sent = self.send()
+        if not self.await_answer(stamp_ns, 10.0):
+            raise RuntimeError(f'frame {self.index} was not answered within 10 s')
         # The step times follow the grasps. Timed frames need them with --breakdown; warm-up frames
         # wait for them while ~/timing is watched, and may miss them while it is being discovered.
-        if timed and breakdown and not await_answer(stamp_ns, 1.0, steps):
-            raise RuntimeError(f'frame {index}: no step times on grasp_inference/timing within 1 s')
-        if not timed and watch_timing:
-            await_answer(stamp_ns, 1.0, steps)
-        time.sleep(settle_s)
-        forward_ms = forward()
-        time.sleep(settle_s)
+        if timed and self._breakdown and not self.await_answer(stamp_ns, 1.0, self.steps):
+            raise RuntimeError(f'frame {self.index}: no step times on grasp_inference/timing within 1 s')
+        if not timed and self.watch_timing:
+            self.await_answer(stamp_ns, 1.0, self.steps)
+        time.sleep(self._settle_s)
+        forward_ms = self._forward()
+        time.sleep(self._settle_s)
         return stamp_ns, sent, forward_ms
 
-    latencies, callbacks, forwards, timed_steps = [], [], [], []
-    settle_s = SETTLE_S[runtime['backend']]
+
+def _measure(model_path: Path, *, forward, runtime: dict, size: int, frames: int, warmup: int,
+             timeout_s: float, workdir: Path, breakdown: bool) -> Measurement:
+    """Start the node, find it, let it reach the precision asked for, warm it up, time `frames`."""
+    from mtf_grasp.plan import NodeSpec
+    from mtf_grasp.supervisor import Supervisor
+
+    spec = NodeSpec('grasp_inference', 'grasp_inference', 'bench', {'model_path': str(model_path), **runtime})
+    loop = _FrameLoop(forward=forward, runtime=runtime, size=size, breakdown=breakdown)
+    result = Measurement()
     try:
         with Supervisor([spec], workdir=workdir, echo=None) as supervisor:
-            index = 0
             deadline = time.monotonic() + timeout_s
-            while True:   # discovery: repeat the first frame until the node answers
-                stamp_ns, _ = send(index)
-                index += 1
-                if await_answer(stamp_ns, 1.0):
-                    break
-                supervisor.wait(timeout=0.01, until=lambda: True)
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f'grasp_inference did not answer within {timeout_s:.0f} s')
+            stamp_ns = _discover(loop, supervisor, deadline=deadline, timeout_s=timeout_s)
             # Until the node serves the precision asked for (int8: once calibrated), then the
             # warm-up frames: a new model's first passes are slower.
-            while watch_timing and precisions.get(stamp_ns) != runtime['precision']:
+            while loop.watch_timing and loop.precisions.get(stamp_ns) != loop.precision:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f'grasp_inference did not serve {runtime["precision"]} within {timeout_s:.0f} s')
-                stamp_ns, _, _ = step(index, timed=False)
-                index += 1
+                    raise RuntimeError(f'grasp_inference did not serve {loop.precision} within {timeout_s:.0f} s')
+                stamp_ns, _, _ = loop.step(timed=False)
             for _ in range(warmup):
-                step(index, timed=False)
-                index += 1
-            if timing is not None and not breakdown:
-                node.destroy_subscription(timing)     # the node stops publishing step times
+                loop.step(timed=False)
+            loop.stop_timing()
             for _ in range(frames):
-                stamp_ns, sent, forward_ms = step(index, timed=True)
-                index += 1
-                received_ns, callback_ns = answered[stamp_ns]
-                latencies.append((received_ns - sent) / 1e6)
-                callbacks.append((callback_ns - sent) / 1e6)
-                forwards.append(forward_ms)
-                timed_steps += [steps[stamp_ns]] if breakdown else []
+                stamp_ns, sent, forward_ms = loop.step(timed=True)
+                received_ns, callback_ns = loop.answered[stamp_ns]
+                result.latencies.append((received_ns - sent) / 1e6)
+                result.callbacks.append((callback_ns - sent) / 1e6)
+                result.forwards.append(forward_ms)
+                result.steps += [loop.steps[stamp_ns]] if breakdown else []
     finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return latencies, callbacks, forwards, timed_steps
+        loop.close()
+    return result
+
+
+def _discover(loop: _FrameLoop, supervisor, *, deadline: float, timeout_s: float) -> int:
+    """Repeat a first frame until the node answers one; its stamp."""
+    while True:
+        stamp_ns, _ = loop.send()
+        if loop.await_answer(stamp_ns, 1.0):
+            return stamp_ns
+        supervisor.wait(timeout=0.01, until=lambda: True)
+        if time.monotonic() > deadline:
+            raise RuntimeError(f'grasp_inference did not answer within {timeout_s:.0f} s')
 
 
 def _step_values(message) -> dict[str, float]:
