@@ -1,6 +1,6 @@
 """The demo's serving step over real DDS: config/replay.yaml's bag_replayer and grasp_inference as
-their own processes, a tiny model, and the image saver keeping grasp_inference's annotated images
-of every replayed frame; every node is gone when it returns."""
+their own processes, a tiny model, and grasp_inference's grasps for every replayed frame (received
+over DDS) drawn on the bag's frames; every node is gone when it returns."""
 from __future__ import annotations
 
 import os

@@ -1,5 +1,5 @@
 """Serve grasps with a model on a replayed bag (config/replay.yaml's plan: bag_replayer and
-grasp_inference as their own processes) and save the annotated image of every frame."""
+grasp_inference as their own processes) and save every frame annotated with the node's grasps."""
 from __future__ import annotations
 
 import threading
@@ -28,17 +28,17 @@ class Served:
 
 def serve_and_save(*, config: str | Path, bag: str | Path, model: str | Path, out_dir: str | Path,
                    workdir: str | Path, timeout_s: float = 120.0) -> Served:
-    """Run the replay plan with `bag` and `model` until grasp_inference has published an annotated
-    image of every frame, stop its nodes, and write the images to `out_dir` (grasps_NN.png).
+    """Run the replay plan with `bag` and `model` until grasp_inference has answered every frame,
+    stop its nodes, and write each frame with its grasps drawn to `out_dir` (grasps_NN.png).
 
-    The image topic is best effort (sensor data): on a starved CPU whole frames go missing pass
-    after pass, so after `timeout_s` the frames seen so far are written, once there is one (at
-    most another `timeout_s`)."""
+    The replay's camera topics are best effort: should a frame never reach the node within
+    `timeout_s`, the frames answered so far are written, once there is one (at most another
+    `timeout_s`)."""
     import rclpy
     from rclpy.context import Context
     from rclpy.executors import SingleThreadedExecutor
 
-    from mtf_grasp.demo.grasp_images import GraspImageSaver
+    from mtf_grasp.demo.grasp_images import GraspCollector, write_grasp_images
     from mtf_grasp.perception_plan import replay_plan
     from mtf_grasp.supervisor import Supervisor
 
@@ -50,20 +50,20 @@ def serve_and_save(*, config: str | Path, bag: str | Path, model: str | Path, ou
                                            'grasp_inference': {'model_path': str(model)}})
     context = Context()
     rclpy.init(context=context)
-    saver = GraspImageSaver(frames=frames, namespace=specs[0].namespace, context=context)
+    collector = GraspCollector(frames=frames, namespace=specs[0].namespace, context=context)
     executor = SingleThreadedExecutor(context=context)
-    executor.add_node(saver)
+    executor.add_node(collector)
     spinner = threading.Thread(target=executor.spin, daemon=True)
     spinner.start()
     try:
         with Supervisor(specs, workdir=workdir, echo=None) as supervisor:
             try:
-                supervisor.wait(until=saver.done.is_set, timeout=timeout_s)
+                supervisor.wait(until=collector.done.is_set, timeout=timeout_s)
             except TimeoutError:   # then settle for what came, once something has
-                supervisor.wait(until=lambda: bool(saver.images), timeout=timeout_s)
+                supervisor.wait(until=lambda: bool(collector.grasps), timeout=timeout_s)
     finally:
         executor.shutdown()
         spinner.join(timeout=5)
-        saver.destroy_node()
+        collector.destroy_node()
         rclpy.shutdown(context=context)
-    return Served(saver.write(out_dir), frames)
+    return Served(write_grasp_images(bag, collector.grasps, out_dir), frames)

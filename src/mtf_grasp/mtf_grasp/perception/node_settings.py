@@ -32,6 +32,9 @@ class InferenceConfig(CameraExtrinsics):
     min_quality: float = field(default=0.0, metadata={'help': 'grasps below this quality are not published'})
     slop_s: float = field(default=0.02, metadata={'help': 'largest stamp difference matched across topics'})
     queue_size: int = field(default=5, metadata={'help': 'messages kept per topic while matching'})
+    reliable_input: bool = field(default=False, metadata={
+        'help': 'subscribe to the camera topics reliably (a replay where every frame counts); '
+                'false: best effort, as for a live camera, where a late frame is worth less than the next'})
     max_invalid_depth: float = field(default=0.5, metadata={'help': 'drop frames with more depth holes than this'})
     publish_markers: bool = field(default=True, metadata={'help': 'publish the RViz MarkerArray (while someone subscribes)'})
     publish_image: bool = field(default=True, metadata={'help': 'publish the annotated image (while someone subscribes)'})
