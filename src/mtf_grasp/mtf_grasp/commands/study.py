@@ -77,9 +77,10 @@ def run(args) -> int:
     seeds = parse_seeds(args.seeds)
     jobs = plan_jobs(study, base, preset=args.preset, seeds=seeds, source=args.config, overrides=_overrides(args))
     out = Path(args.out)
-    done = sum(stored_run(out, job) is not None for job in jobs)
+    chosen = [] if args.report else _chosen(jobs, args)
+    done = sum(stored_run(out, job) is not None for job in chosen)
     workers = args.workers or os.cpu_count() or 1
-    bar = tqdm(total=len(jobs), initial=done, desc='study runs', unit='run', file=sys.stderr)
+    bar = tqdm(total=len(chosen), initial=done, desc='study runs', unit='run', file=sys.stderr, disable=args.report)
     # SIGTERM stops the workers as Ctrl-C does (a background job may have SIGINT ignored).
     signal.signal(signal.SIGTERM, _interrupt)
 
@@ -88,8 +89,7 @@ def run(args) -> int:
         bar.update()
 
     try:
-        if not args.report:
-            run_jobs(_chosen(jobs, args), out, workers=workers, on_done=finished)
+        run_jobs(chosen, out, workers=workers, on_done=finished)
     except KeyboardInterrupt:
         bar.close()
         kept = sum(stored_run(out, job) is not None for job in jobs)

@@ -170,6 +170,8 @@ def store_run(out: Path, job: Job, run: dict) -> None:
 def run_jobs(jobs: list[Job], out: Path, *, workers: int, on_done: Callable[[Job, dict], None]) -> None:
     """Run the jobs not yet stored in `out`; `workers` processes (1: in this process)."""
     todo = [job for job in jobs if stored_run(out, job) is None]
+    if not todo:
+        return
     if workers <= 1:
         for job in todo:
             run = run_job(job)
@@ -177,7 +179,7 @@ def run_jobs(jobs: list[Job], out: Path, *, workers: int, on_done: Callable[[Job
             on_done(job, run)
         return
     context = multiprocessing.get_context('spawn')   # no inherited torch/OpenMP state in the workers
-    pool = context.Pool(min(workers, len(todo) or 1))
+    pool = context.Pool(min(workers, len(todo)))
     try:
         for job, run in pool.imap_unordered(_run_keyed, todo):
             store_run(out, job, run)
