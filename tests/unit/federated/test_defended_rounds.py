@@ -225,10 +225,80 @@ def test_experiment_writes_attacks_and_defences_per_round(tmp_path, tiny_simgras
     attacker = result['attacks'][0]['robot']
     assert result['attacks'] == [{'robot': attacker, 'kind': 'scale100', 'from_round': 1}]
     rounds = result['methods']['mtf_avg']['defences_per_round']
-    assert rounds[0] == {'clipped': 0, 'rejected': 0, 'implausible': 0, 'events': []}
+    assert rounds[0] == {'clipped': 0, 'rejected': 0, 'implausible': 0, 'audit_mismatch': 0, 'member_missing': 0,
+                         'events': []}
     assert rounds[1]['rejected'] == 1 and rounds[1]['events'][0]['robot_id'] == attacker
     capsys.readouterr()
     assert main(['experiment', '--config', str(config), '--out', str(out), '--attack', 'low:9:noise']) == 2
     assert capsys.readouterr().err.strip() == "mtf-grasp experiment: error: --attack: 'low:9': round 0 has 3 low-level robots"
     assert main(['experiment', '--config', str(config), '--out', str(out), '--attack', 'robot_1:noise:5']) == 2
     assert capsys.readouterr().err.strip() == 'mtf-grasp experiment: error: --attack: attack from round 5: rounds are 0..1'
+
+
+# -- coordinator accountability: receipts and audits (audit.py) -----------------------------------
+
+def test_audit_draws_are_seeded_per_round_and_coordinator_and_hit_the_rate():
+    from mtf_grasp.federated.audit import audited
+
+    draws = [audited(seed=7, round_index=r, coordinator='robot_3', rate=0.3) for r in range(4000)]
+    assert draws == [audited(seed=7, round_index=r, coordinator='robot_3', rate=0.3) for r in range(4000)]
+    assert abs(sum(draws) / len(draws) - 0.3) < 0.03
+    assert draws != [audited(seed=7, round_index=r, coordinator='robot_4', rate=0.3) for r in range(4000)]
+    assert not any(audited(seed=7, round_index=r, coordinator='robot_3', rate=0.0) for r in range(50))
+    assert all(audited(seed=7, round_index=r, coordinator='robot_3', rate=1.0) for r in range(50))
+
+
+def test_a_recomputed_aggregate_agrees_to_rounding_and_a_forged_one_does_not():
+    from mtf_grasp.federated.attacks import forged
+    from mtf_grasp.federated.audit import aggregate_differs, missing_members
+
+    reference = {'w': torch.tensor([1.0, 2.0]), 'n': torch.tensor(3)}
+    honest = {'w': torch.tensor([1.5, 1.0]), 'n': torch.tensor(3)}
+    assert not aggregate_differs({'w': honest['w'] + 1e-7, 'n': honest['n']}, honest, reference)
+    assert aggregate_differs(forged(honest, reference), honest, reference)
+    assert missing_members(['robot_1', 'robot_2', 'robot_3'], ['robot_3', 'robot_1']) == ['robot_2']
+
+
+def test_an_audit_replaces_a_forged_aggregate_and_costs_one_fetch_per_cluster_model(tiny_simgrasp, setting):
+    config = _config(tiny_simgrasp, audit_rate=1.0)
+    state, result, summary, events, _, adversary = _round(config, setting, attacks=[Attack('top:2', 'forged_aggregate')])
+    liar = adversary.attacks[0].robot
+    assert [(e.tier, e.reason, e.robot_id) for e in events] == [('server', 'audit_mismatch', liar)]
+    # The audited round ends where the honest one does: the server used the recomputed aggregate.
+    _, clean, *_ = _round(_config(tiny_simgrasp), setting)
+    for name, value in clean.items():
+        assert torch.allclose(result[name].double(), value.double(), rtol=1e-5, atol=1e-7), name
+    # Audited, every cluster's N models (coordinators' own and members') travel once more.
+    params = sum(v.numel() for v in state.values() if v.dtype.is_floating_point)
+    assert summary['transfers'] == 3 * N and summary['parameter_bytes'] == 3 * N * params * 4
+
+
+def test_an_honest_audited_round_is_not_flagged(tiny_simgrasp, setting):
+    config = _config(tiny_simgrasp, audit_rate=1.0, check_members=True, aggregator='trimmed_mean')
+    *_, events, _, _ = _round(config, setting)
+    assert {e.reason for e in events} == {'trimmed_mean'}
+
+
+def test_receipts_catch_a_dropped_member_and_the_coordinator_is_not_top_level_again(tmp_path, tiny_simgrasp):
+    import yaml
+
+    config = tmp_path / 'tiny.yaml'
+    config.write_text(yaml.safe_dump({
+        'name': 'tiny', 'seed': 3, 'methods': ['mtf_avg'],
+        'model': {'arch': 'ggcnn2', 'channels': 'depth', 'input_size': 32},
+        'data': {'root': str(tiny_simgrasp), 'test_fraction': 0.2},
+        'partition': {'robots': 4, 'min_samples': 5},
+        'federation': {'rounds': 3, 'top_level': 1, 'seed_epochs': 1, 'local_epochs': 1},
+        'defences': {'check_members': True}}))
+    out = tmp_path / 'out'
+    assert main(['experiment', '--config', str(config), '--out', str(out), '--no-progress',
+                 '--attack', 'top:1:dropped_member']) == 0
+    result = json.loads((out / 'results.json').read_text())
+    liar = result['attacks'][0]['robot']
+    run = result['methods']['mtf_avg']
+    assert run['defences_per_round'][0]['member_missing'] == 1
+    assert run['defences_per_round'][0]['events'] == [{'tier': 'server', 'by': 'server', 'reason': 'member_missing',
+                                                       'robot_id': liar}]
+    assert liar in run['top_level_per_round'][0]
+    assert all(liar not in top for top in run['top_level_per_round'][1:])
+    assert all(r['member_missing'] == 0 for r in run['defences_per_round'][1:])

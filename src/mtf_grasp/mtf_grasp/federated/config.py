@@ -94,16 +94,22 @@ class DefenceConfig:
     # is not selected top-level from the next round on.
     count_cap: float | None = None
     check_claims: bool = False
+    # Coordinator accountability (audit.py): receipts of the member models each cluster counted, and
+    # each round each cluster audited with probability audit_rate (eq. 8 recomputed by the server).
+    check_members: bool = False
+    audit_rate: float = 0.0
 
     def __post_init__(self):
         trim_count(1, self.trim_fraction)   # ValueError outside [0, 0.5)
         if self.count_cap is not None and not self.count_cap >= 1:
             raise ValueError(f'count_cap must be at least 1, got {self.count_cap}')
+        if not 0.0 <= self.audit_rate <= 1.0:
+            raise ValueError(f'audit_rate must lie in [0, 1], got {self.audit_rate}')
 
     @property
     def active(self) -> bool:
         return (self.norm_bound.bound() is not None or self.aggregator != 'mean' or self.count_cap is not None
-                or self.check_claims)
+                or self.check_claims or self.check_members or self.audit_rate > 0)
 
 
 @dataclass(frozen=True)

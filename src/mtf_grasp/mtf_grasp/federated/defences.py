@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequenc
 
 import torch
 
+from mtf_grasp.federated.audit import AUDIT_MISMATCH, MEMBER_MISSING
 from mtf_grasp.federated.robust import BoundReason, bound_update, robust_nova, robust_trim, trimmed_mean
 
 if TYPE_CHECKING:   # both import this module
@@ -48,10 +49,13 @@ def event_record(event: DefenceEvent) -> dict:
 
 def defence_summary(records: Sequence[dict]) -> dict:
     """One round's record from its events (`event_record`s): how many models the norm bound clipped
-    and refused, how many robots' profile claims failed, and every decision."""
+    and refused, how many robots' profile claims failed, how many coordinators the receipts and
+    audits caught (audit.py), and every decision."""
     return {'clipped': sum(r['reason'] == 'clipped' for r in records),
             'rejected': sum(r['reason'] in REFUSED for r in records),
             'implausible': sum(r['reason'] == IMPLAUSIBLE for r in records),
+            'audit_mismatch': sum(r['reason'] == AUDIT_MISMATCH for r in records),
+            'member_missing': sum(r['reason'] == MEMBER_MISSING for r in records),
             'events': list(records)}
 
 

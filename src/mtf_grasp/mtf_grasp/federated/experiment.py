@@ -20,6 +20,7 @@ import torch
 from tqdm import tqdm
 
 from mtf_grasp.federated.attacks import Adversary, Attack, resolve
+from mtf_grasp.federated.audit import CAUGHT
 from mtf_grasp.federated.config import REFERENCE_METHODS, ExperimentConfig
 from mtf_grasp.federated.fedbn import LocalNorms
 from mtf_grasp.federated.planning import plan_round, robot_seed
@@ -88,7 +89,7 @@ def _federated(method: str, *, config: ExperimentConfig, workload: Workload, tic
     result = {'accuracy_per_round': [], 'per_robot_accuracy': {}, 'defences_per_round': [],
               'top_level_per_round': []}
     trained: dict[str, dict] = {}
-    flagged: set[str] = set()    # robots whose profile claims failed: never top-level again
+    flagged: set[str] = set()    # robots caught (profile claims, receipts, audits): never top-level again
 
     def keep(update: ModelUpdate) -> None:
         trained[update.robot_id] = update.state
@@ -107,6 +108,7 @@ def _federated(method: str, *, config: ExperimentConfig, workload: Workload, tic
             caught = set(implausible(claimed.profiles, reports, batch_size=config.training.batch_size)) - flagged
             events += [DefenceEvent(tier='server', by=SERVER, reason=IMPLAUSIBLE, robot_id=r) for r in sorted(caught)]
             flagged |= caught
+        flagged |= {e.robot_id for e in events if e.reason in CAUGHT}
         result['defences_per_round'].append(defence_summary([event_record(e) for e in events]))
         result['top_level_per_round'].append(list(plan.top_level))
         result['accuracy_per_round'].append(accuracy_on_test_set(state, config=config, workload=workload))

@@ -14,7 +14,8 @@ With FedBN (`local_norms` given) every robot trains with its own BatchNorm layer
 
 An `adversary` replays attacks (attacks.py) at the points where a robot could lie: the models it
 trains, the data it trains on, and as a coordinator its cluster model and which members it counts.
-The configured defences act inside the aggregations (rounds.py); their decisions go to `events`.
+The configured defences act inside the aggregations (rounds.py), and the server checks each
+cluster's receipts and audits clusters (audit.py); their decisions go to `events`.
 
 Robots named in `crashed` do what a robot that crashes at the start of the round does in the
 fleet: they receive nothing and send nothing, and the round closes without them (a crashed
@@ -23,17 +24,19 @@ coordinator takes its whole cluster with it).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator, Mapping, Sequence
+from functools import partial
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import torch
 
 from mtf_grasp.federated.attacks import UPDATE_KINDS, Adversary, RotatedLabels, forged, poisoned
+from mtf_grasp.federated.audit import AUDIT_MISMATCH, MEMBER_MISSING, aggregate_differs, audited, missing_members
 from mtf_grasp.federated.codec import decode_state, encode_state
 from mtf_grasp.federated.config import ExperimentConfig
 from mtf_grasp.federated.planning import RoundPlan, method_base, robot_seed
 from mtf_grasp.federated.fedbn import LocalNorms
 from mtf_grasp.federated.plausibility import TrainingReport
-from mtf_grasp.federated.defences import DefenceEvent
+from mtf_grasp.federated.defences import DefenceEvent, recorder
 from mtf_grasp.federated.rounds import ModelUpdate, cluster_aggregate, local_update, server_aggregate
 from mtf_grasp.federated.traffic import SERVER, TrafficLedger
 
@@ -53,6 +56,13 @@ class Wire:
         encoded = encode_state(state, spec=self.spec, dtype=self.dtype)
         for receiver in receivers:
             self.ledger.record(encoded, round_index=round_index, sender=sender, receiver=receiver)
+        return self._decoded(encoded)
+
+    def as_received(self, state: State) -> dict:
+        """`state` as a receiver would decode it, without sending it (the codec's rounding included)."""
+        return self._decoded(encode_state(state, spec=self.spec, dtype=self.dtype))
+
+    def _decoded(self, encoded) -> dict:
         return decode_state(encoded.payload, sha256=encoded.sha256, encoding=encoded.encoding,
                             expected_spec=self.spec)
 
@@ -117,19 +127,47 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
             seed_state = wire.send(seed.state, round_index=index, sender=coordinator, receivers=members)
             own = seed if not more else train(coordinator, seed.state, epochs=more, prior_steps=seed.local_steps,
                                               purpose='continue')
-            fine_tuned = (uploaded(train(m, seed_state, epochs=config.epochs(method), prior_steps=seed.local_steps),
-                                   coordinator) for m in members)
+            checks = config.defences
+            audit = audited(seed=config.seed, round_index=index, coordinator=coordinator, rate=checks.audit_rate)
+            # What the members sent (their own receipts; the models themselves only for an audit, so an
+            # unaudited cluster still streams) and what the coordinator's receipt names.
+            sent: list = []
+            counted: list[str] = []
+            fine_tuned = _noted(sent, (uploaded(train(m, seed_state, epochs=config.epochs(method),
+                                                      prior_steps=seed.local_steps), coordinator)
+                                       for m in members), ids=not audit)
             kinds = adversary.kinds(coordinator, index)
             if 'dropped_member' in kinds and members:   # it still trains and uploads; it is not counted
                 fine_tuned = (u for u in fine_tuned if u.robot_id != members[0])
-            cluster = cluster_aggregate(own, fine_tuned, base=base, reading=config.federation.tier_aggregate,
-                                        global_state=received, defences=config.defences, seed_state=seed_state,
-                                        events=events)
+            aggregate = partial(cluster_aggregate, base=base, reading=config.federation.tier_aggregate,
+                                global_state=received, defences=config.defences, seed_state=seed_state)
+            cluster = aggregate(own, _noted(counted, fine_tuned, ids=True), events=events)
             if cluster is None:   # the norm bound refused every model of the cluster: nothing to send
                 continue
             if 'forged_aggregate' in kinds:
                 cluster = replace(cluster, state=forged(cluster.state, received))
-            yield uploaded(cluster, SERVER)
+            cluster = uploaded(cluster, SERVER)
+            record = recorder(events, tier='server', by=SERVER)
+            senders = [u.robot_id for u in sent] if audit else sent
+            if checks.check_members and missing_members(senders, counted):
+                record(reason=MEMBER_MISSING, robot_id=coordinator)
+            if audit:
+                for model in (own, *sent):      # the server fetches every model of the cluster
+                    wire.send(model.state, round_index=index, sender=model.robot_id, receivers=[SERVER])
+                honest = aggregate(own, sent, events=None)
+                if honest is not None:
+                    honest = replace(honest, state=wire.as_received(honest.state))
+                    if aggregate_differs(cluster.state, honest.state, received):
+                        record(reason=AUDIT_MISMATCH, robot_id=coordinator)
+                        cluster = honest
+            yield cluster
 
     return server_aggregate(clusters(), base=base, global_state=global_state, defences=config.defences,
                             events=events)
+
+
+def _noted(into: list, updates: Iterable[ModelUpdate], *, ids: bool = False) -> Iterator[ModelUpdate]:
+    """`updates`, each also appended to `into` (its robot id with `ids`) as it passes."""
+    for update in updates:
+        into.append(update.robot_id if ids else update)
+        yield update

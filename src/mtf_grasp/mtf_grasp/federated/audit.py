@@ -1,0 +1,55 @@
+"""Coordinator accountability: a top-level robot aggregates its whole cluster before the server sees
+anything, so the server checks what it can of that work.
+
+- Receipts (`defences.check_members`): the coordinator names every member model it counted; each
+  member names the model it sent (in the fleet both as signed sha256 digests). A planned member that
+  sent a model the coordinator did not count is `member_missing`.
+- Audits (`defences.audit_rate` p): each round each cluster is audited with probability p, drawn from
+  the experiment's seed, the round and the coordinator (a coordinator cannot predict it). The server
+  fetches the cluster's models (the members' and the coordinator's own, one transfer each: the extra
+  bytes of an audit) and recomputes eq. 8 with the same reading and defences. An aggregate that
+  differs is `audit_mismatch`; the recomputed aggregate replaces it for the round.
+
+A coordinator caught either way is never top-level again (its members are re-assigned by the
+next round's plan).
+"""
+from __future__ import annotations
+
+import random
+from typing import Iterable, Mapping
+
+import torch
+
+from mtf_grasp.federated.planning import robot_seed
+
+MEMBER_MISSING = 'member_missing'
+AUDIT_MISMATCH = 'audit_mismatch'
+CAUGHT = (MEMBER_MISSING, AUDIT_MISMATCH)
+# The recomputation runs the coordinator's own code on the same decoded models, so an honest
+# aggregate agrees to rounding; a forged one (e.g. scale100) is off by orders of magnitude.
+_RELATIVE_TOLERANCE = 1e-4
+
+
+def audited(*, seed: int, round_index: int, coordinator: str, rate: float) -> bool:
+    """Whether the server audits `coordinator`'s cluster in `round_index` (probability `rate`)."""
+    if rate <= 0:
+        return False
+    return random.Random(robot_seed(seed, coordinator, round_index, 'audit')).random() < rate
+
+
+def missing_members(sent: Iterable[str], counted: Iterable[str]) -> list[str]:
+    """Members that sent a model the coordinator's receipt does not count."""
+    return sorted(set(sent) - set(counted))
+
+
+def aggregate_differs(claimed: Mapping[str, torch.Tensor], recomputed: Mapping[str, torch.Tensor],
+                      reference: Mapping[str, torch.Tensor]) -> bool:
+    """True when `claimed` and `recomputed` differ by more than rounding, relative to the size of the
+    recomputed update from `reference` (the round's global model)."""
+    gap = change = 0.0
+    for name, value in recomputed.items():
+        if not value.is_floating_point():
+            continue
+        gap += float((claimed[name].double() - value.double()).pow(2).sum())
+        change += float((value.double() - reference[name].double()).pow(2).sum())
+    return gap ** 0.5 > _RELATIVE_TOLERANCE * (change ** 0.5 + 1e-12)
