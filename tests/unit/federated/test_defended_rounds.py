@@ -207,17 +207,24 @@ def test_a_dropped_member_still_moves_its_models(tiny_simgrasp, setting):
     assert summary['transfers'] == 2 * N
 
 
-def test_experiment_writes_attacks_and_defences_per_round(tmp_path, tiny_simgrasp, capsys):
+def _tiny_experiment(tmp_path, root, *, rounds: int, defences: dict):
+    """An experiment config of MTF-Grasp-Avg over 4 robots (one coordinator) on the tiny set."""
     import yaml
 
     config = tmp_path / 'tiny.yaml'
     config.write_text(yaml.safe_dump({
         'name': 'tiny', 'seed': 3, 'methods': ['mtf_avg'],
         'model': {'arch': 'ggcnn2', 'channels': 'depth', 'input_size': 32},
-        'data': {'root': str(tiny_simgrasp), 'test_fraction': 0.2},
+        'data': {'root': str(root), 'test_fraction': 0.2},
         'partition': {'robots': 4, 'min_samples': 5},
-        'federation': {'rounds': 2, 'top_level': 1, 'seed_epochs': 1, 'local_epochs': 1},
-        'defences': {'norm_bound': {'max_relative': 0.2, 'action': 'reject'}}}))
+        'federation': {'rounds': rounds, 'top_level': 1, 'seed_epochs': 1, 'local_epochs': 1},
+        'defences': defences}))
+    return config
+
+
+def test_experiment_writes_attacks_and_defences_per_round(tmp_path, tiny_simgrasp, capsys):
+    config = _tiny_experiment(tmp_path, tiny_simgrasp, rounds=2,
+                              defences={'norm_bound': {'max_relative': 0.2, 'action': 'reject'}})
     out = tmp_path / 'out'
     assert main(['experiment', '--config', str(config), '--out', str(out), '--no-progress',
                  '--attack', 'low:1:scale100:1']) == 0
@@ -280,16 +287,7 @@ def test_an_honest_audited_round_is_not_flagged(tiny_simgrasp, setting):
 
 
 def test_receipts_catch_a_dropped_member_and_the_coordinator_is_not_top_level_again(tmp_path, tiny_simgrasp):
-    import yaml
-
-    config = tmp_path / 'tiny.yaml'
-    config.write_text(yaml.safe_dump({
-        'name': 'tiny', 'seed': 3, 'methods': ['mtf_avg'],
-        'model': {'arch': 'ggcnn2', 'channels': 'depth', 'input_size': 32},
-        'data': {'root': str(tiny_simgrasp), 'test_fraction': 0.2},
-        'partition': {'robots': 4, 'min_samples': 5},
-        'federation': {'rounds': 3, 'top_level': 1, 'seed_epochs': 1, 'local_epochs': 1},
-        'defences': {'check_members': True}}))
+    config = _tiny_experiment(tmp_path, tiny_simgrasp, rounds=3, defences={'check_members': True})
     out = tmp_path / 'out'
     assert main(['experiment', '--config', str(config), '--out', str(out), '--no-progress',
                  '--attack', 'top:1:dropped_member']) == 0
