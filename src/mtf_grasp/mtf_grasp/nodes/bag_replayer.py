@@ -7,6 +7,7 @@ import importlib
 import sys
 import time
 
+from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
@@ -20,6 +21,7 @@ from mtf_grasp.perception.node_settings import ReplayConfig
 # discovery is two-sided, so a subscriber the replayer already counts may match it only after the
 # first messages went out; one that asks for transient-local still gets the last 10 of each topic
 # (volatile subscribers, such as grasp_inference's, are unaffected).
+ACK_TIMEOUT_S = 10.0
 REPLAY_QOS = QoSProfile(depth=10, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE,
                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
@@ -65,7 +67,19 @@ class BagReplayer(Node):
             self._by_topic[message.topic].publish(message.data)
             self.published += 1
         self.get_logger().info(f'played {self.published} messages from {self.cfg.bag_path}')
+        self._await_acks()
         return self.published
+
+    def _await_acks(self) -> None:
+        """A reliable sample that no reader has acknowledged yet dies with its writer: on a busy
+        machine the last ground truth of a bag was lost when the replayer exited right after
+        publishing it. So wait (bounded, ACK_TIMEOUT_S in all) until every reader has it."""
+        deadline = time.monotonic() + ACK_TIMEOUT_S
+        for topic, publisher in self._by_topic.items():
+            left = max(deadline - time.monotonic(), 0.0)
+            if not publisher.wait_for_all_acked(Duration(nanoseconds=int(left * 1e9))):
+                self.get_logger().warning(f'{topic}: not every reader acknowledged the last messages '
+                                          f'within {ACK_TIMEOUT_S:.0f} s')
 
 
 def main(args=None) -> int:
