@@ -104,7 +104,8 @@ def test_cli_runs_the_chosen_methods_and_reports_a_partial_study(tiny_study, tmp
     assert results['missing'] == ['members_only/mtf_avg/seed_0', 'members_only/mtf_avg/seed_1']
     assert [(r['method'], r['seed']) for r in results['runs']] == [('fedavg', 0), ('fedavg', 1)]
     assert all(r['machine']['precision'] in ('fp32', 'bf16') for r in results['runs'])
-    assert 'Incomplete' in (out / 'table.md').read_text()
+    table = (out / 'table.md').read_text()
+    assert 'Incomplete' in table and 'Machines (`machine` of each run): seed 0: ' in table
     assert cli_main([*args, '--report']) == 0          # runs nothing, same report
     assert json.loads((out / 'results.json').read_text())['missing'] == results['missing']
     assert cli_main([*args, '--variants', 'nope']) == 2

@@ -38,6 +38,15 @@ def summarise(runs: list[dict], *, baseline_variant: str) -> tuple[list[dict], l
     return summary, differences
 
 
+def machines_by_seed(runs: list[dict]) -> dict[int, list[str]]:
+    """{seed: the processors (or GPUs) its runs ran on}: runs of two machines are not bit-comparable."""
+    machines: dict[int, set[str]] = {}
+    for run in runs:
+        if 'machine' in run:
+            machines.setdefault(run['seed'], set()).add(f"{run['machine']['name']} ({run['machine']['precision']})")
+    return {seed: sorted(names) for seed, names in sorted(machines.items())}
+
+
 def _pct(value) -> str:
     return '–' if value is None else f'{100 * value:.1f}'
 
@@ -52,6 +61,10 @@ def markdown(results: dict) -> str:
     lines = [f"# {results['study']} ({results['preset']} preset), seeds {results['seeds_text']}", '',
              f"Score: {results['metric']}. Test split: {results['test_samples']} scenes "
              f"(one scene = {100 / results['test_samples']:.2f} points).", '']
+    machines = machines_by_seed(results.get('runs', []))
+    if machines:
+        lines += ['Machines (`machine` of each run): ' + '; '.join(
+            f"seed {seed}: {', '.join(names)}" for seed, names in machines.items()) + '.', '']
     if not results.get('complete', True):
         lines += [f"**Incomplete**: {len(results['missing'])} planned runs are not stored yet "
                   f"({', '.join(results['missing'])}); each row counts its own seeds.", '']
