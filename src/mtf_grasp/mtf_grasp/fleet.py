@@ -60,6 +60,13 @@ class FaultConfig:
             raise ValueError(f'retries must not be negative, got {self.retries}')
 
 
+def check_limits(transport: TransportConfig, faults: FaultConfig) -> None:
+    """The limits that involve both: a round's deadline comes before its timeout."""
+    if faults.round_deadline_s > transport.round_timeout_s:
+        raise ValueError(f'faults.round_deadline_s ({faults.round_deadline_s}) must not exceed '
+                         f'transport.round_timeout_s ({transport.round_timeout_s})')
+
+
 def _positive(config, *names: str) -> None:
     for name in names:
         if getattr(config, name) <= 0:
@@ -90,9 +97,7 @@ class FleetConfig:
             raise ValueError(f'method {self.method!r} is not one of {", ".join(TIERED_METHODS + FLAT_METHODS)}')
         if self.rounds is not None and self.rounds < 1:
             raise ValueError(f'rounds must be at least 1, got {self.rounds}')
-        if self.faults.round_deadline_s > self.transport.round_timeout_s:
-            raise ValueError(f'faults.round_deadline_s ({self.faults.round_deadline_s}) must not exceed '
-                             f'transport.round_timeout_s ({self.transport.round_timeout_s})')
+        check_limits(self.transport, self.faults)
 
 
 @dataclass(frozen=True)
