@@ -4,8 +4,9 @@ Built from `config/fleet.yaml` and used by both `launch/fleet.launch.py` and `mt
 so one YAML file decides the fleet however it is started. The fleet file names an experiment
 config for the learning (data, partition, model, local training, tiers, seed) and adds what only
 a deployment has: the method to run, the rounds, a partition manifest, transport limits, how
-faults are handled (deadlines, quorum, retries), how crashed nodes are restarted, and the roster
-of members with their HMAC keys.
+faults are handled (deadlines, quorum, retries), how crashed nodes are restarted, how nodes
+discover each other (a Fast DDS discovery server for large fleets), how many robots share one
+process (simulated fleets), and the roster of members with their HMAC keys.
 """
 from __future__ import annotations
 
@@ -74,6 +75,37 @@ def _positive(config, *names: str) -> None:
 
 
 @dataclass(frozen=True)
+class DiscoveryConfig:
+    """How the fleet's DDS participants find each other. No `server`: ROS 2's simple discovery
+    (every participant multicasts to every other: O(n²) traffic, fine for a few dozen). `server:
+    HOST:PORT`: every participant asks a Fast DDS discovery server there instead (ROS_DISCOVERY_SERVER),
+    which tells each only about the endpoints it uses. `start: true`: `mtf-grasp fleet` runs that
+    server itself for the run (HOST must then be an address of this machine)."""
+
+    server: str = ''
+    start: bool = False
+
+    def __post_init__(self):
+        if self.server:
+            host, port = split_address(self.server)
+            if not host or not 0 < port < 65536:
+                raise ValueError(f'server {self.server!r} is not HOST:PORT with a port in 1..65535')
+        if self.start and not self.server:
+            raise ValueError('start: true needs server: HOST:PORT (where to listen)')
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """What every node's process (and a tool that should see the fleet) needs in its environment."""
+        return {'ROS_DISCOVERY_SERVER': self.server} if self.server else {}
+
+
+def split_address(address: str) -> tuple[str, int]:
+    """('host', port) of 'host:port'; port -1 when it is missing or not a number."""
+    host, _, port = address.rpartition(':')
+    return host, int(port) if port.isdigit() else -1
+
+
+@dataclass(frozen=True)
 class FleetConfig:
     experiment: str                        # experiment YAML, relative to the fleet file
     method: str = 'mtf_avg'
@@ -88,6 +120,10 @@ class FleetConfig:
     # Every node of the plan: robots' clients and coordinators, and the server, which resumes
     # from its latest checkpoint. Only the server's failing for good fails the run.
     restarts: RestartPolicy = field(default_factory=RestartPolicy)
+    discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
+    # Robots whose nodes (client and coordinator) share one OS process and executor: 1 in
+    # deployment (each robot runs its own), more to simulate a large fleet on one machine.
+    robots_per_process: int = 1
     # member id (robots and `server`) -> HMAC key file; relative files are under the run directory,
     # and missing ones there are generated, so every run of `mtf-grasp fleet` has its own keys.
     roster: dict[str, str] = field(default_factory=dict)
@@ -97,6 +133,8 @@ class FleetConfig:
             raise ValueError(f'method {self.method!r} is not one of {", ".join(TIERED_METHODS + FLAT_METHODS)}')
         if self.rounds is not None and self.rounds < 1:
             raise ValueError(f'rounds must be at least 1, got {self.rounds}')
+        if self.robots_per_process < 1:
+            raise ValueError(f'robots_per_process must be at least 1, got {self.robots_per_process}')
         check_limits(self.transport, self.faults)
 
 
@@ -235,13 +273,17 @@ def fleet_nodes(setup: FleetSetup) -> list[NodeSpec]:
         **common, 'robots': list(setup.robots), 'roster': list(roster), 'checkpoint_dir': str(setup.checkpoint_dir),
         'summary_file': str(setup.summary_path), 'registration_timeout_s': transport.registration_timeout_s})]
     roles = [('fl_client', 'client')] + ([('tier_coordinator', 'coordinator')] if config.method in TIERED_METHODS else [])
-    for robot in setup.robots:
-        for executable, role in roles:
-            # A robot that is down for good costs its rounds, not the run (deadlines and quorum).
-            specs.append(NodeSpec(executable, f'{robot}_{role}', namespace=robot, restart=config.restarts,
-                                  required=False, parameters={**common, 'robots': list(setup.robots),
-                                                              'roster': list(roster), 'robot_id': robot}))
-    return specs
+    # A robot that is down for good costs its rounds, not the run (deadlines and quorum).
+    robot_nodes = [NodeSpec(executable, f'{robot}_{role}', namespace=robot, restart=config.restarts,
+                            required=False, parameters={**common, 'robots': list(setup.robots),
+                                                        'roster': list(roster), 'robot_id': robot})
+                   for robot in setup.robots for executable, role in roles]
+    per_process = config.robots_per_process * len(roles)
+    if per_process == len(roles):
+        return specs + robot_nodes
+    return specs + [NodeSpec('robot_group', f'robot_group_{start // per_process}', restart=config.restarts,
+                             required=False, hosted=tuple(robot_nodes[start:start + per_process]))
+                    for start in range(0, len(robot_nodes), per_process)]
 
 
 def add_restarts(summary_path: Path, records: list[dict]) -> dict:
@@ -263,8 +305,9 @@ def clear_earlier_run(setup: FleetSetup) -> None:
 
 def run_fleet(setup: FleetSetup, *, echo=None, timeout_s: float | None = None,
               grace_s: float = 10.0) -> dict:
-    """Run the plan as separate OS processes under a Supervisor until the server has finished
-    its rounds (robots get `grace_s` to end on their own, then are stopped); return the summary
+    """Run the plan as separate OS processes under a Supervisor (after starting the config's
+    discovery server when it asks for one) until the server has finished its rounds (robots get
+    `grace_s` to end on their own, then are stopped); return the summary
     the server wrote, with the restarts. Crashed nodes are restarted as `restarts:` says; a
     server that fails for good raises NodeFailed; Ctrl-C stops them all."""
     import os
@@ -273,12 +316,68 @@ def run_fleet(setup: FleetSetup, *, echo=None, timeout_s: float | None = None,
 
     clear_earlier_run(setup)
     specs = fleet_nodes(setup)
-    env = {'FASTDDS_BUILTIN_TRANSPORTS': os.environ.get('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')}
+    env = {'FASTDDS_BUILTIN_TRANSPORTS': os.environ.get('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA'),
+           **setup.config.discovery.environment}
     names = [spec.name for spec in specs]
-    with Supervisor(specs, workdir=setup.out_dir, env=env, echo=echo) as supervisor:
+    with discovery_server(setup.config.discovery, log_path=setup.out_dir / 'logs' / 'discovery_server.log'), \
+            Supervisor(specs, workdir=setup.out_dir, env=env, echo=echo) as supervisor:
         # The server's current process: a restarted server is a new one.
         supervisor.wait(finished=names, until=lambda: supervisor.children[SERVER_NAME].proc.poll() == 0,
                         timeout=timeout_s)
         with contextlib.suppress(TimeoutError):
             supervisor.wait(finished=names, timeout=grace_s)
     return add_restarts(setup.summary_path, supervisor.restart_records())
+
+
+def discovery_server_command(discovery: DiscoveryConfig) -> tuple[list[str], dict[str, str]]:
+    """The argv and environment of a Fast DDS discovery server (server id 0) listening at
+    `discovery.server`: the wheels' `fast-discovery-server`, with their libraries on its path
+    (its RPATH points outside the venv) and Fast DDS's default transports (its UDP port is not
+    opened under FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA, which the nodes use)."""
+    import os
+    import shutil
+    import socket
+    import sys
+    import sysconfig
+
+    host, port = split_address(discovery.server)
+    binary = shutil.which('fast-discovery-server') or str(Path(sys.executable).parent / 'fast-discovery-server')
+    try:
+        address = socket.gethostbyname(host)
+    except OSError as exc:
+        raise InputError(f'discovery.server: cannot resolve {host!r}: {exc}') from None
+    libraries = [Path(binary).resolve().parent.parent / 'lib',
+                 Path(sysconfig.get_paths()['purelib']) / 'ros_fastrtps.libs']
+    env = {name: value for name, value in os.environ.items() if name != 'FASTDDS_BUILTIN_TRANSPORTS'}
+    env['LD_LIBRARY_PATH'] = os.pathsep.join([*map(str, libraries), *filter(None, [env.get('LD_LIBRARY_PATH')])])
+    return [binary, '-i', '0', '-l', address, '-p', str(port)], env
+
+
+@contextlib.contextmanager
+def discovery_server(discovery: DiscoveryConfig, *, log_path: Path, ready_timeout_s: float = 20.0):
+    """Run a Fast DDS discovery server (the `fast-discovery-server` the ROS 2 wheels ship) listening
+    at `discovery.server` for the block, when `discovery.start` asks for one; else do nothing."""
+    if not discovery.start:
+        yield None
+        return
+    import subprocess
+    import time
+
+    from mtf_grasp.supervisor import end_process
+
+    argv, env = discovery_server_command(discovery)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open('w') as log:
+        proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    try:
+        deadline = time.monotonic() + ready_timeout_s
+        while 'Server is running' not in log_path.read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                last = log_path.read_text().strip().splitlines()[-1:] or ['no output']
+                raise InputError(f'discovery.server: no discovery server at {discovery.server} '
+                                 f'({argv[0]}: {last[0]})')
+            time.sleep(0.05)
+        yield proc
+    finally:
+        end_process(proc, grace_s=2.0)

@@ -31,8 +31,8 @@ from mtf_grasp.nodes.round_report import RoundReport
 
 
 class FlClient(Node):
-    def __init__(self):
-        super().__init__('fl_client')
+    def __init__(self, name: str = 'fl_client', namespace: str | None = None):
+        super().__init__(name, namespace=namespace)  # robot_group names each node it hosts
         self.params = declare_config(self, RobotParams)
         if not self.params.robot_id:
             raise InputError(f'{self.get_fully_qualified_name()}: parameter robot_id is empty')

@@ -1,0 +1,68 @@
+"""Fleets of many robots over real DDS: several robots' nodes per process (robot_group) and a Fast DDS
+discovery server started by `mtf-grasp fleet`; the fleet still ends with the experiment's model."""
+import socket
+import time
+
+import pytest
+import yaml
+
+from fleet_testdata import (assert_same_state, experiment_rounds, fleet_final_state, run_fleet, write_configs,
+                            write_jacquard_boxes)
+
+pytestmark = [pytest.mark.ros, pytest.mark.slow]
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def scale_out(config, **fields) -> None:
+    """Add fleet-config fields (robots_per_process, discovery) to a fleet YAML."""
+    config.write_text(yaml.safe_dump({**yaml.safe_load(config.read_text()), **fields}))
+
+
+def check_same_as_experiment(tmp_path, summary, rounds: int) -> None:
+    state, accuracies, sent = experiment_rounds(tmp_path / 'experiment.yaml', tmp_path / 'run' / 'partition.json',
+                                                'mtf_avg')
+    assert_same_state(fleet_final_state(tmp_path / 'run', rounds), state)
+    assert [r['global_accuracy'] for r in summary['rounds']] == pytest.approx(accuracies)
+    assert [r['bytes_sent'] for r in summary['rounds']] == sent
+
+
+def test_robots_sharing_processes_behind_a_discovery_server_end_with_the_experiments_model(ros_processes, tmp_path):
+    data = write_jacquard_boxes(tmp_path / 'data', samples=40)
+    config = write_configs(tmp_path, data=data, robots=4, rounds=2)
+    scale_out(config, robots_per_process=3,
+              discovery={'server': f'127.0.0.1:{free_udp_port()}', 'start': True})
+    summary = run_fleet(ros_processes, config, tmp_path / 'run')
+
+    logs = tmp_path / 'run' / 'logs'
+    # Robots 0-2 share one process, robot 3 has the other: two robot processes, no per-node ones.
+    assert sorted(p.name for p in logs.glob('robot*.log')) == ['robot_group_0.log', 'robot_group_1.log']
+    assert 'Server is running' in (logs / 'discovery_server.log').read_text()
+    for record in summary['rounds']:
+        assert record['participants'] == ['robot_0', 'robot_1', 'robot_2', 'robot_3']
+    check_same_as_experiment(tmp_path, summary, rounds=2)
+
+
+def test_fifty_robots_in_two_processes_behind_a_discovery_server_complete_two_rounds(ros_processes, tmp_path):
+    started = time.monotonic()
+    data = write_jacquard_boxes(tmp_path / 'data', samples=300, size=32)
+    config = write_configs(tmp_path, data=data, robots=50, rounds=2, input_size=16)
+    experiment = yaml.safe_load((tmp_path / 'experiment.yaml').read_text())
+    experiment['partition'].update(beta=10.0, min_samples=2)
+    experiment['federation']['top_level'] = 7
+    (tmp_path / 'experiment.yaml').write_text(yaml.safe_dump(experiment))
+    scale_out(config, robots_per_process=25,
+              discovery={'server': f'127.0.0.1:{free_udp_port()}', 'start': True})
+    summary = run_fleet(ros_processes, config, tmp_path / 'run', timeout_s=400)
+
+    robots = [f'robot_{i}' for i in range(50)]
+    assert sorted(p.name for p in (tmp_path / 'run' / 'logs').glob('robot*.log')) == [
+        'robot_group_0.log', 'robot_group_1.log']
+    for record in summary['rounds']:
+        assert sorted(record['participants']) == sorted(robots)
+    check_same_as_experiment(tmp_path, summary, rounds=2)
+    print(f'50-robot fleet: {time.monotonic() - started:.0f} s')
