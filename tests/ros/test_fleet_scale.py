@@ -53,7 +53,7 @@ def test_fifty_robots_in_two_processes_behind_a_discovery_server_complete_two_ro
     config = write_configs(tmp_path, data=data, robots=50, rounds=2, input_size=16)
     experiment = yaml.safe_load((tmp_path / 'experiment.yaml').read_text())
     experiment['partition'].update(beta=10.0, min_samples=2)
-    experiment['federation']['top_level'] = 7
+    experiment['federation']['top_level'] = 'sqrt'  # round(√50) = 7 coordinators
     (tmp_path / 'experiment.yaml').write_text(yaml.safe_dump(experiment))
     scale_out(config, robots_per_process=25,
               discovery={'server': f'127.0.0.1:{free_udp_port()}', 'start': True})

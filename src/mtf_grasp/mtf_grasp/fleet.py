@@ -192,7 +192,7 @@ def prepare_fleet(config_path: str | Path, *, out_dir: str | Path, rounds: int |
     data_root = Path(config.data_root or experiment.data.root).resolve()
     experiment = dataclasses.replace(experiment, data=dataclasses.replace(experiment.data, root=str(data_root)))
     if config.robots is not None:
-        if not experiment.federation.top_level < config.robots:
+        if isinstance(experiment.federation.top_level, int) and not experiment.federation.top_level < config.robots:
             raise InputError(f'{config_path}: robots: {config.robots} robots cannot have '
                              f'j={experiment.federation.top_level} top-level robots and any low-level one')
         experiment = dataclasses.replace(experiment, partition=dataclasses.replace(
