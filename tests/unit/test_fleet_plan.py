@@ -276,3 +276,15 @@ def test_a_node_started_by_hand_checks_its_limits_as_the_fleet_config_does(value
     server = ServerParams()
     assert (server.round_deadline_s, server.quorum, server.registration_timeout_s) == (
         FaultConfig().round_deadline_s, FaultConfig().quorum, TransportConfig().registration_timeout_s)
+
+
+def test_a_roster_wildcard_gives_every_unlisted_member_a_key_in_one_directory(tmp_path):
+    setup = prepare_fleet(write_fleet(tmp_path, roster={'*': 'fleet_keys', 'robot_1': 'own/robot_1.key'}),
+                          out_dir=tmp_path / 'run')
+    assert setup.roster.key_files['robot_10'] == tmp_path / 'run' / 'fleet_keys' / 'robot_10.key'
+    assert setup.roster.key_files['server'] == tmp_path / 'run' / 'fleet_keys' / 'server.key'
+    assert setup.roster.key_files['robot_1'] == tmp_path / 'run' / 'own' / 'robot_1.key'  # listed: kept
+    (tmp_path / 'other').mkdir()
+    with pytest.raises(InputError, match=r'roster.robot_1: key file .*r1.key not found'):
+        prepare_fleet(write_fleet(tmp_path / 'other', roster={'*': 'k', 'robot_1': 'elsewhere/r1.key'}),
+                      out_dir=tmp_path / 'run2')

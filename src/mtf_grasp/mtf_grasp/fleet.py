@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 SERVER_NAME = 'fl_server'
 SERVER_ID = 'server'  # the server's member id in the roster and in ModelBlob.sender
+ALL_MEMBERS = '*'     # roster: {'*': DIR} gives every member not listed the key file DIR/<member>.key
 FLAT_METHODS = ('fedavg', 'fednova')
 TIERED_METHODS = ('mtf_avg', 'mtf_nova')
 
@@ -126,6 +127,7 @@ class FleetConfig:
     robots_per_process: int = 1
     # member id (robots and `server`) -> HMAC key file; relative files are under the run directory,
     # and missing ones there are generated, so every run of `mtf-grasp fleet` has its own keys.
+    # `'*': DIR` stands for `MEMBER: DIR/MEMBER.key` for each member not listed (large fleets).
     roster: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -216,7 +218,11 @@ def fleet_roster(config: FleetConfig, *, source: str, robots, out_dir: Path) -> 
 
     if not config.roster:
         raise InputError(f'{source}: missing; list the server and every robot with its key file')
-    roster = roster_from_mapping(config.roster, source=source, base_dir=out_dir)
+    listed = dict(config.roster)
+    key_dir = listed.pop(ALL_MEMBERS, None)
+    if key_dir is not None:
+        listed = {member: f'{key_dir.rstrip("/")}/{member}{KEY_SUFFIX}' for member in (SERVER_ID, *robots)} | listed
+    roster = roster_from_mapping(listed, source=source, base_dir=out_dir)
     absent = [member for member in (SERVER_ID, *robots) if member not in roster]
     if absent:
         raise InputError(f'{source}: no entry for {", ".join(absent)} (every fleet member needs a key)')
