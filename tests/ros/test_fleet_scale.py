@@ -44,6 +44,8 @@ def test_robots_sharing_processes_behind_a_discovery_server_end_with_the_experim
     assert 'Server is running' in (logs / 'discovery_server.log').read_text()
     for record in summary['rounds']:
         assert record['participants'] == ['robot_0', 'robot_1', 'robot_2', 'robot_3']
+        assert record['server_peak_rss_mb'] > 50  # torch alone takes more
+    assert 0 < summary['registration_s'] < summary['rounds'][0]['duration_s'] + 60
     check_same_as_experiment(tmp_path, summary, rounds=2)
 
 
