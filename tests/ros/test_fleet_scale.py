@@ -1,26 +1,14 @@
 """Fleets of many robots over real DDS: several robots' nodes per process (robot_group) and a Fast DDS
 discovery server started by `mtf-grasp fleet`; the fleet still ends with the experiment's model."""
-import socket
 import time
 
 import pytest
 import yaml
 
-from fleet_testdata import (assert_same_state, experiment_rounds, fleet_final_state, run_fleet, write_configs,
-                            write_jacquard_boxes)
+from fleet_testdata import (assert_same_state, experiment_rounds, fleet_final_state, free_udp_port, run_fleet,
+                            scale_out, write_configs, write_jacquard_boxes)
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def scale_out(config, **fields) -> None:
-    """Add fleet-config fields (robots_per_process, discovery) to a fleet YAML."""
-    config.write_text(yaml.safe_dump({**yaml.safe_load(config.read_text()), **fields}))
 
 
 def check_same_as_experiment(tmp_path, summary, rounds: int) -> None:

@@ -32,6 +32,8 @@ def add_arguments(parser) -> None:
     parser.add_argument('--robots-per-process', type=int, default=None,
                         help="robots whose nodes share a process (default: the config's)")
     parser.add_argument('--out', default=None, help='keep each run under DIR/n<N>-<mode> (default: temporary)')
+    parser.add_argument('--plot', default=None, metavar='PNG',
+                        help='also draw overhead, server RSS and registration time against n (log-log)')
 
 
 def _sizes(text: str) -> list[int]:
@@ -54,7 +56,32 @@ def run(args) -> dict:
                 out = Path(args.out or scratch) / f'n{n}-{mode}'
                 runs.append(measure_fleet(args.config, robots=n, rounds=args.rounds, discovery=mode,
                                           robots_per_process=args.robots_per_process, out=out))
+    if args.plot:
+        plot_scaling(runs, Path(args.plot))
     return {'config': args.config, 'rounds': args.rounds, 'runs': runs}
+
+
+def plot_scaling(runs: list[dict], path: Path) -> None:
+    """Three log-log panels against n, one line per discovery mode."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    panels = [('overhead_s', 'round overhead outside training (s)'), ('server_peak_rss_mb', 'server peak RSS (MB)'),
+              ('registration_s', 'time until every robot registered (s)')]
+    figure, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6))
+    for axis, (key, label) in zip(axes, panels):
+        for mode in MODES:
+            points = [(r['robots'], r[key]) for r in runs if r['discovery'] == mode and r[key] > 0]
+            if points:
+                axis.plot(*zip(*points), marker='o', label=f'{mode} discovery')
+        axis.set(xscale='log', yscale='log', xlabel='robots n', title=label)
+        axis.grid(True, which='both', alpha=0.3)
+    axes[0].legend()
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
 
 
 def measure_fleet(config: str, *, robots: int, rounds: int, discovery: str, robots_per_process: int | None,
