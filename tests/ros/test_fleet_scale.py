@@ -56,3 +56,26 @@ def test_fifty_robots_in_two_processes_behind_a_discovery_server_complete_two_ro
         assert sorted(record['participants']) == sorted(robots)
     check_same_as_experiment(tmp_path, summary, rounds=2)
     print(f'50-robot fleet: {time.monotonic() - started:.0f} s')
+
+
+def test_sigterm_to_the_runner_stops_every_node_and_the_discovery_server(ros_processes, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    data = write_jacquard_boxes(tmp_path / 'data', samples=40)
+    config = write_configs(tmp_path, data=data, robots=4, rounds=50)
+    port = free_udp_port()
+    scale_out(config, robots_per_process=2, discovery={'server': f'127.0.0.1:{port}', 'start': True})
+    proc = ros_processes.start([sys.executable, '-m', 'mtf_grasp.cli', 'fleet', '--config', str(config),
+                                '--out', str(tmp_path / 'run'), '--quiet'], name='fleet')
+    server_log = tmp_path / 'run' / 'logs' / 'fl_server.log'
+    deadline = time.monotonic() + 120
+    while not (server_log.exists() and 'round 0: plan published' in server_log.read_text()):
+        assert proc.poll() is None and time.monotonic() < deadline, ros_processes.log(proc)[-2000:]
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    for pattern in (str(tmp_path / 'run'), f'fast-discovery-server .*-p {port}$'):
+        leftovers = subprocess.run(['pgrep', '-f', pattern], capture_output=True, text=True).stdout.split()
+        assert not leftovers, f'processes of the fleet still running ({pattern}): {leftovers}'

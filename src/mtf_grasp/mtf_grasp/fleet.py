@@ -292,6 +292,27 @@ def fleet_nodes(setup: FleetSetup) -> list[NodeSpec]:
                     for start in range(0, len(robot_nodes), per_process)]
 
 
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM stops the fleet as Ctrl-C does (every node stopped, the discovery server too) rather
+    than leaving the nodes running without their runner. Only the main thread can take signals."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def add_restarts(summary_path: Path, records: list[dict]) -> dict:
     """Put the runner's restart records (mtf_grasp.restarts) into the server's summary.json."""
     import json
@@ -315,7 +336,7 @@ def run_fleet(setup: FleetSetup, *, echo=None, timeout_s: float | None = None,
     discovery server when it asks for one) until the server has finished its rounds (robots get
     `grace_s` to end on their own, then are stopped); return the summary
     the server wrote, with the restarts. Crashed nodes are restarted as `restarts:` says; a
-    server that fails for good raises NodeFailed; Ctrl-C stops them all."""
+    server that fails for good raises NodeFailed; Ctrl-C or SIGTERM stops them all."""
     import os
 
     from mtf_grasp.supervisor import Supervisor
@@ -325,7 +346,7 @@ def run_fleet(setup: FleetSetup, *, echo=None, timeout_s: float | None = None,
     env = {'FASTDDS_BUILTIN_TRANSPORTS': os.environ.get('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA'),
            **setup.config.discovery.environment}
     names = [spec.name for spec in specs]
-    with discovery_server(setup.config.discovery, log_path=setup.out_dir / 'logs' / 'discovery_server.log'), \
+    with _terminate_as_interrupt(), discovery_server(setup.config.discovery, log_path=setup.out_dir / 'logs' / 'discovery_server.log'), \
             Supervisor(specs, workdir=setup.out_dir, env=env, echo=echo) as supervisor:
         # The server's current process: a restarted server is a new one.
         supervisor.wait(finished=names, until=lambda: supervisor.children[SERVER_NAME].proc.poll() == 0,
