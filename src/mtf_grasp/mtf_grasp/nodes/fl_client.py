@@ -61,9 +61,13 @@ class FlClient(Node):
                                              class_histogram=tuple(profile.class_histogram), labeller=labeller),
                                  self.training.keys[self.robot_id])
         request = RegisterRobot.Request(profile=profile_to_msg(profile, labeller=labeller), signature=signature)
-        response = with_retries(lambda: call_service(self._register, request, timeout_s=self.params.service_timeout_s),
+        response = with_retries(lambda: call_service(self._register, request, timeout_s=self.params.service_timeout_s,
+                                                      effect=self.plans.registered),
                                 retries=self.params.retries, backoff_s=self.params.retry_backoff_s,
                                 log=self.get_logger().warning, what='registration')
+        if response is None:
+            self.get_logger().info(f'registered {self.robot_id} (listed in {names.FLEET_STATUS}; the answer was lost)')
+            return
         if not response.accepted:
             raise NodeWorkFailed(f'registration refused: {response.message}')
         self.get_logger().info(response.message)
