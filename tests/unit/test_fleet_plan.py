@@ -288,3 +288,11 @@ def test_a_roster_wildcard_gives_every_unlisted_member_a_key_in_one_directory(tm
     with pytest.raises(InputError, match=r'roster.robot_1: key file .*r1.key not found'):
         prepare_fleet(write_fleet(tmp_path / 'other', roster={'*': 'k', 'robot_1': 'elsewhere/r1.key'}),
                       out_dir=tmp_path / 'run2')
+
+
+def test_the_fleet_and_the_in_process_ledger_name_the_server_alike():
+    # fleet.py keeps its own constant so that reading a fleet config does not import torch.
+    from mtf_grasp.federated import SERVER
+    from mtf_grasp.fleet import SERVER_ID
+
+    assert SERVER_ID == SERVER
