@@ -66,7 +66,8 @@ class FlClient(Node):
                                 retries=self.params.retries, backoff_s=self.params.retry_backoff_s,
                                 log=self.get_logger().warning, what='registration')
         if response is None:
-            self.get_logger().info(f'registered {self.robot_id} (listed in {names.FLEET_STATUS}; the answer was lost)')
+            self.get_logger().info(f'registered {self.robot_id} (listed in {names.FLEET_STATUS} '
+                                   'before the answer came)')
             return
         if not response.accepted:
             raise NodeWorkFailed(f'registration refused: {response.message}')
