@@ -33,7 +33,7 @@ def run(args) -> int:
 
     setup = prepare_fleet(args.config, out_dir=args.out, rounds=args.rounds)
     key_dirs = sorted({str(path.parent) for path in setup.roster.key_files.values()})
-    print(f'fleet: {len(fleet_nodes(setup))} nodes, {len(setup.robots)} robots, {setup.config.method}, '
+    print(f'fleet: {len(fleet_nodes(setup))} processes, {len(setup.robots)} robots, {setup.config.method}, '
           f'{setup.rounds} rounds; logs in {setup.out_dir / "logs"}; '
           f'{len(setup.roster.ids)} roster keys in {", ".join(key_dirs)}', flush=True)
     try:
