@@ -12,8 +12,7 @@ import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import (DeclareLaunchArgument, EmitEvent, ExecuteProcess, LogInfo, OpaqueFunction,
-                            SetEnvironmentVariable)
+from launch.actions import DeclareLaunchArgument, EmitEvent, ExecuteProcess, LogInfo, OpaqueFunction
 from launch.events import Shutdown
 from launch.substitutions import LaunchConfiguration
 
@@ -37,7 +36,7 @@ def _fleet(context):
     if wanted:
         specs = [spec for spec in specs if spec.name in wanted]
     discovery = setup.config.discovery
-    prelude = [SetEnvironmentVariable(name, value) for name, value in discovery.environment.items()]
+    prelude = []
     if SERVER_NAME in {spec.name for spec in specs}:
         clear_earlier_run(setup)
         if discovery.start:
@@ -53,7 +52,7 @@ def _fleet(context):
         add_restarts(setup.summary_path, restart_records(trackers))
         return [EmitEvent(event=Shutdown(reason='the fleet server finished'))]
 
-    return prelude + launch_actions(specs, on_end=ended)
+    return prelude + launch_actions(specs, on_end=ended, env=discovery.environment)
 
 
 def generate_launch_description():

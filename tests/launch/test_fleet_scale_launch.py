@@ -1,5 +1,6 @@
 """launch/fleet.launch.py with `robots_per_process` and a discovery server it starts itself: the
 launched fleet of robot_group processes ends with the experiment's model."""
+import os
 import sys
 import threading
 from pathlib import Path
@@ -51,5 +52,7 @@ def fleet_launch(fleet_dir, ended):
 def test_launched_robot_groups_behind_a_discovery_server_end_with_the_experiments_model(fleet_dir, ended):
     assert ended.wait(timeout=240), 'the launched fleet did not end within 240 s'
     assert (fleet_dir / 'run' / 'summary.json').exists(), 'the server did not finish'
+    # The nodes got the discovery server in their own environment; this process (later tests) did not.
+    assert 'ROS_DISCOVERY_SERVER' not in os.environ
     state, _, _ = experiment_rounds(fleet_dir / 'experiment.yaml', fleet_dir / 'run' / 'partition.json', 'mtf_avg')
     assert_same_state(fleet_final_state(fleet_dir / 'run', 1), state)

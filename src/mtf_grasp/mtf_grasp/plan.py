@@ -103,8 +103,10 @@ def command_line(spec: NodeSpec, params_file: str | Path) -> list[str]:
 
 
 def launch_actions(specs: Sequence[NodeSpec], *,
-                   on_end: Callable[[NodeSpec, Decision, list[RestartTracker]], list] | None = None) -> list:
-    """launch_ros Node actions for `specs` (needs a full ROS 2 install with launch_ros).
+                   on_end: Callable[[NodeSpec, Decision, list[RestartTracker]], list] | None = None,
+                   env: dict[str, str] | None = None) -> list:
+    """launch_ros Node actions for `specs` (needs a full ROS 2 install with launch_ros), with `env`
+    added to each node's environment (not the launch's own: launch_pytest runs in the test process).
 
     A node with a restart policy is started again as its RestartTracker decides, by our own
     OnProcessExit handler rather than launch's `respawn`, which restarts on every exit (also a
@@ -114,11 +116,12 @@ def launch_actions(specs: Sequence[NodeSpec], *,
     trackers = [RestartTracker(spec.name, spec.restart) for spec in specs]
     actions = []
     for spec, tracker in zip(specs, trackers):
-        actions += _watched_node(spec, tracker, trackers, on_end or _log_end)
+        actions += _watched_node(spec, tracker, trackers, on_end or _log_end, env)
     return actions
 
 
-def _watched_node(spec: NodeSpec, tracker: RestartTracker, trackers: list[RestartTracker], on_end) -> list:
+def _watched_node(spec: NodeSpec, tracker: RestartTracker, trackers: list[RestartTracker], on_end,
+                  env: dict[str, str] | None) -> list:
     from launch.actions import LogInfo, RegisterEventHandler, TimerAction
     from launch.event_handlers import OnProcessExit
     from launch_ros.actions import Node
@@ -126,11 +129,12 @@ def _watched_node(spec: NodeSpec, tracker: RestartTracker, trackers: list[Restar
     if spec.hosted:
         node = Node(package=spec.package, executable=spec.executable, arguments=hosted_arguments(spec),
                     parameters=[os.fspath(write_params_file([spec], _scratch_file(spec)))],
-                    output='screen', emulate_tty=True)
+                    additional_env=env or None, output='screen', emulate_tty=True)
     else:
         node = Node(package=spec.package, executable=spec.executable, name=spec.name,
                     namespace=spec.namespace or None, parameters=[dict(spec.parameters)],
-                    remappings=list(spec.remappings), output='screen', emulate_tty=True)
+                    remappings=list(spec.remappings), additional_env=env or None, output='screen',
+                    emulate_tty=True)
 
     def exited(event, context):
         if context.is_shutdown:
@@ -139,7 +143,7 @@ def _watched_node(spec: NodeSpec, tracker: RestartTracker, trackers: list[Restar
         if decision.outcome is Outcome.RESTART:
             return [LogInfo(msg=f'restarts: {decision.message}'),
                     TimerAction(period=decision.delay_s,
-                                actions=_watched_node(spec, tracker, trackers, on_end))]
+                                actions=_watched_node(spec, tracker, trackers, on_end, env))]
         return on_end(spec, decision, trackers)
 
     if spec.restart is None and on_end is _log_end:
