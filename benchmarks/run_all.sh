@@ -22,4 +22,4 @@ bench inference-torch inference --backend torch
 if python -c 'from mtf_grasp.perception.inference_backend import native_bf16_cpu; raise SystemExit(not native_bf16_cpu())'; then
   bench inference-torch-bf16 inference --backend torch --precision bf16   # CPUs with AVX512-BF16 or AMX
 fi
-bench scale scale
+bench scale scale --robots 7,25,50   # config/fleet_scale.yaml: needs data/simgrasp_1300 (docs/scaling.md)

@@ -5,17 +5,19 @@ the server has finished its rounds and written DIR/summary.json (with the restar
 are restarted as the config's `restarts:` says, by the same RestartTracker `mtf-grasp fleet` uses;
 a robot node that keeps crashing is left down, a server that cannot go on fails the launch.
 `nodes:=` starts only the named nodes of the plan, for fleets spread over several machines or
-containers (docker/compose.yaml).
+containers (docker/compose.yaml). With `discovery: {server: HOST:PORT}` every node is pointed at
+that discovery server; with `start: true` the launch that starts fl_server starts the server too.
 """
 import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, EmitEvent, LogInfo, OpaqueFunction
+from launch.actions import DeclareLaunchArgument, EmitEvent, ExecuteProcess, LogInfo, OpaqueFunction
 from launch.events import Shutdown
 from launch.substitutions import LaunchConfiguration
 
-from mtf_grasp.fleet import SERVER_NAME, add_restarts, clear_earlier_run, fleet_nodes, prepare_fleet
+from mtf_grasp.fleet import (SERVER_NAME, add_restarts, clear_earlier_run, discovery_server_command, fleet_nodes,
+                             prepare_fleet)
 from mtf_grasp.plan import launch_actions
 from mtf_grasp.restarts import Outcome, restart_records
 
@@ -33,8 +35,13 @@ def _fleet(context):
                            f'(plan: {", ".join(spec.name for spec in specs)})')
     if wanted:
         specs = [spec for spec in specs if spec.name in wanted]
+    discovery = setup.config.discovery
+    prelude = []
     if SERVER_NAME in {spec.name for spec in specs}:
         clear_earlier_run(setup)
+        if discovery.start:
+            argv, env = discovery_server_command(discovery)
+            prelude.append(ExecuteProcess(cmd=argv, env=env, output='screen'))
 
     def ended(spec, decision, trackers):
         if spec.name != SERVER_NAME:
@@ -45,7 +52,7 @@ def _fleet(context):
         add_restarts(setup.summary_path, restart_records(trackers))
         return [EmitEvent(event=Shutdown(reason='the fleet server finished'))]
 
-    return launch_actions(specs, on_end=ended)
+    return prelude + launch_actions(specs, on_end=ended, env=discovery.environment)
 
 
 def generate_launch_description():

@@ -10,6 +10,7 @@ NODES = [
     'fl_server',
     'tier_coordinator',
     'fl_client',
+    'robot_group',
     'grasp_inference',
     'bag_replayer',
     'realsense_camera',

@@ -3,6 +3,7 @@ the fleet tests (real files)."""
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from pathlib import Path
 
@@ -174,3 +175,14 @@ def fleet_matches_experiment(ros_processes, directory: Path, **configs) -> dict:
     assert [r['global_accuracy'] for r in summary['rounds']] == pytest.approx(accuracies)
     assert [r['bytes_sent'] for r in summary['rounds']] == sent
     return summary
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def scale_out(config, **fields) -> None:
+    """Add fleet-config fields (robots_per_process, discovery) to a fleet YAML."""
+    config.write_text(yaml.safe_dump({**yaml.safe_load(config.read_text()), **fields}))

@@ -210,3 +210,89 @@ def test_inbox_admits_signed_models_once_and_refuses_late_ones_after_closing():
     assert guard.rejected_total == 4 and guard.last_rejection == late.message
     for name, value in original.items():
         assert torch.equal(arrived[0].state[name], value), name
+
+
+def test_robots_per_process_puts_several_robots_nodes_in_one_process(tmp_path):
+    import dataclasses
+
+    from mtf_grasp.plan import command_line, parse_hosted, write_params_file
+
+    setup = prepare_fleet(write_fleet(tmp_path, robots_per_process=3), out_dir=tmp_path / 'run')
+    specs = fleet_nodes(setup)
+    assert [(s.executable, s.name) for s in specs] == [
+        ('fl_server', 'fl_server'), ('robot_group', 'robot_group_0'), ('robot_group', 'robot_group_1')]
+    first, second = specs[1].hosted, specs[2].hosted
+    assert [n.name for n in first] == ['robot_0_client', 'robot_0_coordinator', 'robot_1_client',
+                                       'robot_1_coordinator', 'robot_2_client', 'robot_2_coordinator']
+    assert [n.name for n in second] == ['robot_10_client', 'robot_10_coordinator']
+    assert not specs[1].required and specs[1].restart == setup.config.restarts
+    # The same nodes, names and parameters as one process per robot.
+    alone = fleet_nodes(dataclasses.replace(setup, config=dataclasses.replace(setup.config, robots_per_process=1)))
+    assert [(n.executable, n.fully_qualified_name, n.parameters) for n in first + second] == \
+        [(n.executable, n.fully_qualified_name, n.parameters) for n in alone[1:]]
+    params = yaml.safe_load(write_params_file(specs, tmp_path / 'params.yaml').read_text())
+    assert '/robot_10/robot_10_coordinator' in params and '/robot_group_1' not in params
+    argv = command_line(specs[2], tmp_path / 'params.yaml')
+    assert argv[1:] == ['fl_client:/robot_10/robot_10_client', 'tier_coordinator:/robot_10/robot_10_coordinator',
+                        '--ros-args', '--params-file', str(tmp_path / 'params.yaml')]
+    assert parse_hosted(argv[1]) == ('fl_client', '/robot_10', 'robot_10_client')
+
+
+@pytest.mark.parametrize('fleet, message', [
+    ({'robots_per_process': 0}, 'robots_per_process must be at least 1, got 0'),
+    ({'discovery': {'server': 'localhost'}}, "discovery: server 'localhost' is not HOST:PORT"),
+    ({'discovery': {'server': 'localhost:70000'}}, "server 'localhost:70000' is not HOST:PORT"),
+    ({'discovery': {'start': True}}, r'start: true needs server: HOST:PORT'),
+])
+def test_bad_scale_settings_name_the_field(tmp_path, fleet, message):
+    with pytest.raises(InputError, match=message):
+        load_fleet_config(write_fleet(tmp_path, **fleet))
+
+
+def test_a_discovery_server_reaches_every_node_through_its_environment(tmp_path):
+    import dataclasses
+
+    from mtf_grasp.fleet import DiscoveryConfig
+
+    config = load_fleet_config(write_fleet(tmp_path, discovery={'server': '10.0.0.5:11811'}))
+    assert config.discovery.environment == {'ROS_DISCOVERY_SERVER': '10.0.0.5:11811'}
+    assert dataclasses.replace(config, discovery=DiscoveryConfig()).discovery.environment == {}
+
+
+@pytest.mark.parametrize('values, message', [
+    ({'tier_deadline_s': 700.0, 'round_deadline_s': 600.0}, r'tier_deadline_s \(700.0\) must be below'),
+    ({'round_deadline_s': 100.0, 'tier_deadline_s': 10.0, 'round_timeout_s': 50.0}, 'must not exceed transport.round_timeout_s'),
+    ({'quorum': 2.0}, r'quorum must be in \(0, 1\]'),
+    ({'service_timeout_s': 0.0}, 'service_timeout_s must be positive'),
+])
+def test_a_node_started_by_hand_checks_its_limits_as_the_fleet_config_does(values, message):
+    from mtf_grasp.configfile import from_mapping
+    from mtf_grasp.fleet import FaultConfig, TransportConfig
+    from mtf_grasp.nodes.fleet_params import RobotParams, ServerParams
+
+    with pytest.raises(InputError, match=f'/robot_0/robot_0_client parameter: .*{message}'):
+        from_mapping(RobotParams, values, '/robot_0/robot_0_client parameter')
+    # One source for the defaults: the fleet config's.
+    server = ServerParams()
+    assert (server.round_deadline_s, server.quorum, server.registration_timeout_s) == (
+        FaultConfig().round_deadline_s, FaultConfig().quorum, TransportConfig().registration_timeout_s)
+
+
+def test_a_roster_wildcard_gives_every_unlisted_member_a_key_in_one_directory(tmp_path):
+    setup = prepare_fleet(write_fleet(tmp_path, roster={'*': 'fleet_keys', 'robot_1': 'own/robot_1.key'}),
+                          out_dir=tmp_path / 'run')
+    assert setup.roster.key_files['robot_10'] == tmp_path / 'run' / 'fleet_keys' / 'robot_10.key'
+    assert setup.roster.key_files['server'] == tmp_path / 'run' / 'fleet_keys' / 'server.key'
+    assert setup.roster.key_files['robot_1'] == tmp_path / 'run' / 'own' / 'robot_1.key'  # listed: kept
+    (tmp_path / 'other').mkdir()
+    with pytest.raises(InputError, match=r'roster.robot_1: key file .*r1.key not found'):
+        prepare_fleet(write_fleet(tmp_path / 'other', roster={'*': 'k', 'robot_1': 'elsewhere/r1.key'}),
+                      out_dir=tmp_path / 'run2')
+
+
+def test_the_fleet_and_the_in_process_ledger_name_the_server_alike():
+    # fleet.py keeps its own constant so that reading a fleet config does not import torch.
+    from mtf_grasp.federated import SERVER
+    from mtf_grasp.fleet import SERVER_ID
+
+    assert SERVER_ID == SERVER

@@ -4,8 +4,9 @@ Built from `config/fleet.yaml` and used by both `launch/fleet.launch.py` and `mt
 so one YAML file decides the fleet however it is started. The fleet file names an experiment
 config for the learning (data, partition, model, local training, tiers, seed) and adds what only
 a deployment has: the method to run, the rounds, a partition manifest, transport limits, how
-faults are handled (deadlines, quorum, retries), how crashed nodes are restarted, and the roster
-of members with their HMAC keys.
+faults are handled (deadlines, quorum, retries), how crashed nodes are restarted, how nodes
+discover each other (a Fast DDS discovery server for large fleets), how many robots share one
+process (simulated fleets), and the roster of members with their HMAC keys.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 SERVER_NAME = 'fl_server'
 SERVER_ID = 'server'  # the server's member id in the roster and in ModelBlob.sender
+ALL_MEMBERS = '*'     # roster: {'*': DIR} gives every member not listed the key file DIR/<member>.key
 FLAT_METHODS = ('fedavg', 'fednova')
 TIERED_METHODS = ('mtf_avg', 'mtf_nova')
 
@@ -60,10 +62,48 @@ class FaultConfig:
             raise ValueError(f'retries must not be negative, got {self.retries}')
 
 
+def check_limits(transport: TransportConfig, faults: FaultConfig) -> None:
+    """The limits that involve both: a round's deadline comes before its timeout."""
+    if faults.round_deadline_s > transport.round_timeout_s:
+        raise ValueError(f'faults.round_deadline_s ({faults.round_deadline_s}) must not exceed '
+                         f'transport.round_timeout_s ({transport.round_timeout_s})')
+
+
 def _positive(config, *names: str) -> None:
     for name in names:
         if getattr(config, name) <= 0:
             raise ValueError(f'{name} must be positive, got {getattr(config, name)}')
+
+
+@dataclass(frozen=True)
+class DiscoveryConfig:
+    """How the fleet's DDS participants find each other. No `server`: ROS 2's simple discovery
+    (every participant multicasts to every other: O(n²) traffic, fine for a few dozen). `server:
+    HOST:PORT`: every participant asks a Fast DDS discovery server there instead (ROS_DISCOVERY_SERVER),
+    which tells each only about the endpoints it uses. `start: true`: `mtf-grasp fleet` runs that
+    server itself for the run (HOST must then be an address of this machine)."""
+
+    server: str = ''
+    start: bool = False
+
+    def __post_init__(self):
+        if self.server:
+            host, port = split_address(self.server)
+            if not host or not 0 < port < 65536:
+                raise ValueError(f'server {self.server!r} is not HOST:PORT with a port in 1..65535')
+        if self.start and not self.server:
+            raise ValueError('start: true needs server: HOST:PORT (where to listen)')
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """What every node's process (and a tool that should see the fleet) needs in its environment."""
+        return {'ROS_DISCOVERY_SERVER': self.server} if self.server else {}
+
+
+def split_address(address: str) -> tuple[str, int]:
+    """('host', port) of 'host:port'; port -1 when it is missing or not a number."""
+    host, _, port = address.rpartition(':')
+    return host, int(port) if port.isdigit() else -1
 
 
 @dataclass(frozen=True)
@@ -81,8 +121,13 @@ class FleetConfig:
     # Every node of the plan: robots' clients and coordinators, and the server, which resumes
     # from its latest checkpoint. Only the server's failing for good fails the run.
     restarts: RestartPolicy = field(default_factory=RestartPolicy)
+    discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
+    # Robots whose nodes (client and coordinator) share one OS process and executor: 1 in
+    # deployment (each robot runs its own), more to simulate a large fleet on one machine.
+    robots_per_process: int = 1
     # member id (robots and `server`) -> HMAC key file; relative files are under the run directory,
     # and missing ones there are generated, so every run of `mtf-grasp fleet` has its own keys.
+    # `'*': DIR` stands for `MEMBER: DIR/MEMBER.key` for each member not listed (large fleets).
     roster: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -90,9 +135,9 @@ class FleetConfig:
             raise ValueError(f'method {self.method!r} is not one of {", ".join(TIERED_METHODS + FLAT_METHODS)}')
         if self.rounds is not None and self.rounds < 1:
             raise ValueError(f'rounds must be at least 1, got {self.rounds}')
-        if self.faults.round_deadline_s > self.transport.round_timeout_s:
-            raise ValueError(f'faults.round_deadline_s ({self.faults.round_deadline_s}) must not exceed '
-                             f'transport.round_timeout_s ({self.transport.round_timeout_s})')
+        if self.robots_per_process < 1:
+            raise ValueError(f'robots_per_process must be at least 1, got {self.robots_per_process}')
+        check_limits(self.transport, self.faults)
 
 
 @dataclass(frozen=True)
@@ -149,7 +194,7 @@ def prepare_fleet(config_path: str | Path, *, out_dir: str | Path, rounds: int |
     data_root = Path(config.data_root or experiment.data.root).resolve()
     experiment = dataclasses.replace(experiment, data=dataclasses.replace(experiment.data, root=str(data_root)))
     if config.robots is not None:
-        if not experiment.federation.top_level < config.robots:
+        if isinstance(experiment.federation.top_level, int) and not experiment.federation.top_level < config.robots:
             raise InputError(f'{config_path}: robots: {config.robots} robots cannot have '
                              f'j={experiment.federation.top_level} top-level robots and any low-level one')
         experiment = dataclasses.replace(experiment, partition=dataclasses.replace(
@@ -173,7 +218,11 @@ def fleet_roster(config: FleetConfig, *, source: str, robots, out_dir: Path) -> 
 
     if not config.roster:
         raise InputError(f'{source}: missing; list the server and every robot with its key file')
-    roster = roster_from_mapping(config.roster, source=source, base_dir=out_dir)
+    listed = dict(config.roster)
+    key_dir = listed.pop(ALL_MEMBERS, None)
+    if key_dir is not None:
+        listed = {member: f'{key_dir.rstrip("/")}/{member}{KEY_SUFFIX}' for member in (SERVER_ID, *robots)} | listed
+    roster = roster_from_mapping(listed, source=source, base_dir=out_dir)
     absent = [member for member in (SERVER_ID, *robots) if member not in roster]
     if absent:
         raise InputError(f'{source}: no entry for {", ".join(absent)} (every fleet member needs a key)')
@@ -230,13 +279,38 @@ def fleet_nodes(setup: FleetSetup) -> list[NodeSpec]:
         **common, 'robots': list(setup.robots), 'roster': list(roster), 'checkpoint_dir': str(setup.checkpoint_dir),
         'summary_file': str(setup.summary_path), 'registration_timeout_s': transport.registration_timeout_s})]
     roles = [('fl_client', 'client')] + ([('tier_coordinator', 'coordinator')] if config.method in TIERED_METHODS else [])
-    for robot in setup.robots:
-        for executable, role in roles:
-            # A robot that is down for good costs its rounds, not the run (deadlines and quorum).
-            specs.append(NodeSpec(executable, f'{robot}_{role}', namespace=robot, restart=config.restarts,
-                                  required=False, parameters={**common, 'robots': list(setup.robots),
-                                                              'roster': list(roster), 'robot_id': robot}))
-    return specs
+    # A robot that is down for good costs its rounds, not the run (deadlines and quorum).
+    robot_nodes = [NodeSpec(executable, f'{robot}_{role}', namespace=robot, restart=config.restarts,
+                            required=False, parameters={**common, 'robots': list(setup.robots),
+                                                        'roster': list(roster), 'robot_id': robot})
+                   for robot in setup.robots for executable, role in roles]
+    per_process = config.robots_per_process * len(roles)
+    if per_process == len(roles):
+        return specs + robot_nodes
+    return specs + [NodeSpec('robot_group', f'robot_group_{start // per_process}', restart=config.restarts,
+                             required=False, hosted=tuple(robot_nodes[start:start + per_process]))
+                    for start in range(0, len(robot_nodes), per_process)]
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM stops the fleet as Ctrl-C does (every node stopped, the discovery server too) rather
+    than leaving the nodes running without their runner. Only the main thread can take signals."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def add_restarts(summary_path: Path, records: list[dict]) -> dict:
@@ -258,22 +332,79 @@ def clear_earlier_run(setup: FleetSetup) -> None:
 
 def run_fleet(setup: FleetSetup, *, echo=None, timeout_s: float | None = None,
               grace_s: float = 10.0) -> dict:
-    """Run the plan as separate OS processes under a Supervisor until the server has finished
-    its rounds (robots get `grace_s` to end on their own, then are stopped); return the summary
+    """Run the plan as separate OS processes under a Supervisor (after starting the config's
+    discovery server when it asks for one) until the server has finished its rounds (robots get
+    `grace_s` to end on their own, then are stopped); return the summary
     the server wrote, with the restarts. Crashed nodes are restarted as `restarts:` says; a
-    server that fails for good raises NodeFailed; Ctrl-C stops them all."""
+    server that fails for good raises NodeFailed; Ctrl-C or SIGTERM stops them all."""
     import os
 
     from mtf_grasp.supervisor import Supervisor
 
     clear_earlier_run(setup)
     specs = fleet_nodes(setup)
-    env = {'FASTDDS_BUILTIN_TRANSPORTS': os.environ.get('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')}
+    env = {'FASTDDS_BUILTIN_TRANSPORTS': os.environ.get('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA'),
+           **setup.config.discovery.environment}
     names = [spec.name for spec in specs]
-    with Supervisor(specs, workdir=setup.out_dir, env=env, echo=echo) as supervisor:
+    with _terminate_as_interrupt(), discovery_server(setup.config.discovery, log_path=setup.out_dir / 'logs' / 'discovery_server.log'), \
+            Supervisor(specs, workdir=setup.out_dir, env=env, echo=echo) as supervisor:
         # The server's current process: a restarted server is a new one.
         supervisor.wait(finished=names, until=lambda: supervisor.children[SERVER_NAME].proc.poll() == 0,
                         timeout=timeout_s)
         with contextlib.suppress(TimeoutError):
             supervisor.wait(finished=names, timeout=grace_s)
     return add_restarts(setup.summary_path, supervisor.restart_records())
+
+
+def discovery_server_command(discovery: DiscoveryConfig) -> tuple[list[str], dict[str, str]]:
+    """The argv and environment of a Fast DDS discovery server (server id 0) listening at
+    `discovery.server`: the wheels' `fast-discovery-server`, with their libraries on its path
+    (its RPATH points outside the venv) and Fast DDS's default transports (its UDP port is not
+    opened under FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA, which the nodes use)."""
+    import os
+    import shutil
+    import socket
+    import sys
+    import sysconfig
+
+    host, port = split_address(discovery.server)
+    binary = shutil.which('fast-discovery-server') or str(Path(sys.executable).parent / 'fast-discovery-server')
+    try:
+        address = socket.gethostbyname(host)
+    except OSError as exc:
+        raise InputError(f'discovery.server: cannot resolve {host!r}: {exc}') from None
+    libraries = [Path(binary).resolve().parent.parent / 'lib',
+                 Path(sysconfig.get_paths()['purelib']) / 'ros_fastrtps.libs']
+    env = {name: value for name, value in os.environ.items() if name != 'FASTDDS_BUILTIN_TRANSPORTS'}
+    env['LD_LIBRARY_PATH'] = os.pathsep.join([*map(str, libraries), *filter(None, [env.get('LD_LIBRARY_PATH')])])
+    return [binary, '-i', '0', '-l', address, '-p', str(port)], env
+
+
+@contextlib.contextmanager
+def discovery_server(discovery: DiscoveryConfig, *, log_path: Path, ready_timeout_s: float = 20.0):
+    """Run a Fast DDS discovery server (the `fast-discovery-server` the ROS 2 wheels ship) listening
+    at `discovery.server` for the block, when `discovery.start` asks for one; else do nothing."""
+    if not discovery.start:
+        yield None
+        return
+    import subprocess
+    import time
+
+    from mtf_grasp.supervisor import end_process
+
+    argv, env = discovery_server_command(discovery)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open('w') as log:
+        proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    try:
+        deadline = time.monotonic() + ready_timeout_s
+        while 'Server is running' not in log_path.read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                last = log_path.read_text().strip().splitlines()[-1:] or ['no output']
+                raise InputError(f'discovery.server: no discovery server at {discovery.server} '
+                                 f'({argv[0]}: {last[0]})')
+            time.sleep(0.05)
+        yield proc
+    finally:
+        end_process(proc, grace_s=2.0)

@@ -78,3 +78,14 @@ def test_the_crash_control_differs_from_the_crash_runs_only_in_the_wire_encoding
     assert (crash.federation.encoding, control.federation.encoding) == ('fp32', 'fp16')
     as_fp32 = replace(control, name=crash.name, federation=replace(control.federation, encoding='fp32'))
     assert as_fp32 == crash
+
+
+def test_top_level_is_a_number_or_a_rule():
+    from mtf_grasp.federated.planning import TopLevelFraction
+
+    assert experiment_from_mapping({'federation': {'top_level': 'sqrt'}}, 'cfg').federation.top_level == 'sqrt'
+    assert experiment_from_mapping({'federation': {'top_level': {'fraction': 0.2}}},
+                                   'cfg').federation.top_level == TopLevelFraction(0.2)
+    for bad in ('cube', {'fraction': 1.5}, 0.3):
+        with pytest.raises(InputError, match='cfg.federation.top_level'):
+            experiment_from_mapping({'federation': {'top_level': bad}}, 'cfg')

@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from mtf_grasp.federated import RobotProfile, plan_round, robot_seed
+from mtf_grasp.federated.planning import TopLevelFraction, resolve_top_level
 
 PROFILES = [RobotProfile('robot_0', 12, (12, 0, 0)), RobotProfile('robot_1', 90, (30, 30, 30)),
             RobotProfile('robot_2', 60, (40, 20, 0)), RobotProfile('robot_3', 30, (10, 10, 10)),
@@ -68,3 +69,20 @@ def test_robot_seed_is_stable_across_processes():
     assert len({robot_seed(7, 'robot_3', 4), robot_seed(7, 'robot_4', 4), robot_seed(7, 'robot_3', 5),
                 robot_seed(8, 'robot_3', 4)}) == 4
     assert 0 <= robot_seed(7, 'robot_3', 4) < 2 ** 31
+
+
+@pytest.mark.parametrize('rule, robots, j', [
+    (2, 200, 2), ('sqrt', 7, 3), ('sqrt', 25, 5), ('sqrt', 200, 14), ('sqrt', 2, 1),
+    (TopLevelFraction(0.1), 200, 20), (TopLevelFraction(0.1), 7, 1), (TopLevelFraction(0.9), 3, 2),
+])
+def test_top_level_rules_give_j_from_n(rule, robots, j):
+    assert resolve_top_level(rule, robots) == j
+
+
+def test_a_top_level_rule_follows_the_robots_of_the_round():
+    plan = plan_round(PROFILES, round_index=0, method='mtf_avg', top_level_count='sqrt')  # round(√5) = 2
+    assert plan.top_level == plan_round(PROFILES, round_index=0, method='mtf_avg', top_level_count=2).top_level
+    assert len(plan_round(PROFILES[:4], round_index=0, method='mtf_avg',
+                          top_level_count=TopLevelFraction(0.5)).top_level) == 2
+    with pytest.raises(ValueError, match='fraction must lie in'):
+        TopLevelFraction(1.0)

@@ -8,14 +8,16 @@ import sys
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         'fleet', help='run the ROS 2 fleet (server, tier coordinators, clients) as separate processes',
-        description='Starts every node of the fleet plan as its own process (logs prefixed with the '
-                    'node name, kept in DIR/logs), waits for the rounds to finish and writes '
+        description='Starts every node of the fleet plan as its own process, or the config\'s '
+                    'robots_per_process robots\' nodes per process (logs prefixed with the node or '
+                    'process name, kept in DIR/logs), and a discovery server when the config\'s discovery: '
+                    'asks for one; waits for the rounds to finish and writes '
                     'DIR/summary.json. Only the roster\'s members take part: their models are signed '
                     'with HMAC keys (missing relative key files are generated in DIR/keys). '
                     'A crashed node (killed by a signal) is restarted as the config\'s restarts: say, '
                     'the server from its latest checkpoint; a robot node that keeps crashing is left '
                     'down and the fleet goes on; the run fails only when the server cannot go on '
-                    '(DIR/logs/supervisor.log). Ctrl-C stops every node.')
+                    '(DIR/logs/supervisor.log). Ctrl-C or SIGTERM stops every node.')
     parser.add_argument('--config', required=True, help='fleet YAML (e.g. config/fleet.yaml)')
     parser.add_argument('--rounds', type=int, default=None, help="override the config's rounds")
     parser.add_argument('--out', required=True, metavar='DIR', help='run directory')
@@ -31,7 +33,7 @@ def run(args) -> int:
 
     setup = prepare_fleet(args.config, out_dir=args.out, rounds=args.rounds)
     key_dirs = sorted({str(path.parent) for path in setup.roster.key_files.values()})
-    print(f'fleet: {len(fleet_nodes(setup))} nodes, {len(setup.robots)} robots, {setup.config.method}, '
+    print(f'fleet: {len(fleet_nodes(setup))} processes, {len(setup.robots)} robots, {setup.config.method}, '
           f'{setup.rounds} rounds; logs in {setup.out_dir / "logs"}; '
           f'{len(setup.roster.ids)} roster keys in {", ".join(key_dirs)}', flush=True)
     try:

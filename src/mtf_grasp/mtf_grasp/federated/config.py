@@ -14,7 +14,7 @@ from typing import Any, Literal, Mapping
 
 from mtf_grasp.configfile import from_mapping, load_yaml
 from mtf_grasp.errors import InputError
-from mtf_grasp.federated.planning import TIERED_METHODS, method_base
+from mtf_grasp.federated.planning import TIERED_METHODS, TopLevelRule, method_base
 from mtf_grasp.federated.robust import AGGREGATORS, NormBound, trim_count
 from mtf_grasp.federated.rounds import LocalTrainingSettings
 from mtf_grasp.grasping.model_spec import ModelSpec
@@ -46,7 +46,7 @@ class PartitionConfig:
 @dataclass(frozen=True)
 class FederationConfig:
     rounds: int = 10
-    top_level: int = 2              # j
+    top_level: TopLevelRule = 2     # j, or a rule for it from n: sqrt, {fraction: f} (planning.py)
     seed_epochs: int = 5            # et: top-level robots' training into the seed model
     local_epochs: int = 15          # er: low-level fine-tuning
     baseline_epochs: int | None = None   # FedAvg/FedNova/FedProx/centralized/local-only; None: er
@@ -130,7 +130,7 @@ class ExperimentConfig:
         for method in self.methods:
             if method not in REFERENCE_METHODS:
                 method_base(method)
-        if not 1 <= self.federation.top_level < self.partition.robots:
+        if isinstance(self.federation.top_level, int) and not 1 <= self.federation.top_level < self.partition.robots:
             raise ValueError(f'federation.top_level j={self.federation.top_level} must lie in '
                              f'[1, n-1] for partition.robots n={self.partition.robots}')
         if self.federation.fedbn and self.model.norm != 'batch':

@@ -6,9 +6,10 @@ deterministic: the same profiles, settings and seed give the same plan in every 
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Literal, Sequence, Union
 
 from mtf_grasp.federated.assignment import assign
 from mtf_grasp.federated.profiles import RobotProfile, id_order
@@ -32,6 +33,31 @@ def method_base(method: str) -> str:
         return METHOD_BASES[method]
     except KeyError:
         raise ValueError(f'unknown method {method!r} (known: {", ".join(METHOD_BASES)})') from None
+
+
+@dataclass(frozen=True)
+class TopLevelFraction:
+    """j = round(fraction · n): the share of the round's robots that are top-level."""
+
+    fraction: float
+
+    def __post_init__(self):
+        if not 0 < self.fraction < 1:
+            raise ValueError(f'top_level fraction must lie in (0, 1), got {self.fraction}')
+
+
+# j as a number, or a rule for it from the round's n robots: 'sqrt' (round(√n): clusters of about √n,
+# so coordinators and the server each aggregate about √n models) or {fraction: f}.
+TopLevelRule = Union[int, Literal['sqrt'], TopLevelFraction]
+
+
+def resolve_top_level(rule: TopLevelRule, robots: int) -> int:
+    """The number j of top-level robots among `robots` under `rule`; a rule's j is kept in
+    [1, n−1], a number is returned as given (plan_round checks it)."""
+    if isinstance(rule, int):
+        return rule
+    j = round(math.sqrt(robots)) if rule == 'sqrt' else round(rule.fraction * robots)
+    return min(max(j, 1), robots - 1)
 
 
 @dataclass(frozen=True)
@@ -81,11 +107,12 @@ def _ranked(profiles: Sequence[RobotProfile], *, ranking: str, lambda_dds: float
     raise ValueError(f'unknown ranking {ranking!r} (known: {", ".join(RANKINGS)})')
 
 
-def plan_round(profiles: Sequence[RobotProfile], *, round_index: int, method: str, top_level_count: int,
+def plan_round(profiles: Sequence[RobotProfile], *, round_index: int, method: str, top_level_count: TopLevelRule,
                lambda_dds: float = 0.5, lambda_dqs: float = 0.5, ranking: str = 'is',
                assignment: str = 'balanced', seed: int = 0,
                ineligible: frozenset[str] = frozenset()) -> RoundPlan:
-    """Rank the robots and, for MTF methods, pick the top `top_level_count` and assign the rest.
+    """Rank the robots and, for MTF methods, pick the top j (`top_level_count`: a number, or a
+    rule for j from the number of profiles: `resolve_top_level`) and assign the rest.
 
     Robots in `ineligible` (their claims did not hold: plausibility.py) are never picked top-level.
 
@@ -101,9 +128,10 @@ def plan_round(profiles: Sequence[RobotProfile], *, round_index: int, method: st
     table = tuple((s.robot_id, s.importance, s.distribution, s.quantity) for s in ranked)
     if method not in TIERED_METHODS:
         return RoundPlan(round_index, method, table, (), {})
-    if not 1 <= top_level_count < len(profiles):
-        raise ValueError(f'top-level count j={top_level_count} must lie in [1, n-1] for n={len(profiles)}')
-    top = [s.robot_id for s in ranked if s.robot_id not in ineligible][:top_level_count]
+    j = resolve_top_level(top_level_count, len(profiles))
+    if not 1 <= j < len(profiles):
+        raise ValueError(f'top-level count j={j} must lie in [1, n-1] for n={len(profiles)}')
+    top = [s.robot_id for s in ranked if s.robot_id not in ineligible][:j]
     if not top:
         raise ValueError('no robot is eligible as top-level')
     # Low-level robots enter the assignment in rank order (round_robin deals them in that order).

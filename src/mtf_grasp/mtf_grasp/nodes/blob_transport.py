@@ -83,22 +83,35 @@ def header_of(blob: ModelBlob) -> BlobHeader:
                       local_steps=blob.local_steps)
 
 
-def call_service(client, request, *, timeout_s: float):
+def call_service(client, request, *, timeout_s: float, effect: threading.Event | None = None):
     """Call `client` and block this thread for the response.
 
     The node must be spun by an executor in another thread (the nodes run their round logic
     in the main thread and spin a MultiThreadedExecutor beside it), so waiting here never
     starves the callback that delivers the response.
+
+    `effect`, when given, is set elsewhere once the call's effect is seen (a registration listed in
+    the server's latched status): then the wait ends without the response, and None is returned.
+    In large fleets many responses are lost (the server answers before it has matched the
+    caller's response reader); the effect spares the caller a timeout and a second call.
     """
     if not client.wait_for_service(timeout_sec=timeout_s):
         raise ServiceTimeout(f'service {client.service_name} not available after {timeout_s:.0f} s')
     done = threading.Event()
     future = client.call_async(request)
     future.add_done_callback(lambda _: done.set())
-    if not done.wait(timeout_s):
-        client.remove_pending_request(future)
-        raise ServiceTimeout(f'service {client.service_name} did not answer within {timeout_s:.0f} s')
+    deadline = time.monotonic() + timeout_s
+    while not done.wait(min(_EFFECT_POLL_S, max(0.0, deadline - time.monotonic())) if effect else timeout_s):
+        if effect is not None and effect.is_set():
+            client.remove_pending_request(future)
+            return None
+        if effect is None or time.monotonic() >= deadline:
+            client.remove_pending_request(future)
+            raise ServiceTimeout(f'service {client.service_name} did not answer within {timeout_s:.0f} s')
     return future.result()
+
+
+_EFFECT_POLL_S = 0.1  # how often call_service looks at its `effect` while it waits
 
 
 def with_retries(call, *, retries: int, backoff_s: float, log=None, what: str = 'call'):

@@ -31,8 +31,8 @@ from mtf_grasp.nodes.round_report import RoundReport
 
 
 class FlClient(Node):
-    def __init__(self):
-        super().__init__('fl_client')
+    def __init__(self, name: str = 'fl_client', namespace: str | None = None):
+        super().__init__(name, namespace=namespace)  # robot_group names each node it hosts
         self.params = declare_config(self, RobotParams)
         if not self.params.robot_id:
             raise InputError(f'{self.get_fully_qualified_name()}: parameter robot_id is empty')
@@ -61,9 +61,14 @@ class FlClient(Node):
                                              class_histogram=tuple(profile.class_histogram), labeller=labeller),
                                  self.training.keys[self.robot_id])
         request = RegisterRobot.Request(profile=profile_to_msg(profile, labeller=labeller), signature=signature)
-        response = with_retries(lambda: call_service(self._register, request, timeout_s=self.params.service_timeout_s),
+        response = with_retries(lambda: call_service(self._register, request, timeout_s=self.params.service_timeout_s,
+                                                      effect=self.plans.registered),
                                 retries=self.params.retries, backoff_s=self.params.retry_backoff_s,
                                 log=self.get_logger().warning, what='registration')
+        if response is None:
+            self.get_logger().info(f'registered {self.robot_id} (listed in {names.FLEET_STATUS} '
+                                   'before the answer came)')
+            return
         if not response.accepted:
             raise NodeWorkFailed(f'registration refused: {response.message}')
         self.get_logger().info(response.message)

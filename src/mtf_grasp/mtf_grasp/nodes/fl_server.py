@@ -57,6 +57,7 @@ class FlServer(Node):
         self._profiles = {}
         self._sidelined = set()      # robots whose coordinator missed a round's deadline
         self._everyone_registered = threading.Event()
+        self._started = time.perf_counter()  # registration time: from here until every robot is known
         self._round = 0
         self._version = 0
         self._global = None          # the signed ModelBlob of the model the current round starts from
@@ -89,6 +90,7 @@ class FlServer(Node):
             missing = sorted(set(self.params.robots) - set(self._profiles))
             raise NodeWorkFailed(f'robots never registered within {self.params.registration_timeout_s:.0f} s: '
                                  + ', '.join(missing))
+        self._report.registration(seconds=time.perf_counter() - self._started, robots=len(self.params.robots))
         for round_index in range(first_round, self.params.rounds):
             started = time.perf_counter()
             plan = self._open_round(round_index, state)
@@ -177,6 +179,7 @@ class FlServer(Node):
         self._report.round(round=plan.round_index, method=plan.method, global_accuracy=accuracy,
                            participants=participants, submitted=submitted, duration_s=duration_s,
                            evaluation_s=evaluation_s, global_sha256=sha256, previous_sha256=previous_sha256,
+                           server_peak_rss_mb=peak_rss_mb(),
                            clusters={c: list(m) for c, m in plan.clusters.items()},
                            ranking=[{'robot_id': r, 'importance': i, 'dds': d, 'dqs': q}
                                     for r, i, d, q in plan.ranking])
@@ -256,6 +259,13 @@ class FlServer(Node):
                 last = dict(self._last_status)
             self._publish_status(**last)  # monitors see the rejection at once
         return response
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far (Linux: ru_maxrss is in KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main(args=None) -> None:

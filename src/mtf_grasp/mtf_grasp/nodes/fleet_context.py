@@ -2,7 +2,8 @@
 
 Every node loads the same experiment YAML (with the fleet's overrides) and the same partition
 manifest, and calls the same core functions as `mtf-grasp experiment`, so the fleet's global model
-equals the experiment's for one config, seed and dataset.
+equals the experiment's for one config, seed and dataset. Nodes of one process (robot_group) share
+one context, so a process of many robots opens the dataset once.
 """
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ from pathlib import Path
 from mtf_grasp.errors import InputError
 
 
+# The parameters a context depends on: equal for every node of one fleet.
+_SHARED_BY = ('experiment', 'quick', 'seed', 'data_root', 'method', 'manifest')
+_shared: dict[tuple, 'FleetContext'] = {}
+
+
 class FleetContext:
     def __init__(self, *, params, config):
         self.params = params
@@ -21,6 +27,15 @@ class FleetContext:
 
     @classmethod
     def load(cls, params) -> 'FleetContext':
+        """The context of `params`: the one an earlier node of this process loaded for the same
+        experiment, data, method and partition, or a new one."""
+        key = tuple(getattr(params, name) for name in _SHARED_BY)
+        if key not in _shared:
+            _shared[key] = cls._load(params)
+        return _shared[key]
+
+    @classmethod
+    def _load(cls, params) -> 'FleetContext':
         from mtf_grasp.federated.config import load_experiment_config
 
         if not params.experiment:

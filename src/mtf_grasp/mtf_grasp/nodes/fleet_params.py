@@ -1,11 +1,19 @@
 """Parameters of the fleet nodes: one dataclass each, declared as ROS parameters with descriptors.
 
 The learning itself (model, local training, epochs, tiers) comes from the experiment YAML every
-node reads, so the fleet and `mtf-grasp experiment` compute with the very same settings.
+node reads, so the fleet and `mtf-grasp experiment` compute with the very same settings. The
+transport and fault limits take their defaults from the fleet config's own dataclasses
+(mtf_grasp.fleet) and are checked by them, so a node started by hand refuses the values
+`mtf-grasp fleet` refuses.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+
+from mtf_grasp.fleet import FaultConfig, TransportConfig, check_limits
+
+_TRANSPORT, _FAULTS = TransportConfig(), FaultConfig()
 
 
 def _help(text: str, default=None, factory=None):
@@ -27,23 +35,35 @@ class FleetParams:
     manifest: str = _help('partition manifest: the samples each robot holds and the test set', '')
     robots: list[str] = _help('ids of every robot of the fleet', factory=list)
     report_dir: str = _help('directory for per-node round records (empty: none)', '')
-    service_timeout_s: float = _help('seconds to wait for a service to appear or answer', 60.0)
-    round_timeout_s: float = _help('seconds a round may take before it fails (also: waits for plans)', 1800.0)
+    service_timeout_s: float = _help('seconds to wait for a service to appear or answer',
+                                     _TRANSPORT.service_timeout_s)
+    round_timeout_s: float = _help('seconds a round may take before it fails (also: waits for plans)',
+                                   _TRANSPORT.round_timeout_s)
     roster: list[str] = _help('fleet members as id=key_file; only their signed models are used', factory=list)
     round_deadline_s: float = _help('seconds after its plan when the server aggregates what arrived '
-                                    '(given a quorum)', 900.0)
+                                    '(given a quorum)', _FAULTS.round_deadline_s)
     tier_deadline_s: float = _help("seconds after its plan when a coordinator aggregates its members' "
-                                   'models that arrived', 600.0)
-    quorum: float = _help("share of a round's expected models the server needs at the deadline", 0.5)
-    retries: int = _help('how often a robot retries a service call that failed', 8)
-    retry_backoff_s: float = _help('first pause between retries (doubles each try, at most 10 s)', 0.5)
+                                   'models that arrived', _FAULTS.tier_deadline_s)
+    quorum: float = _help("share of a round's expected models the server needs at the deadline", _FAULTS.quorum)
+    retries: int = _help('how often a robot retries a service call that failed', _FAULTS.retries)
+    retry_backoff_s: float = _help('first pause between retries (doubles each try, at most 10 s)',
+                                   _FAULTS.retry_backoff_s)
+
+    def __post_init__(self):
+        check_limits(_subset(TransportConfig, self), _subset(FaultConfig, self))
+
+
+def _subset(cls, params):
+    """`cls` built from the same-named fields of `params` (its own defaults for the others)."""
+    return cls(**{f.name: getattr(params, f.name) for f in dataclasses.fields(cls) if hasattr(params, f.name)})
 
 
 @dataclass(frozen=True)
 class ServerParams(FleetParams):
     checkpoint_dir: str = _help('where the global model is saved after every round (empty: none)', '')
     summary_file: str = _help('summary.json written after the last round (empty: none)', '')
-    registration_timeout_s: float = _help('seconds to wait for every robot to register', 600.0)
+    registration_timeout_s: float = _help('seconds to wait for every robot to register',
+                                          _TRANSPORT.registration_timeout_s)
 
 
 @dataclass(frozen=True)

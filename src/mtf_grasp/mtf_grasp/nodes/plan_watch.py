@@ -34,6 +34,7 @@ class PlanWatch:
         self._seq = 0
         self._completed_rounds = 0
         self._unregistered = False
+        self.registered = threading.Event()  # the latest status lists this robot
         node.create_subscription(PlanMsg, names.ROUND_PLAN, self._on_plan, names.LATCHED,
                                  callback_group=callback_group)
         node.create_subscription(FleetStatus, names.FLEET_STATUS, self._on_status, names.LATCHED,
@@ -50,6 +51,10 @@ class PlanWatch:
             self._completed_rounds = max(self._completed_rounds, msg.round)
             # A server that (re)started knows no robot yet: it says so in its first status.
             self._unregistered = self.robot_id not in msg.registered_ids
+            if self._unregistered:
+                self.registered.clear()
+            else:
+                self.registered.set()
             self._changed.notify_all()
 
     @property

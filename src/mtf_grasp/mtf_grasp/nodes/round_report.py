@@ -42,6 +42,11 @@ class RoundReport:
         if events:
             self._write(kind='defences', round=round_index, events=[event_record(e) for e in events])
 
+    def registration(self, *, seconds: float, robots: int) -> None:
+        """The server knew every robot `seconds` after it started (process start, DDS discovery
+        of its services by the robots, their registration calls)."""
+        self._write(kind='registration', registration_s=seconds, robots=robots)
+
     def round(self, **record) -> None:
         self._write(kind='round', **record)
 
@@ -94,6 +99,7 @@ def summarize(records: list[dict]) -> dict:
             'overhead_s': max(0.0, record['duration_s'] - train_s - record['evaluation_s']),
             'global_sha256': record['global_sha256'],
             'defences': defence_summary(defences[index]),
+            'server_peak_rss_mb': record.get('server_peak_rss_mb'),
         })
     last = rounds[-1] if rounds else None
     round_records = [r for r in records if r['kind'] == 'round']
@@ -103,6 +109,8 @@ def summarize(records: list[dict]) -> dict:
         'final_accuracy': last['global_accuracy'] if last else None,
         'final_sha256': last['global_sha256'] if last else None,
         'ranking': round_records[-1]['ranking'] if round_records else [],
+        # The last registration: a restarted server registers the fleet again.
+        'registration_s': next((r['registration_s'] for r in reversed(records) if r['kind'] == 'registration'), None),
     }
 
 

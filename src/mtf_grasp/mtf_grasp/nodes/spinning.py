@@ -10,15 +10,16 @@ from rclpy.node import Node
 
 
 @contextlib.contextmanager
-def spinning(node: Node, *, threads: int = 4) -> Iterator[MultiThreadedExecutor]:
-    """Spin `node` on a MultiThreadedExecutor in a daemon thread for the duration of the block.
+def spinning(*nodes: Node, threads: int = 4) -> Iterator[MultiThreadedExecutor]:
+    """Spin `nodes` on one MultiThreadedExecutor in a daemon thread for the duration of the block.
 
     Several threads let one callback (a coordinator's submission to the server) wait on a
     response while others (its fetch_model service) keep serving.
     """
-    executor = MultiThreadedExecutor(num_threads=threads, context=node.context)
-    executor.add_node(node)
-    thread = threading.Thread(target=_spin, args=(executor,), name=f'spin-{node.get_name()}',
+    executor = MultiThreadedExecutor(num_threads=threads, context=nodes[0].context)
+    for node in nodes:
+        executor.add_node(node)
+    thread = threading.Thread(target=_spin, args=(executor,), name=f'spin-{nodes[0].get_name()}',
                               daemon=True)
     thread.start()
     try:

@@ -33,8 +33,8 @@ from mtf_grasp.nodes.round_report import RoundReport
 
 
 class TierCoordinator(Node):
-    def __init__(self):
-        super().__init__('tier_coordinator')
+    def __init__(self, name: str = 'tier_coordinator', namespace: str | None = None):
+        super().__init__(name, namespace=namespace)  # robot_group names each node it hosts
         self.params = declare_config(self, RobotParams)
         if not self.params.robot_id:
             raise InputError(f'{self.get_fully_qualified_name()}: parameter robot_id is empty')
