@@ -1,7 +1,8 @@
 """MuJoCo simulation core: table-top scenes, RGB-D rendering, two-finger grasp trials, and the
 SimGrasp dataset generator. No rclpy here; the `sim_camera` node and `sim-trials` wrap it.
 
-Names are loaded on first use: `mtf_grasp.sim.camera` (intrinsics, poses) needs only numpy.
+Names are loaded on first use: `mtf_grasp.sim.camera` (poses) needs only numpy. The pinhole
+intrinsics are perception's `mtf_grasp.perception.intrinsics.CameraIntrinsics`.
 Before MuJoCo is first imported here, a working headless GL backend is picked (MUJOCO_GL if it
 works, else EGL, else OSMesa), because MuJoCo binds the backend when it is imported.
 
@@ -67,7 +68,7 @@ import importlib
 # Public name -> defining module. Loaded on first use (PEP 562), so that light parts such as
 # `mtf_grasp.sim.camera` can be imported without MuJoCo and its GL set-up.
 _EXPORTS = {
-    'CameraIntrinsics': 'camera', 'CameraPose': 'camera',
+    'CameraPose': 'camera',
     'Lighting': 'scene', 'ObjectSpec': 'scene', 'SceneSpec': 'scene', 'random_scene': 'scene',
     'CATEGORY_NAMES': 'shapes', 'Part': 'shapes',
     'SimScene': 'world',

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 
 from mtf_grasp.errors import InputError
-from mtf_grasp.sim.camera import CameraIntrinsics
+from mtf_grasp.perception.intrinsics import CameraIntrinsics
 from mtf_grasp.sim.labelling import LabelledScene
 
 

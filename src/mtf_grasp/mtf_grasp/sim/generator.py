@@ -14,7 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from mtf_grasp.errors import InputError
-from mtf_grasp.sim.camera import CameraIntrinsics
+from mtf_grasp.perception.intrinsics import CameraIntrinsics
 from mtf_grasp.sim.dataset_files import prepare_output, sample_name, write_metadata, write_sample
 from mtf_grasp.sim.labelling import label_scene
 from mtf_grasp.sim.scene import random_scene

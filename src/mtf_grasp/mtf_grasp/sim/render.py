@@ -5,7 +5,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from mtf_grasp.sim.camera import CameraIntrinsics, CameraPose
+from mtf_grasp.perception.intrinsics import CameraIntrinsics
+from mtf_grasp.sim.camera import CameraPose
 from mtf_grasp.sim.gl import mujoco
 from mtf_grasp.sim.gripper import HIDDEN_GROUP
 from mtf_grasp.sim.sensor_noise import noisy_depth, noisy_rgb

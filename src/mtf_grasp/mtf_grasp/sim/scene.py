@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mtf_grasp.sim.camera import CameraIntrinsics, CameraPose
+from mtf_grasp.perception.intrinsics import CameraIntrinsics
+from mtf_grasp.sim.camera import CameraPose
 from mtf_grasp.sim.shapes import CATEGORY_NAMES, Part, build_parts, footprint_radius, height
 
 
