@@ -40,6 +40,14 @@ class ImageTransform:
     def to_source(self, rect: GraspRect) -> GraspRect:
         return rect.transformed(self.to_source_matrix)
 
+    def to_model_mask(self, mask: np.ndarray, size: int) -> np.ndarray:
+        """A source-image bool mask as the model sees it: cropped and resized like the input
+        (area average), a model pixel set when at least half of what it covers is."""
+        side = int(round(size / self.scale))
+        x0, y0 = int(round(self.x0)), int(round(self.y0))
+        part = np.ascontiguousarray(mask[y0:y0 + side, x0:x0 + side], dtype=np.float32)
+        return cv2.resize(part, (size, size), interpolation=cv2.INTER_AREA) >= 0.5
+
 
 def square_crop(height: int, width: int, crop: tuple[int, int, int] | None) -> tuple[int, int, int]:
     """(x0, y0, side) of the crop: the given one, checked, or the centred square."""
