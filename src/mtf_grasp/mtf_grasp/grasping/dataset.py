@@ -106,8 +106,9 @@ class GraspDataset(torch.utils.data.Dataset):
         """(x, y) tensors; augmented with `rng` (or the dataset's own) when augmentation is on."""
         x, rects = self.load(i)
         if self._augment is not None:
-            matrix = self._augment.random_matrix(self.spec.input_size, rng if rng is not None else self._rng)
-            x, rects = warp_sample(x, rects, matrix)
+            rng = rng if rng is not None else self._rng
+            x, rects = warp_sample(x, rects, self._augment.random_matrix(self.spec.input_size, rng))
+            x = self._augment.photometric(x, self.spec.channels, rng)
         y = encode_targets(rects, self.spec.input_size)
         return torch.from_numpy(np.array(x, dtype=np.float32)), torch.from_numpy(y)
 

@@ -13,8 +13,10 @@ import torch
 
 from mtf_grasp.grasping.rect import GraspRect
 
-# Depth is centred on its mean and expressed in decimetres, so object heights of 2–15 cm
-# land in the ±1 range the network sees.
+# Depth is centred on its mean or median (the model's `depth_ref`) and expressed in decimetres, so
+# object heights of 2–15 cm land in the ±1 range the network sees at any camera distance. The median
+# is the support surface whenever it fills most of the crop, so a board edge or the floor beyond it
+# does not shift what the objects look like.
 DEPTH_GAIN = 10.0
 
 
@@ -60,7 +62,7 @@ def square_crop(height: int, width: int, crop: tuple[int, int, int] | None) -> t
     return x0, y0, side
 
 
-def _depth_channel(depth: np.ndarray, size: int, out: np.ndarray) -> None:
+def _depth_channel(depth: np.ndarray, size: int, out: np.ndarray, *, ref: str) -> None:
     """Resize depth ignoring holes (0, NaN), inpaint what stays empty, centre and scale it into `out`."""
     valid = np.isfinite(depth) & (depth > 0)
     filled = np.where(valid, depth, 0.0).astype(np.float32)
@@ -76,7 +78,7 @@ def _depth_channel(depth: np.ndarray, size: int, out: np.ndarray) -> None:
         return
     if holes.any():
         metres = cv2.inpaint(metres, holes.astype(np.uint8), 3, cv2.INPAINT_NS)
-    np.subtract(metres, metres.mean(), out=out)
+    np.subtract(metres, np.median(metres) if ref == 'median' else metres.mean(), out=out)
     np.multiply(out, DEPTH_GAIN, out=out)
     np.clip(out, -1.0, 1.0, out=out)
 
@@ -107,7 +109,7 @@ def preprocess(rgb: np.ndarray | None, depth: np.ndarray | None, *, spec,
     size = spec.input_size
     x = np.empty((needs_depth + 3 * needs_rgb, size, size), np.float32)
     if needs_depth:
-        _depth_channel(depth[y0:y0 + side, x0:x0 + side], size, out=x[0])
+        _depth_channel(depth[y0:y0 + side, x0:x0 + side], size, out=x[0], ref=spec.depth_ref)
     if needs_rgb:
         _rgb_channels(rgb[y0:y0 + side, x0:x0 + side], size, out=x[int(needs_depth):])
     return torch.from_numpy(x), ImageTransform(scale=size / side, x0=float(x0), y0=float(y0))
