@@ -54,3 +54,16 @@ def test_median_reference_puts_the_board_at_zero_at_any_camera_distance():
     np.testing.assert_allclose(near[0].numpy(), far[0].numpy(), atol=1e-4)
     mean_ref, _ = preprocess(*_board_frame(0.5), spec=ModelSpec(width=8, input_size=64))
     assert float(mean_ref[0, 40, 10]) < -0.2                         # the floor drags the mean down
+
+
+def test_plane_reference_flattens_a_tilted_and_curved_support():
+    v, u = np.mgrid[0:64, 0:64]
+    for distance in (0.6, 1.1):
+        # tilted (5 mm per pixel row) and curved like distance along the ray; a 4 cm box on it
+        board = distance + 0.005 * (v - 32) + 0.00002 * ((u - 32) ** 2 + (v - 32) ** 2)
+        depth = board.astype(np.float32)
+        depth[20:30, 20:30] -= 0.04
+        x, _ = preprocess(np.full((64, 64, 3), 100, np.uint8), depth,
+                          spec=ModelSpec(width=8, input_size=64, depth_ref='plane'))
+        assert np.abs(x[0].numpy()[40:, :]).max() < 1e-3                 # the support: flat at 0
+        assert float(x[0, 25, 25]) == pytest.approx(-0.4, abs=1e-3)      # the box: 4 cm above it

@@ -6,6 +6,7 @@ whichever way it arrives.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -13,10 +14,12 @@ import torch
 
 from mtf_grasp.grasping.rect import GraspRect
 
-# Depth is centred on its mean or median (the model's `depth_ref`) and expressed in decimetres, so
-# object heights of 2–15 cm land in the ±1 range the network sees at any camera distance. The median
-# is the support surface whenever it fills most of the crop, so a board edge or the floor beyond it
-# does not shift what the objects look like.
+# Depth is taken relative to a reference (the model's `depth_ref`) and expressed in decimetres, so
+# object heights of 2–15 cm land in the ±1 range the network sees at any camera distance. 'mean' and
+# 'median' subtract one number; 'plane' subtracts the support surface fitted to the crop (a robust
+# quadratic in the pixel coordinates: a tilted table, and the curved depth of a camera that reports
+# distance along the ray instead of z, become flat), so what stands on the support has the same
+# values whatever the camera's height and tilt, and a board edge or the floor does not shift them.
 DEPTH_GAIN = 10.0
 
 
@@ -78,9 +81,41 @@ def _depth_channel(depth: np.ndarray, size: int, out: np.ndarray, *, ref: str) -
         return
     if holes.any():
         metres = cv2.inpaint(metres, holes.astype(np.uint8), 3, cv2.INPAINT_NS)
-    np.subtract(metres, np.median(metres) if ref == 'median' else metres.mean(), out=out)
+    if ref == 'plane':
+        np.subtract(metres, support_surface(metres), out=out)
+    else:
+        np.subtract(metres, np.median(metres) if ref == 'median' else metres.mean(), out=out)
     np.multiply(out, DEPTH_GAIN, out=out)
     np.clip(out, -1.0, 1.0, out=out)
+
+
+@lru_cache(maxsize=8)
+def _quadratic_basis(height: int, width: int) -> np.ndarray:
+    v, u = np.mgrid[0:height, 0:width]
+    u, v = (2 * u / max(width - 1, 1) - 1).ravel(), (2 * v / max(height - 1, 1) - 1).ravel()
+    return np.stack([np.ones_like(u), u, v, u * u, v * v, u * v], axis=1)
+
+
+SURFACE_ROUNDS = 4        # fit, drop what lies off the surface, fit again
+SURFACE_MIN_SIGMA_M = 0.002
+
+
+def support_surface(metres: np.ndarray) -> np.ndarray:
+    """The dominant smooth surface of a depth image: a quadratic in the pixel coordinates fitted by
+    least squares, then refitted to the pixels within 2.5 robust standard deviations (at least 2 mm)
+    of it, `SURFACE_ROUNDS` times; objects standing on the support drop out of the fit."""
+    basis = _quadratic_basis(*metres.shape)
+    z = metres.ravel().astype(np.float64)
+    keep = np.ones(z.size, bool)
+    for _ in range(SURFACE_ROUNDS):
+        coef = np.linalg.lstsq(basis[keep], z[keep], rcond=None)[0]
+        residual = z - basis @ coef
+        sigma = max(1.4826 * float(np.median(np.abs(residual[keep]))), SURFACE_MIN_SIGMA_M)
+        inside = np.abs(residual) < 2.5 * sigma
+        if inside.sum() < basis.shape[1]:
+            break
+        keep = inside
+    return (basis @ coef).reshape(metres.shape).astype(np.float32)
 
 
 def _rgb_channels(rgb: np.ndarray, size: int, out: np.ndarray) -> None:
