@@ -67,7 +67,6 @@ def _workspace(args):
 
 
 def run(args) -> int:
-    from mtf_grasp.bags.dataset_bag import dataset_intrinsics
     from mtf_grasp.errors import InputError
     from mtf_grasp.grasping import (CropRule, evaluate, evaluate_frames, load_model, open_dataset, resolve_device,
                                     split_indices)
@@ -98,11 +97,8 @@ def run(args) -> int:
                                   crop=rule.fixed_crop, workspace=workspace,
                                   calibration=(ds.load(i)[0] for i in indices))
 
-        def detect(sample):
-            height, width = sample.depth.shape
-            return detector.detect(sample.rgb, sample.depth, intrinsics=dataset_intrinsics(
-                ds.camera, width=width, height=height)).grasps
-        result = evaluate_frames(detect, ds, indices=indices, top_k=args.top_k)
+        result = evaluate_frames(lambda sample: detector.detect(sample.rgb, sample.depth).grasps, ds,
+                                 indices=indices, top_k=args.top_k)
     else:
         forward = None if (args.backend, args.precision) == ('torch', 'fp32') else \
             _node_detector(model, args.backend, args.precision, device, top_k=args.top_k,

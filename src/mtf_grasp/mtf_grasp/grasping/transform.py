@@ -89,33 +89,50 @@ def _depth_channel(depth: np.ndarray, size: int, out: np.ndarray, *, ref: str) -
     np.clip(out, -1.0, 1.0, out=out)
 
 
+def polynomial_terms(u: np.ndarray, v: np.ndarray, degree: int) -> np.ndarray:
+    """The monomials u^i·v^j, i + j <= degree, per point (coordinates scaled to about [-1, 1]), last axis."""
+    return np.stack([u ** i * v ** j for i in range(degree + 1) for j in range(degree + 1 - i)], axis=-1)
+
+
 @lru_cache(maxsize=8)
-def _quadratic_basis(height: int, width: int) -> np.ndarray:
-    v, u = np.mgrid[0:height, 0:width]
-    u, v = (2 * u / max(width - 1, 1) - 1).ravel(), (2 * v / max(height - 1, 1) - 1).ravel()
-    return np.stack([np.ones_like(u), u, v, u * u, v * v, u * v], axis=1)
+def _basis(height: int, width: int, degree: int) -> np.ndarray:
+    v, u = np.mgrid[0:height, 0:width].astype(np.float64)
+    return polynomial_terms((2 * u / max(width - 1, 1) - 1).ravel(), (2 * v / max(height - 1, 1) - 1).ravel(),
+                            degree)
 
 
-SURFACE_ROUNDS = 4        # fit, drop what lies off the surface, fit again
+SURFACE_ROUNDS = 4        # keep what lies near the surface, fit it, again
 SURFACE_MIN_SIGMA_M = 0.002
 
 
-def support_surface(metres: np.ndarray) -> np.ndarray:
-    """The dominant smooth surface of a depth image: a quadratic in the pixel coordinates fitted by
-    least squares, then refitted to the pixels within 2.5 robust standard deviations (at least 2 mm)
-    of it, `SURFACE_ROUNDS` times; objects standing on the support drop out of the fit."""
-    basis = _quadratic_basis(*metres.shape)
+def fit_surface(metres: np.ndarray, valid: np.ndarray | None = None, *, degree: int = 2) -> np.ndarray | None:
+    """The dominant smooth surface of a depth image as the coefficients of `polynomial_terms` over
+    pixel coordinates scaled to [-1, 1] (u = 2·col/(W-1) - 1, v likewise). It starts from the median
+    depth (the level most pixels share) and `SURFACE_ROUNDS` times keeps the `valid` pixels (default
+    all) within 2.5 robust standard deviations (at least 2 mm) of the current surface and fits a
+    polynomial of `degree` to them by least squares, so objects on the support, and a floor or
+    wall beside it, drop out. None with too few valid pixels."""
+    basis = _basis(*metres.shape, degree)
     z = metres.ravel().astype(np.float64)
-    keep = np.ones(z.size, bool)
+    usable = np.ones(z.size, bool) if valid is None else valid.ravel()
+    if usable.sum() < basis.shape[1]:
+        return None
+    residual, keep, coef = z - np.median(z[usable]), usable, None
     for _ in range(SURFACE_ROUNDS):
+        sigma = max(1.4826 * float(np.median(np.abs(residual[keep]))), SURFACE_MIN_SIGMA_M)
+        inside = usable & (np.abs(residual) < 2.5 * sigma)
+        if inside.sum() >= basis.shape[1]:
+            keep = inside
+        elif coef is not None:
+            break
         coef = np.linalg.lstsq(basis[keep], z[keep], rcond=None)[0]
         residual = z - basis @ coef
-        sigma = max(1.4826 * float(np.median(np.abs(residual[keep]))), SURFACE_MIN_SIGMA_M)
-        inside = np.abs(residual) < 2.5 * sigma
-        if inside.sum() < basis.shape[1]:
-            break
-        keep = inside
-    return (basis @ coef).reshape(metres.shape).astype(np.float32)
+    return coef
+
+
+def support_surface(metres: np.ndarray) -> np.ndarray:
+    """`fit_surface`'s depth (quadratic) at every pixel of a hole-free depth image."""
+    return (_basis(*metres.shape, 2) @ fit_surface(metres)).reshape(metres.shape).astype(np.float32)
 
 
 def _rgb_channels(rgb: np.ndarray, size: int, out: np.ndarray) -> None:

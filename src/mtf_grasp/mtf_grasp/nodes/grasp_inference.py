@@ -98,7 +98,7 @@ class GraspInference(Node):
                    max_invalid_depth=self.cfg.max_invalid_depth)
         timer.mark('convert')
         detector = self._detector   # one model version per frame, even if a swap lands meanwhile
-        grasps = detector.detect(rgb, depth_m, intrinsics=intrinsics, timer=timer).grasps
+        grasps = detector.detect(rgb, depth_m, timer=timer).grasps
         if self.cfg.clearance_check:      # picking: grasps whose fingers would hit something go last
             grasps = rerank_by_clearance(grasps, depth_m=depth_m, intrinsics=intrinsics,
                                          settings=self.cfg.clearance_settings())

@@ -8,9 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-from mtf_grasp.perception.camera_info import nominal_intrinsics
 from mtf_grasp.perception.inference_backend import check_runtime, make_backend
-from mtf_grasp.perception.intrinsics import CameraIntrinsics
 from mtf_grasp.perception.step_timer import StepTimer
 from mtf_grasp.perception.workspace import WorkspaceSettings, grasps_inside, workspace_mask
 
@@ -95,11 +93,9 @@ class GraspDetector:
         """The bare network: 1×C×S×S input -> 4×S×S maps."""
         return self._forward(x)
 
-    def detect(self, rgb: np.ndarray, depth_m: np.ndarray, *, intrinsics: CameraIntrinsics | None = None,
-               timer: StepTimer | None = None) -> Detection:
+    def detect(self, rgb: np.ndarray, depth_m: np.ndarray, *, timer: StepTimer | None = None) -> Detection:
         """Grasps for one frame; `timer` gets the preprocess, forward and decode steps marked. With a
-        workspace, grasps are decoded only inside it (its height band needs `intrinsics`; default: a
-        nominal 58° camera)."""
+        workspace, grasps are decoded only inside it."""
         from mtf_grasp.grasping.decode import maps_to_grasps
 
         timer = timer if timer is not None else StepTimer()
@@ -108,8 +104,7 @@ class GraspDetector:
             self._calibration.append(x)
         mask = None
         if self.settings.workspace.active:
-            intrinsics = intrinsics or nominal_intrinsics(width=depth_m.shape[1], height=depth_m.shape[0])
-            mask = workspace_mask(depth_m, intrinsics, self.settings.workspace)
+            mask = workspace_mask(depth_m, self.settings.workspace)
         timer.mark('preprocess')
         maps = self.forward(x)
         timer.mark('forward')
