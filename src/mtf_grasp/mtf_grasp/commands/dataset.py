@@ -17,6 +17,9 @@ def register(subparsers) -> None:
     gen.add_argument('--seed', type=int, default=0, help='random seed (default: 0); same seed, same files')
     gen.add_argument('--workers', type=int, default=min(2, os.cpu_count() or 1),
                      help='worker processes (default: min(2, CPUs))')
+    gen.add_argument('--preset', default='tabletop',
+                     help="'tabletop': the original scenes; 'real': boards, table edges, floor and clutter, "
+                          'camera 0.4-1.2 m and tilts up to 30°, structured-light depth (docs/grasp-learning.md)')
     gen.add_argument('--json', action='store_true', help='print the manifest as JSON')
     gen.set_defaults(run=_generate)
 
@@ -39,7 +42,7 @@ def _generate(args) -> int:
     from mtf_grasp.sim import generate_dataset
 
     manifest = generate_dataset(args.out, scenes=args.scenes, seed=args.seed, workers=args.workers,
-                                progress=not args.json)
+                                preset=args.preset, progress=not args.json)
     if args.json:
         print(json.dumps(manifest, indent=2))
     else:

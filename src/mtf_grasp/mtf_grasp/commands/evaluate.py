@@ -11,6 +11,23 @@ def register(subparsers) -> None:
     p.add_argument('--format', default='auto', choices=['auto', 'cornell', 'jacquard', 'simgrasp'])
     p.add_argument('--top-k', type=int, default=1, help='a sample succeeds if one of its k best grasps matches')
     p.add_argument('--samples', default=':', help='samples "A:B" in name order (default: all)')
+    p.add_argument('--protocol', default='deploy', choices=['deploy', 'cornell', 'jacquard'],
+                   help="crop: 'deploy' = the inference node's fixed crop (--crop-*) and workspace; 'cornell' = a "
+                        "--crop-size square centred on the ground truth (GR-ConvNet/GG-CNN); 'jacquard' = the "
+                        'whole image (docs/grasp-learning.md)')
+    p.add_argument('--crop-size', type=int, help='crop side in source pixels (cornell: default 224, GG-CNN uses 300; '
+                                                  'deploy: default 0 = the centred largest square)')
+    p.add_argument('--crop-x0', type=int, default=0, help='deploy: left edge of the crop (px)')
+    p.add_argument('--crop-y0', type=int, default=0, help='deploy: top edge of the crop (px)')
+    p.add_argument('--split', choices=['image-wise', 'object-wise'],
+                   help='evaluate only the test fold of this split (default: every selected sample)')
+    p.add_argument('--fold', type=int, default=0, help='with --split: the test fold, 0-based')
+    p.add_argument('--folds', type=int, default=5, help='with --split: number of folds')
+    p.add_argument('--workspace-roi', help='deploy: region "x0,y0,x1,y1" (source px, x1/y1 exclusive) grasps must lie in')
+    p.add_argument('--min-height', type=float, help='deploy: depth band, metres above the support surface '
+                                                    '(default as the node: 0.01)')
+    p.add_argument('--max-height', type=float, help='deploy: depth band top, metres above the support surface; '
+                                                    'sets the band on (default as the node: 0 = off)')
     p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda'")
     p.add_argument('--backend', default='torch', choices=['torch', 'onnxruntime'],
                    help="forward-pass runtime, as grasp_inference's parameter")
@@ -22,9 +39,37 @@ def register(subparsers) -> None:
     p.set_defaults(run=run)
 
 
+def _workspace(args):
+    from mtf_grasp.errors import InputError
+    from mtf_grasp.perception.workspace import WorkspaceSettings
+
+    given = [f'--{n}' for n, v in (('workspace-roi', args.workspace_roi), ('min-height', args.min_height),
+                                   ('max-height', args.max_height)) if v is not None]
+    if args.protocol != 'deploy':
+        if given:
+            raise InputError(f'{given[0]}: a workspace belongs to the deploy protocol, not {args.protocol}')
+        return WorkspaceSettings()
+    roi = None
+    if args.workspace_roi is not None:
+        try:
+            roi = tuple(int(v) for v in args.workspace_roi.split(','))
+            if len(roi) != 4:
+                raise ValueError
+        except ValueError:
+            raise InputError(f'--workspace-roi {args.workspace_roi!r}: expected x0,y0,x1,y1 in pixels') from None
+    defaults = WorkspaceSettings()
+    try:
+        return WorkspaceSettings(roi=roi, min_height_m=defaults.min_height_m if args.min_height is None
+                                 else args.min_height,
+                                 max_height_m=defaults.max_height_m if args.max_height is None else args.max_height)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
 def run(args) -> int:
     from mtf_grasp.errors import InputError
-    from mtf_grasp.grasping import evaluate, load_model, open_dataset, resolve_device
+    from mtf_grasp.grasping import (CropRule, evaluate, evaluate_frames, load_model, open_dataset, resolve_device,
+                                    split_indices)
     from mtf_grasp.grasping.selection import sample_range
     from mtf_grasp.perception.inference_backend import check_runtime
 
@@ -32,43 +77,68 @@ def run(args) -> int:
         raise InputError(f'--top-k {args.top_k}: must be at least 1')
     try:
         check_runtime(args.backend, args.precision)
+        rule = CropRule.for_protocol(args.protocol, side=args.crop_size, x0=args.crop_x0, y0=args.crop_y0)
     except ValueError as exc:
-        raise InputError(str(exc)) from exc
+        raise InputError(f'--protocol {args.protocol}: {exc}') from exc
+    workspace = _workspace(args)
     device = resolve_device(args.device)
     model, spec, meta = load_model(args.model, device=device)
     ds = open_dataset(args.data, fmt=args.format, spec=spec, skip_bad=args.skip_bad,
-                      stereo_depth=args.stereo_depth, progress=not args.json)
+                      stereo_depth=args.stereo_depth, crop=rule, progress=not args.json)
     indices = sample_range(args.samples, len(ds))
-    forward = None if (args.backend, args.precision) == ('torch', 'fp32') else \
-        _node_forward(model, args.backend, args.precision, device, calibration=(ds.load(i)[0] for i in indices))
-    result = evaluate(model, ds, indices=indices, top_k=args.top_k, device=device, forward=forward)
+    if args.split is not None:
+        try:
+            indices = [indices[i] for i in split_indices(len(indices), split=args.split, fold=args.fold,
+                                                         folds=args.folds)]
+        except ValueError as exc:
+            raise InputError(f'--split {args.split} --fold {args.fold} --folds {args.folds}: {exc}') from None
+    if args.protocol == 'deploy':
+        detector = _node_detector(model, args.backend, args.precision, device, top_k=args.top_k,
+                                  crop=rule.fixed_crop, workspace=workspace,
+                                  calibration=(ds.load(i)[0] for i in indices))
+
+        result = evaluate_frames(lambda sample: detector.detect(sample.rgb, sample.depth).grasps, ds,
+                                 indices=indices, top_k=args.top_k)
+    else:
+        forward = None if (args.backend, args.precision) == ('torch', 'fp32') else \
+            _node_detector(model, args.backend, args.precision, device, top_k=args.top_k,
+                           calibration=(ds.load(i)[0] for i in indices)).forward
+        result = evaluate(model, ds, indices=indices, top_k=args.top_k, device=device, forward=forward)
     report = {'accuracy': result.accuracy, 'samples': result.samples, 'top_k': args.top_k,
+              'protocol': args.protocol, 'crop_size': rule.side,
+              'workspace': {'roi': workspace.roi, 'min_height_m': workspace.min_height_m,
+                            'max_height_m': workspace.max_height_m} if workspace.active else None,
+              'split': None if args.split is None else {'split': args.split, 'fold': args.fold, 'folds': args.folds},
               'backend': args.backend, 'precision': args.precision,
               'format': ds.format, 'model': str(args.model), 'data': str(args.data),
+              'successes': [ds.names[i] for i, ok in zip(indices, result.successes) if ok],
               'skipped': [{'file': f, 'reason': r} for f, r in ds.skipped]}
     if args.json:
         print(json.dumps(report))
     else:
         for file, reason in ds.skipped:
             print(f'skipped {file}: {reason}')
-        print(f'top-{args.top_k} accuracy {result.accuracy:.3f} on {result.samples} {ds.format} samples')
+        print(f'top-{args.top_k} accuracy {result.accuracy:.3f} on {result.samples} {ds.format} samples '
+              f'({args.protocol} protocol)')
     return 0
 
 
-def _node_forward(model, backend: str, precision: str, device: str, *, calibration):
-    """The forward pass grasp_inference would run; int8 is calibrated on the first inputs of
+def _node_detector(model, backend: str, precision: str, device: str, *, top_k: int, calibration,
+                   crop=None, workspace=None):
+    """The detector grasp_inference would run; int8 is calibrated on the first inputs of
     `calibration` (as the node is on its first frames)."""
     from itertools import islice
 
     from mtf_grasp.errors import InputError
-    from mtf_grasp.perception import DetectorSettings, GraspDetector
+    from mtf_grasp.perception import DetectorSettings, GraspDetector, WorkspaceSettings
 
     try:   # checked already, except what the hardware cannot run (bf16 without AVX512-BF16 or AMX)
-        detector = GraspDetector(model, version=0, settings=DetectorSettings(backend=backend, precision=precision,
-                                                                            device=device))
+        detector = GraspDetector(model, version=0, settings=DetectorSettings(
+            backend=backend, precision=precision, device=device, max_grasps=top_k, crop=crop,
+            workspace=workspace or WorkspaceSettings()))
     except ValueError as exc:
         raise InputError(str(exc)) from exc
     if detector.calibrating:
         frames = detector.settings.calibration_frames
         detector = detector.calibrated([x[None] for x in islice(calibration, frames)])
-    return detector.forward
+    return detector

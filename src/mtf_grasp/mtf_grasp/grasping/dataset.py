@@ -12,6 +12,7 @@ from mtf_grasp.errors import InputError
 from mtf_grasp.grasping.augment import Augmentation, warp_sample
 from mtf_grasp.grasping.layouts import Layout, resolve_layout
 from mtf_grasp.grasping.model_spec import ModelSpec
+from mtf_grasp.grasping.protocols import CropRule
 from mtf_grasp.grasping.rect import GraspRect, inside_image
 from mtf_grasp.grasping.sample_files import SampleError, SampleFiles, check_same_size, read_rgb
 from mtf_grasp.grasping.simgrasp import read_camera
@@ -41,7 +42,7 @@ class GraspDataset(torch.utils.data.Dataset):
 
     def __init__(self, *, root: Path, layout: Layout, samples: list[tuple[SampleFiles, list[GraspRect]]],
                  categories: list[str] | None, spec: ModelSpec, augment: Augmentation | None,
-                 crop: tuple[int, int, int] | None, cache: bool, skipped: list[tuple[str, str]]):
+                 crop: tuple[int, int, int] | CropRule | None, cache: bool, skipped: list[tuple[str, str]]):
         self.root, self.format, self.spec, self.crop = root, layout.name, spec, crop
         self._layout, self._samples, self._augment, self._cache_on = layout, samples, augment, cache
         self.categories, self.skipped = categories, skipped
@@ -77,7 +78,9 @@ class GraspDataset(torch.utils.data.Dataset):
 
     def _prepare(self, rgb, depth, i: int) -> tuple[torch.Tensor, ImageTransform, list[GraspRect]]:
         try:
-            x, transform = preprocess(rgb, depth, spec=self.spec, crop=self.crop)
+            crop = self.crop.crop(*rgb.shape[:2], self._samples[i][1]) if isinstance(self.crop, CropRule) \
+                else self.crop
+            x, transform = preprocess(rgb, depth, spec=self.spec, crop=crop)
         except ValueError as exc:
             raise SampleError(self._samples[i][0].rgb, str(exc)) from None
         rects = inside_image([transform.to_model(r) for r in self._samples[i][1]], self.spec.input_size)
@@ -103,8 +106,9 @@ class GraspDataset(torch.utils.data.Dataset):
         """(x, y) tensors; augmented with `rng` (or the dataset's own) when augmentation is on."""
         x, rects = self.load(i)
         if self._augment is not None:
-            matrix = self._augment.random_matrix(self.spec.input_size, rng if rng is not None else self._rng)
-            x, rects = warp_sample(x, rects, matrix)
+            rng = rng if rng is not None else self._rng
+            x, rects = warp_sample(x, rects, self._augment.random_matrix(self.spec.input_size, rng))
+            x = self._augment.photometric(x, self.spec.channels, rng)
         y = encode_targets(rects, self.spec.input_size)
         return torch.from_numpy(np.array(x, dtype=np.float32)), torch.from_numpy(y)
 
@@ -170,13 +174,15 @@ def _spec_for(spec: ModelSpec | int | None) -> ModelSpec:
 
 def open_dataset(root: str | Path, *, fmt: str = 'auto', spec: ModelSpec | int | None = None,
                  augment: bool | Augmentation = False, skip_bad: bool = False, stereo_depth: bool = False,
-                 crop: tuple[int, int, int] | None = None, cache: bool = True,
+                 crop: tuple[int, int, int] | CropRule | None = None, cache: bool = True,
                  progress: bool = False) -> GraspDataset:
     """Open a Cornell, Jacquard or SimGrasp folder (`fmt='auto'` detects it).
 
     `spec` (a ModelSpec, or just an input size) fixes channels and input size. Grasp files are
     parsed now, so bad ones fail at once with file:line. With `skip_bad`, every sample's images are
     also read now and bad samples are left out and listed in `ds.skipped` as (file, reason).
+    `crop`: (x0, y0, side) source pixels for every sample, or an evaluation protocol's `CropRule`
+    (e.g. the Cornell crop centred on each sample's ground truth); default: the centred square.
     A folder written by `pack_dataset` opens as a PackedDataset (no image decoding).
     """
     from mtf_grasp.grasping.packed import PackedDataset, is_packed

@@ -88,8 +88,10 @@ def _plateau_centres(q: np.ndarray, ys: np.ndarray, xs: np.ndarray, reach: int):
 
 def decode_grasps(quality: np.ndarray, cos2: np.ndarray, sin2: np.ndarray, width: np.ndarray, *,
                   max_grasps: int = 5, min_quality: float = 0.0, jaw_ratio: float = 0.5,
-                  jaw_px: float = 0.0, smooth_sigma: float | None = None, min_distance: int | None = None) -> list[GraspRect]:
-    """Grasps at local maxima of the smoothed quality map, best first, at least `min_distance` apart.
+                  jaw_px: float = 0.0, smooth_sigma: float | None = None, min_distance: int | None = None,
+                  mask: np.ndarray | None = None) -> list[GraspRect]:
+    """Grasps at local maxima of the smoothed quality map, best first, at least `min_distance` apart;
+    with an S×S bool `mask` (a workspace), only where it is set.
 
     Maps are S×S numpy arrays in the network's output units; widths become pixels via
     `width_scale(S)`; the jaw is `jaw_px` if > 0, else `jaw_ratio` times the opening. Defaults scale with S.
@@ -98,8 +100,12 @@ def decode_grasps(quality: np.ndarray, cos2: np.ndarray, sin2: np.ndarray, width
     sigma = smooth_sigma if smooth_sigma is not None else 2.0 * size / 224
     distance = min_distance if min_distance is not None else max(size // 12, 1)
     q = np.clip(_smooth(quality, sigma), 0.0, 1.0)
+    if mask is not None:     # outside: zero, so it neither is a peak nor hides one inside
+        q = np.where(mask, q, 0.0).astype(np.float32)
     # A pixel is a peak when it equals the maximum of its (2·distance+1)² neighbourhood.
     peaks = (q == cv2.dilate(q, np.ones((2 * distance + 1,) * 2, np.uint8))) & (q > min_quality)
+    if mask is not None:
+        peaks &= mask
     ys, xs = np.nonzero(peaks)                                # in reading order
     order = np.argsort(-q[ys, xs], kind='stable')             # best first; ties stay in reading order
     chosen: list[tuple[int, int]] = []

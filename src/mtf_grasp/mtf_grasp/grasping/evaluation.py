@@ -7,8 +7,10 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
+from mtf_grasp.grasping.dataset import GraspSample
 from mtf_grasp.grasping.decode import maps_to_grasps
 from mtf_grasp.grasping.metric import grasp_success
+from mtf_grasp.grasping.rect import GraspRect
 
 
 @dataclass
@@ -38,5 +40,18 @@ def evaluate(model: torch.nn.Module, dataset, *, indices: Sequence[int] | None =
             for maps, (_, gt) in zip(out, loaded):
                 pred = maps_to_grasps(maps, max_grasps=top_k, spec=model.spec)
                 successes.append(grasp_success(pred, gt, top_k=top_k))
+    return _result(successes)
+
+
+def evaluate_frames(detect: Callable[[GraspSample], list[GraspRect]], dataset, *, indices: Sequence[int],
+                    top_k: int = 1) -> EvalResult:
+    """Accuracy of a whole-frame detector: `detect` takes a sample as the camera saw it and returns
+    grasps in source pixels, best first (e.g. the inference node's GraspDetector with its fixed crop
+    and workspace); they are scored against the sample's source-pixel ground truth."""
+    successes = [grasp_success(detect(dataset.sample(i)), dataset.source_rects(i), top_k=top_k) for i in indices]
+    return _result(successes)
+
+
+def _result(successes: list[bool]) -> EvalResult:
     accuracy = float(np.mean(successes)) if successes else 0.0
     return EvalResult(accuracy=accuracy, samples=len(successes), successes=successes)

@@ -19,6 +19,7 @@ class ModelSpec:
     norm: Literal['batch', 'group'] = 'batch'
     jaw_ratio: float = 0.5          # predicted jaw size = jaw_ratio × predicted opening ...
     jaw_px: float = 0.0             # ... or, when > 0, this fixed size in input pixels (a gripper's fingers)
+    depth_ref: Literal['mean', 'median', 'plane'] = 'mean'   # depth input = (depth - this reference) in dm
 
     def __post_init__(self):
         if self.arch not in ARCHS:
@@ -31,6 +32,8 @@ class ModelSpec:
             raise ValueError(f'width {self.width} must be a multiple of 8 (32 full, 16 lite)')
         if self.input_size < 16 or self.input_size % 4:
             raise ValueError(f'input_size {self.input_size} must be a multiple of 4, at least 16')
+        if self.depth_ref not in ('mean', 'median', 'plane'):
+            raise ValueError(f"depth_ref {self.depth_ref!r} is not 'mean', 'median' or 'plane'")
         if not 0 < self.jaw_ratio <= 4:
             raise ValueError(f'jaw_ratio {self.jaw_ratio} must be in (0, 4]')
         if not 0 <= self.jaw_px <= self.input_size:

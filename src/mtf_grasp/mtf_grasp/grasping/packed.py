@@ -47,7 +47,7 @@ def pack_dataset(dataset: GraspDataset, out: str | Path, *, progress: bool = Fal
     inputs.flush()
     meta = {'format': PACK_FORMAT, 'source': str(dataset.root), 'source_format': dataset.format,
             'channels': dataset.spec.channels, 'input_size': dataset.spec.input_size,
-            'crop': list(dataset.crop) if dataset.crop else None, 'categories': dataset.categories,
+            'depth_ref': dataset.spec.depth_ref, 'crop': list(dataset.crop) if dataset.crop else None, 'categories': dataset.categories,
             'samples': samples}
     (out / PACK_FILE).write_text(json.dumps(meta) + '\n')
     return out
@@ -67,7 +67,8 @@ class PackedDataset(GraspDataset):
         meta = load_json_object(root / PACK_FILE, missing='no packed.json')
         if meta.get('format') != PACK_FORMAT:
             raise InputError(f'{root / PACK_FILE}: format {meta.get("format")!r} is not {PACK_FORMAT!r}')
-        for field in ('channels', 'input_size'):
+        meta.setdefault('depth_ref', 'mean')     # packs written before depth_ref existed
+        for field in ('channels', 'input_size', 'depth_ref'):
             if meta[field] != getattr(spec, field):
                 raise InputError(f'{root / PACK_FILE}: packed with {field} {meta[field]!r}, the model needs '
                                  f'{getattr(spec, field)!r}; pack the source again')

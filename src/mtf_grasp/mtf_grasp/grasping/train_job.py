@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mtf_grasp.grasping.augment import Augmentation
 from mtf_grasp.grasping.dataset import GraspDataset, open_dataset
 from mtf_grasp.grasping.device import resolve_device
 from mtf_grasp.grasping.evaluation import evaluate
@@ -30,6 +31,7 @@ class TrainConfig(OptimizerSettings):
     epochs: int = 30
     seed: int = 0
     augment: bool = True
+    augmentation: Augmentation = field(default_factory=Augmentation)   # what `augment` does
     format: str = 'auto'
     samples: str = ':'            # training samples, "A:B" in name order
     val_samples: str = ''         # held-out samples for the learning curve, "A:B"; '' = none
@@ -77,7 +79,8 @@ def run_training(cfg: TrainConfig, data: str | Path, out: str | Path, *, progres
     device = resolve_device(cfg.device)
     if cfg.threads is not None:
         torch.set_num_threads(cfg.threads)
-    ds = open_dataset(data, fmt=cfg.format, spec=cfg.model, augment=cfg.augment, skip_bad=cfg.skip_bad,
+    ds = open_dataset(data, fmt=cfg.format, spec=cfg.model, augment=cfg.augment and cfg.augmentation,
+                      skip_bad=cfg.skip_bad,
                       stereo_depth=cfg.stereo_depth, progress=progress)
     train_idx = sample_range(cfg.samples, len(ds), what='samples')
     val_idx = sample_range(cfg.val_samples, len(ds), what='val_samples') if cfg.val_samples else []

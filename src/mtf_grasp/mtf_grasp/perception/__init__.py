@@ -24,6 +24,7 @@ from mtf_grasp.perception.realsense_source import RealSenseSource, RgbdCapture
 from mtf_grasp.perception.rgbd_sync import DroppedFrame, RgbdFrame, RgbdSynchronizer
 from mtf_grasp.perception.stamps import ns_to_sec_nanosec, stamp_to_ns
 from mtf_grasp.perception.step_timer import STEPS, StepTimer
+from mtf_grasp.perception.workspace import WorkspaceSettings, support_depth, workspace_mask
 
 __all__ = [
     'BACKENDS', 'BadFrame', 'CameraExtrinsics', 'CameraIntrinsics', 'ClearanceSettings', 'PickPose',
@@ -33,4 +34,5 @@ __all__ = [
     'array_to_image', 'camera_info_fields', 'centre_depth', 'check_rgbd', 'color_to_rgb', 'depth_to_metres',
     'draw_grasps', 'grasp_pose', 'image_to_array', 'intrinsics_from_camera_info', 'make_backend',
     'nominal_intrinsics', 'ns_to_sec_nanosec', 'stamp_to_ns', 'topics', 'write_realsense_recording',
+    'WorkspaceSettings', 'support_depth', 'workspace_mask',
 ]

@@ -10,6 +10,7 @@ import numpy as np
 
 from mtf_grasp.perception.inference_backend import check_runtime, make_backend
 from mtf_grasp.perception.step_timer import StepTimer
+from mtf_grasp.perception.workspace import WorkspaceSettings, grasps_inside, workspace_mask
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class DetectorSettings:
     threads: int = 0                             # CPU threads of the forward pass; 0: one per core
     precision: str = 'fp32'                      # 'fp32', 'bf16' (torch) or 'int8' (onnxruntime)
     calibration_frames: int = 8                  # int8: first frames, served in fp32, that set its ranges
+    workspace: WorkspaceSettings = WorkspaceSettings()   # region and height band grasps must lie in
 
     def __post_init__(self):
         check_runtime(self.backend, self.precision)
@@ -92,18 +94,24 @@ class GraspDetector:
         return self._forward(x)
 
     def detect(self, rgb: np.ndarray, depth_m: np.ndarray, *, timer: StepTimer | None = None) -> Detection:
-        """Grasps for one frame; `timer` gets the preprocess, forward and decode steps marked."""
+        """Grasps for one frame; `timer` gets the preprocess, forward and decode steps marked. With a
+        workspace, grasps are decoded only inside it."""
         from mtf_grasp.grasping.decode import maps_to_grasps
 
         timer = timer if timer is not None else StepTimer()
         x, transform = self.preprocess(rgb, depth_m)
         if self.calibrating and not self.calibration_complete:
             self._calibration.append(x)
+        mask = None
+        if self.settings.workspace.active:
+            mask = workspace_mask(depth_m, self.settings.workspace)
         timer.mark('preprocess')
         maps = self.forward(x)
         timer.mark('forward')
-        grasps = maps_to_grasps(maps, max_grasps=self.settings.max_grasps,
-                                min_quality=self.settings.min_quality, spec=self.spec)
-        detection = Detection(grasps=[transform.to_source(g) for g in grasps], transform=transform)
+        grasps = maps_to_grasps(maps, max_grasps=self.settings.max_grasps, min_quality=self.settings.min_quality,
+                                spec=self.spec,
+                                mask=None if mask is None else transform.to_model_mask(mask, self.spec.input_size))
+        grasps = [transform.to_source(g) for g in grasps]
+        detection = Detection(grasps=grasps if mask is None else grasps_inside(grasps, mask), transform=transform)
         timer.mark('decode')
         return detection

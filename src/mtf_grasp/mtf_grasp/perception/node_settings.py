@@ -12,6 +12,7 @@ from mtf_grasp.perception import topics
 from mtf_grasp.perception.clearance import ClearanceSettings
 from mtf_grasp.perception.extrinsics import CameraExtrinsics
 from mtf_grasp.perception.grasp_detector import DetectorSettings
+from mtf_grasp.perception.workspace import WorkspaceSettings
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,15 @@ class InferenceConfig(CameraExtrinsics):
     crop_x0: int = field(default=0, metadata={'help': 'left edge of the square crop (px)'})
     crop_y0: int = field(default=0, metadata={'help': 'top edge of the square crop (px)'})
     crop_size: int = field(default=0, metadata={'help': 'side of the square crop (px); 0: centred largest square'})
+    workspace_x0: int = field(default=0, metadata={'help': 'workspace region: left edge (px)'})
+    workspace_y0: int = field(default=0, metadata={'help': 'workspace region: top edge (px)'})
+    workspace_x1: int = field(default=0, metadata={
+        'help': 'workspace region: right edge (px, exclusive); 0 with workspace_y1 0: no region, the whole frame'})
+    workspace_y1: int = field(default=0, metadata={'help': 'workspace region: bottom edge (px, exclusive)'})
+    workspace_min_height_m: float = field(default=WorkspaceSettings.min_height_m, metadata={
+        'help': 'depth band: grasps nearer the support surface (estimated from the frame) than this are not reported'})
+    workspace_max_height_m: float = field(default=WorkspaceSettings.max_height_m, metadata={
+        'help': 'depth band: grasps higher above the support surface than this are not reported; 0: no band'})
     top_k: int = field(default=5, metadata={'help': 'most grasps published per frame'})
     min_quality: float = field(default=0.0, metadata={'help': 'grasps below this quality are not published'})
     slop_s: float = field(default=0.02, metadata={'help': 'largest stamp difference matched across topics'})
@@ -56,15 +66,22 @@ class InferenceConfig(CameraExtrinsics):
                              f'{self.top_k}, {self.queue_size}, {self.slop_s}, {self.max_invalid_depth}')
         if self.crop_size < 0 or self.crop_x0 < 0 or self.crop_y0 < 0 or self.threads < 0:
             raise ValueError('crop_x0, crop_y0, crop_size and threads must be >= 0')
+        self.workspace_settings()     # raises on a bad region or band
 
     def clearance_settings(self) -> ClearanceSettings:
         return ClearanceSettings(margin_m=self.clearance_margin_m, max_blocked=self.clearance_max_blocked)
+
+    def workspace_settings(self) -> WorkspaceSettings:
+        roi = (self.workspace_x0, self.workspace_y0, self.workspace_x1, self.workspace_y1)
+        return WorkspaceSettings(roi=roi if roi[2] or roi[3] else None, min_height_m=self.workspace_min_height_m,
+                                 max_height_m=self.workspace_max_height_m)
 
     def detector_settings(self) -> DetectorSettings:
         crop = (self.crop_x0, self.crop_y0, self.crop_size) if self.crop_size > 0 else None
         return DetectorSettings(backend=self.backend, device=self.device, max_grasps=self.top_k,
                                 min_quality=self.min_quality, crop=crop, threads=self.threads,
-                                precision=self.precision, calibration_frames=self.calibration_frames)
+                                precision=self.precision, calibration_frames=self.calibration_frames,
+                                workspace=self.workspace_settings())
 
 
 @dataclass(frozen=True)

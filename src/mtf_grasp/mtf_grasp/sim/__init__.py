@@ -1,7 +1,8 @@
 """MuJoCo simulation core: table-top scenes, RGB-D rendering, two-finger grasp trials, and the
 SimGrasp dataset generator. No rclpy here; the `sim_camera` node and `sim-trials` wrap it.
 
-Names are loaded on first use: `mtf_grasp.sim.camera` (intrinsics, poses) needs only numpy.
+Names are loaded on first use: `mtf_grasp.sim.camera` (poses) needs only numpy. The pinhole
+intrinsics are perception's `mtf_grasp.perception.intrinsics.CameraIntrinsics`.
 Before MuJoCo is first imported here, a working headless GL backend is picked (MUJOCO_GL if it
 works, else EGL, else OSMesa), because MuJoCo binds the backend when it is imported.
 
@@ -11,9 +12,12 @@ as `mtf_grasp.grasping.GraspRect.angle` (Jacquard files hold them in degrees).
 
 API
 ---
-    spec = random_scene(seed, *, n_objects=None, categories=CATEGORY_NAMES, intrinsics=None)
+    spec = random_scene(seed, *, n_objects=None, categories=None, intrinsics=None, preset='tabletop')
         -> SceneSpec(seed, objects, camera: CameraPose, intrinsics: CameraIntrinsics, lighting,
-                     table_rgba). Same seed, same scene. 1-4 objects of CATEGORY_NAMES.
+                     table_rgba, table_size, table_texture, board_xy, surroundings, sensor, categories).
+        Same seed, same scene. 1-4 objects of the preset's categories (tabletop: CATEGORY_NAMES);
+        preset 'real' (scene.PRESETS): a board on a table, floor, wall and clutter in view, camera
+        0.4-1.2 m and tilted up to 30 degrees, structured-light depth, varied exposure.
     sim = SimScene(spec)            # compiled MuJoCo world, objects dropped and settled
     sim.reset()                     # back to the settled state (trials call it themselves)
     with SceneRenderer(sim) as renderer:
@@ -41,7 +45,7 @@ API
         -> ImageGrasp(x, y, angle_deg, opening_px, jaw_px)   # geometric antipodal proposals
     label_scene(spec) -> LabelledScene(frame (with sensor noise), grasps (ImageGrasp, confirmed
         by physics on the perfect depth), category (index in CATEGORY_NAMES), trials)
-    generate_dataset(out, *, scenes, seed, workers=2, progress=True) -> manifest dict
+    generate_dataset(out, *, scenes, seed, workers=2, progress=True, preset='tabletop') -> manifest dict
         # the SimGrasp dataset in the Jacquard layout (see mtf_grasp.sim.dataset_files);
         # scene i of a dataset uses random_scene(generator.scene_seed(seed, i, attempt)).
 
@@ -67,7 +71,7 @@ import importlib
 # Public name -> defining module. Loaded on first use (PEP 562), so that light parts such as
 # `mtf_grasp.sim.camera` can be imported without MuJoCo and its GL set-up.
 _EXPORTS = {
-    'CameraIntrinsics': 'camera', 'CameraPose': 'camera',
+    'CameraPose': 'camera',
     'Lighting': 'scene', 'ObjectSpec': 'scene', 'SceneSpec': 'scene', 'random_scene': 'scene',
     'CATEGORY_NAMES': 'shapes', 'Part': 'shapes',
     'SimScene': 'world',

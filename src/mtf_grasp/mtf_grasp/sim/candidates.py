@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mtf_grasp.sim.camera import CameraIntrinsics, CameraPose
+from mtf_grasp.perception.intrinsics import CameraIntrinsics
+from mtf_grasp.sim.camera import CameraPose
 from mtf_grasp.sim.gripper import GRIPPER
 from mtf_grasp.sim.world import SimScene
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 
 from mtf_grasp.errors import InputError
-from mtf_grasp.sim.camera import CameraIntrinsics
+from mtf_grasp.perception.intrinsics import CameraIntrinsics
 from mtf_grasp.sim.labelling import LabelledScene
 
 
@@ -41,8 +41,8 @@ def write_metadata(out: Path, *, categories: tuple[str, ...], samples: dict[str,
     _write_json(out / 'manifest.json', manifest)
 
 
-def prepare_output(out: Path, *, seed: int, scenes: int) -> Path:
-    """Create the output folder. It must be new, empty, or this same dataset (same seed and
+def prepare_output(out: Path, *, seed: int, scenes: int, preset: str = 'tabletop') -> Path:
+    """Create the output folder. It must be new, empty, or this same dataset (same preset, seed and
     scene count, so a re-run rewrites identical files): stale samples of another run would
     otherwise be mixed in."""
     out = Path(out)
@@ -53,9 +53,10 @@ def prepare_output(out: Path, *, seed: int, scenes: int) -> Path:
             manifest = json.loads((out / 'manifest.json').read_text())
         except (OSError, ValueError):
             manifest = {}
-        if not isinstance(manifest, dict) or (manifest.get('seed'), manifest.get('scenes')) != (seed, scenes):
+        if not isinstance(manifest, dict) or (manifest.get('seed'), manifest.get('scenes'),
+                                              manifest.get('preset', 'tabletop')) != (seed, scenes, preset):
             raise InputError(f'{out}: not empty and not a SimGrasp dataset of seed {seed} with '
-                             f'{scenes} scenes; choose a new or empty folder')
+                             f'{scenes} scenes (preset {preset}); choose a new or empty folder')
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

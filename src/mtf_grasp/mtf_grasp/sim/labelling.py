@@ -13,7 +13,6 @@ import numpy as np
 from mtf_grasp.sim.candidates import ImageGrasp, grasp_candidates, to_image
 from mtf_grasp.sim.render import Frame, SceneRenderer
 from mtf_grasp.sim.scene import SceneSpec
-from mtf_grasp.sim.shapes import CATEGORY_NAMES
 from mtf_grasp.sim.trial import execute_grasp
 from mtf_grasp.sim.world import SimScene
 
@@ -22,13 +21,13 @@ from mtf_grasp.sim.world import SimScene
 class LabelledScene:
     frame: Frame                    # with sensor noise
     grasps: tuple[ImageGrasp, ...]  # physics-confirmed, in image pixels
-    category: int                   # index in CATEGORY_NAMES of the most visible object
+    category: int                   # index in spec.categories of the most visible object
     trials: int                     # physics trials run
 
 
 def _dominant_category(spec: SceneSpec, segmentation: np.ndarray) -> int:
     pixels = np.bincount(segmentation[segmentation >= 0].ravel(), minlength=len(spec.objects))
-    return CATEGORY_NAMES.index(spec.objects[int(np.argmax(pixels))].category)
+    return spec.categories.index(spec.objects[int(np.argmax(pixels))].category)
 
 
 def label_scene(spec: SceneSpec) -> LabelledScene:
@@ -43,6 +42,6 @@ def label_scene(spec: SceneSpec) -> LabelledScene:
         inside = 0 <= grasp.x < spec.intrinsics.width and 0 <= grasp.y < spec.intrinsics.height
         if result.success and result.object_index == candidate.object_index and inside:
             grasps.append(grasp)
-    return LabelledScene(frame=clean.with_sensor_noise(np.random.default_rng(spec.seed)),
+    return LabelledScene(frame=clean.with_sensor_noise(np.random.default_rng(spec.seed), spec.sensor),
                          grasps=tuple(grasps), category=_dominant_category(spec, clean.segmentation),
                          trials=len(candidates))

@@ -32,18 +32,30 @@ def scene_xml(spec: SceneSpec, *, robot: tuple[str, str] | None = None) -> str:
     intr, light = spec.intrinsics, spec.lighting
     hand, actuators = robot or gripper_xml()
     objects = ''.join(_object_xml(i, o) for i, o in enumerate(spec.objects))
+    fixed = ''.join(f'<geom name="fixed{i}" type="box" size="{_f(b.size)}" pos="{_f(b.pos)}" rgba="{_f(b.rgba)}"/>'
+                    for i, b in enumerate(spec.surroundings))
+    sx, sy, sz = spec.table_size
+    table_pos = _f((*spec.board_xy, -sz))
+    if spec.table_texture:
+        r, g, b, _ = spec.table_rgba
+        assets = (f'<asset><texture name="table" type="2d" builtin="{spec.table_texture}" width="64" height="64" '
+                  f'rgb1="{_f((r, g, b))}" rgb2="{_f((0.8 * r, 0.8 * g, 0.8 * b))}"/>'
+                  f'<material name="table" texture="table" texrepeat="4 4"/></asset>')
+        table_look = 'material="table"'
+    else:
+        assets, table_look = '', f'rgba="{_f(spec.table_rgba)}"'
     # extent 1: <map znear/zfar> are relative to the extent, so they become metres.
     return f"""<mujoco model="simgrasp_{spec.seed}">
 <option timestep="0.002" integrator="implicitfast" cone="elliptic" impratio="5"/>
 <default><geom density="400" friction="1.0 0.01 0.0001" solref="0.004 1"/></default>
-<statistic extent="1" center="0 0 0"/>
+<statistic extent="1" center="0 0 0"/>{assets}
 <visual><global offwidth="{intr.width}" offheight="{intr.height}"/>
 <headlight ambient="{_f([light.ambient] * 3)}" diffuse="0.15 0.15 0.15" specular="0 0 0"/>
 <map znear="0.05" zfar="5"/><quality shadowsize="0"/></visual>
 <worldbody>
 <light directional="true" castshadow="false" dir="{_f(light.direction)}"
  diffuse="{_f([light.diffuse] * 3)}" specular="0.2 0.2 0.2"/>
-<geom name="table" type="box" size="0.6 0.6 0.02" pos="0 0 -0.02" rgba="{_f(spec.table_rgba)}"/>
+<geom name="table" type="box" size="{_f((sx, sy, sz))}" pos="{table_pos}" {table_look}/>{fixed}
 <camera name="rgbd" pos="{_f(spec.camera.position)}" xyaxes="{xyaxes}" fovy="{intr.fovy_deg:.8g}"/>
 {objects}
 {hand}

@@ -5,10 +5,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from mtf_grasp.sim.camera import CameraIntrinsics, CameraPose
+from mtf_grasp.perception.intrinsics import CameraIntrinsics
+from mtf_grasp.sim.camera import CameraPose
 from mtf_grasp.sim.gl import mujoco
 from mtf_grasp.sim.gripper import HIDDEN_GROUP
-from mtf_grasp.sim.sensor_noise import noisy_depth, noisy_rgb
+from mtf_grasp.sim.sensor_noise import SensorStyle, noisy_depth, noisy_rgb
 from mtf_grasp.sim.world import SimScene
 
 
@@ -23,9 +24,10 @@ class Frame:
     intrinsics: CameraIntrinsics
     camera_pose: CameraPose
 
-    def with_sensor_noise(self, rng: np.random.Generator) -> 'Frame':
-        """The frame as a RealSense would see it: depth noise and holes, colour noise."""
-        return replace(self, rgb=noisy_rgb(self.rgb, rng), depth=noisy_depth(self.depth, rng))
+    def with_sensor_noise(self, rng: np.random.Generator, style: SensorStyle = SensorStyle()) -> 'Frame':
+        """The frame as a RealSense (or the `style`'s camera) would see it: depth noise and holes,
+        colour noise."""
+        return replace(self, rgb=noisy_rgb(self.rgb, rng, style=style), depth=noisy_depth(self.depth, rng, style=style))
 
 
 class SceneRenderer:
@@ -53,7 +55,8 @@ class SceneRenderer:
                       intrinsics=sim.spec.intrinsics, camera_pose=sim.spec.camera)
         if not sensor_noise:
             return frame
-        return frame.with_sensor_noise(rng if rng is not None else np.random.default_rng(sim.spec.seed))
+        return frame.with_sensor_noise(rng if rng is not None else np.random.default_rng(sim.spec.seed),
+                                       sim.spec.sensor)
 
     def _capture(self, enable_mode) -> np.ndarray:
         r = self._renderer

@@ -81,11 +81,48 @@ def _hammer(rng):
             Part('box', (hx, hy, hz), (handle + hx, 0, hz)))
 
 
+def _bottle(rng):
+    r, h = _u(rng, .018, .034), _u(rng, .04, .075)
+    neck_r, neck_h = _u(rng, .008, .013), _u(rng, .01, .02)
+    return (Part('cylinder', (r, h), (0, 0, h)),
+            Part('cylinder', (neck_r, neck_h), (0, 0, 2 * h + neck_h)))
+
+
+def _tall_box(rng):
+    a, b, c = _u(rng, .012, .025), _u(rng, .02, .04), _u(rng, .045, .075)
+    return (Part('box', (a, b, c), (0, 0, c)),)
+
+
+def _disc(rng):
+    r, h = _u(rng, .025, .045), _u(rng, .003, .008)
+    return (Part('cylinder', (r, h), (0, 0, h)),)
+
+
+def _spatula(rng):
+    t = _u(rng, .005, .009)
+    handle = _u(rng, .045, .07)
+    blade_x, blade_y, blade_z = _u(rng, .02, .035), _u(rng, .015, .03), _u(rng, .002, .005)
+    return (Part('box', (handle, t, t), (0, 0, t)),
+            Part('box', (blade_x, blade_y, blade_z), (handle + blade_x, 0, blade_z)))
+
+
+def _u_shape(rng):
+    w, h = _u(rng, .007, .012), _u(rng, .01, .02)
+    base, arm = _u(rng, .03, .05), _u(rng, .02, .04)
+    return (Part('box', (base, w, h), (0, 0, h)),
+            Part('box', (w, arm, h), (base - w, arm - w, h)),
+            Part('box', (w, arm, h), (-base + w, arm - w, h)))
+
+
 CATEGORIES: dict[str, Callable[[np.random.Generator], tuple[Part, ...]]] = {
     'box': _box, 'cylinder': _cylinder, 'rod': _rod, 'plate': _plate,
     'l_shape': _l_shape, 't_shape': _t_shape, 'mug': _mug, 'hammer': _hammer,
+    'bottle': _bottle, 'tall_box': _tall_box, 'disc': _disc, 'spatula': _spatula, 'u_shape': _u_shape,
 }
-CATEGORY_NAMES: tuple[str, ...] = tuple(CATEGORIES)
+# The table-top scenes draw from the first eight (their datasets regenerate unchanged); the
+# real-camera preset also from the tall, flat and everyday-object-like ones after them.
+CATEGORY_NAMES: tuple[str, ...] = tuple(CATEGORIES)[:8]
+ALL_CATEGORY_NAMES: tuple[str, ...] = tuple(CATEGORIES)
 
 
 def build_parts(category: str, rng: np.random.Generator) -> tuple[Part, ...]:
