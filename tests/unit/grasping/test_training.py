@@ -48,7 +48,7 @@ def test_prox_term_keeps_weights_nearer_the_reference(dataset):
         reference = {k: v.clone() for k, v in model.state_dict().items()}
         train_epochs(model, dataset, indices=range(8), epochs=2, lr=1e-2, batch_size=4, seed=0,
                      optimizer='sgd', prox_mu=mu, prox_reference=reference)
-        return sum(float(((p - reference[n]) ** 2).sum()) for n, p in model.named_parameters())
+        return sum(float(((p.detach() - reference[n]) ** 2).sum()) for n, p in model.named_parameters())
     assert distance_after(50.0) < distance_after(0.0)
 
 
