@@ -172,9 +172,10 @@ class _FrameLoop:
         from rclpy.qos import QoSProfile, ReliabilityPolicy
         from sensor_msgs.msg import CameraInfo, Image
 
-        from mtf_grasp.perception import CameraIntrinsics, topics
+        from mtf_grasp.perception import CameraIntrinsics, stamp_to_ns, topics
         from mtf_grasp_interfaces.msg import GraspArray
 
+        self._stamp_to_ns = stamp_to_ns     # the callbacks' own: no import on the timed path
         self._forward, self._breakdown = forward, breakdown
         self.precision = runtime['precision']
         self._settle_s = SETTLE_S[runtime['backend']]
@@ -206,15 +207,11 @@ class _FrameLoop:
         rclpy.try_shutdown()
 
     def _on_grasps(self, message, info: dict) -> None:
-        from mtf_grasp.perception import stamp_to_ns
-
         now = time.time_ns()
-        self.answered.setdefault(stamp_to_ns(message.header.stamp), (info['received_timestamp'] or now, now))
+        self.answered.setdefault(self._stamp_to_ns(message.header.stamp), (info['received_timestamp'] or now, now))
 
     def _on_timing(self, message) -> None:
-        from mtf_grasp.perception import stamp_to_ns
-
-        stamp = stamp_to_ns(message.header.stamp)
+        stamp = self._stamp_to_ns(message.header.stamp)
         self.steps.setdefault(stamp, _step_values(message))
         self.precisions.setdefault(stamp, _precision(message))
 

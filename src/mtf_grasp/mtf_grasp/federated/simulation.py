@@ -120,6 +120,9 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
 
     more = config.continuation_epochs(method)
 
+    checks = config.defences
+    record = recorder(events, tier='server', by=SERVER)
+
     def clusters() -> Iterator[ModelUpdate]:
         for coordinator in coordinators:
             seed = train(coordinator, received, epochs=config.epochs(method, coordinator=True), final=not more)
@@ -127,7 +130,6 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
             seed_state = wire.send(seed.state, round_index=index, sender=coordinator, receivers=members)
             own = seed if not more else train(coordinator, seed.state, epochs=more, prior_steps=seed.local_steps,
                                               purpose='continue')
-            checks = config.defences
             audit = audited(seed=config.seed, round_index=index, coordinator=coordinator, rate=checks.audit_rate)
             # What the members sent (their own receipts; the models themselves only for an audit, so an
             # unaudited cluster still streams) and what the coordinator's receipt names.
@@ -140,14 +142,13 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
             if 'dropped_member' in kinds and members:   # it still trains and uploads; it is not counted
                 fine_tuned = (u for u in fine_tuned if u.robot_id != members[0])
             aggregate = partial(cluster_aggregate, base=base, reading=config.federation.tier_aggregate,
-                                global_state=received, defences=config.defences, seed_state=seed_state)
+                                global_state=received, defences=checks, seed_state=seed_state)
             cluster = aggregate(own, _noted(counted, fine_tuned, ids=True), events=events)
             if cluster is None:   # the norm bound refused every model of the cluster: nothing to send
                 continue
             if 'forged_aggregate' in kinds:
                 cluster = replace(cluster, state=forged(cluster.state, received))
             cluster = uploaded(cluster, SERVER)
-            record = recorder(events, tier='server', by=SERVER)
             senders = [u.robot_id for u in sent] if audit else sent
             if checks.check_members and missing_members(senders, counted):
                 record(reason=MEMBER_MISSING, robot_id=coordinator)
