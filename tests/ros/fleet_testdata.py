@@ -65,12 +65,16 @@ def write_configs(directory: Path, *, data: Path, robots: int = 4, rounds: int =
     return path
 
 
-def experiment_rounds(experiment: Path, manifest: Path, method: str, crashes: dict | None = None):
+def experiment_rounds(experiment: Path, manifest: Path, method: str, crashes: dict | None = None,
+                      attacks=(), events: list | None = None):
     """What `mtf-grasp experiment` computes for `method` (with `--crash` for each {round: robots} in
-    `crashes`): its round function, wire and evaluation, with the config's torch threads, as every
-    node uses. Returns (final state, accuracies, robots' bytes)."""
+    `crashes`, and `--attack` for each of `attacks`): its round function, wire and evaluation, with
+    the config's torch threads, as every node uses. The defences' decisions go to `events`, a list
+    per round. Returns (final state, accuracies, robots' bytes)."""
+    from mtf_grasp.federated.attacks import parse_attack
+    from mtf_grasp.federated.audit import CAUGHT
     from mtf_grasp.federated.config import load_experiment_config
-    from mtf_grasp.federated.experiment import accuracy_on_test_set, initial_state, plan_for
+    from mtf_grasp.federated.experiment import accuracy_on_test_set, initial_state, plan_for, resolve_attacks
     from mtf_grasp.federated.fedbn import LocalNorms
     from mtf_grasp.federated.simulation import Wire, run_round
     from mtf_grasp.federated.traffic import TrafficLedger
@@ -81,13 +85,21 @@ def experiment_rounds(experiment: Path, manifest: Path, method: str, crashes: di
     torch.set_num_threads(config.torch_threads)
     try:
         workload = prepare_workload(config, manifest=manifest)
+        adversary = resolve_attacks([parse_attack(text) for text in attacks], config=config, workload=workload)
         wire = Wire(spec=config.model, dtype=config.federation.encoding, ledger=TrafficLedger())
         state, accuracies = initial_state(config), []
         norms = LocalNorms() if config.federation.fedbn else None
+        flagged = set()   # coordinators caught by receipts or audits: never top-level again
         for index in range(config.federation.rounds):
-            state = run_round(state, plan=plan_for(method, index, config, workload), config=config,
+            decided = []
+            plan = plan_for(method, index, config, workload, ineligible=frozenset(flagged))
+            state = run_round(state, plan=plan, config=config,
                               dataset=workload.dataset, indices=workload.indices, wire=wire,
-                              crashed=frozenset((crashes or {}).get(index, ())), local_norms=norms)
+                              crashed=frozenset((crashes or {}).get(index, ())), local_norms=norms,
+                              adversary=adversary, events=decided)
+            flagged |= {e.robot_id for e in decided if e.reason in CAUGHT}
+            if events is not None:
+                events.append(decided)
             accuracies.append(accuracy_on_test_set(state, config, workload))
     finally:
         torch.set_num_threads(threads)
@@ -108,8 +120,9 @@ def assert_same_state(actual, expected) -> None:
         torch.testing.assert_close(actual[name], value, rtol=1e-5, atol=1e-6, msg=name)
 
 
-def run_fleet(ros_processes, config: Path, out: Path, *, timeout_s: float = 240, rounds: int | None = None):
-    more = ['--rounds', str(rounds)] if rounds is not None else []
+def run_fleet(ros_processes, config: Path, out: Path, *, timeout_s: float = 240, rounds: int | None = None,
+              more: list[str] = ()):
+    more = [*more, *(['--rounds', str(rounds)] if rounds is not None else [])]
     proc = ros_processes.start([sys.executable, '-m', 'mtf_grasp.cli', 'fleet', '--config', str(config),
                                 '--out', str(out), '--quiet', '--timeout', str(timeout_s), *more], name='fleet')
     proc.wait(timeout=timeout_s + 30)
@@ -163,14 +176,16 @@ def check_hash_chain(run_dir: Path, experiment: Path) -> list[dict]:
     return chain
 
 
-def fleet_matches_experiment(ros_processes, directory: Path, **configs) -> dict:
-    """Runs a 4-robot, 2-round MTF-Grasp-Avg fleet from `write_configs(**configs)`, checks that it ends
-    with the experiment's model, accuracies and bytes, and returns its summary."""
+def fleet_matches_experiment(ros_processes, directory: Path, *, attacks=(), events: list | None = None,
+                             **configs) -> dict:
+    """Runs a 4-robot, 2-round MTF-Grasp-Avg fleet from `write_configs(**configs)` with `--attack` for
+    each of `attacks`, checks that it ends with the experiment's model, accuracies and bytes, and
+    returns its summary; the experiment's defence decisions go to `events` (a list per round)."""
     data = write_jacquard_boxes(directory / 'data', samples=40)
     config = write_configs(directory, data=data, robots=4, rounds=2, **configs)
-    summary = run_fleet(ros_processes, config, directory / 'run')
+    summary = run_fleet(ros_processes, config, directory / 'run', more=[f'--attack={a}' for a in attacks])
     state, accuracies, sent = experiment_rounds(directory / 'experiment.yaml', directory / 'run' / 'partition.json',
-                                                'mtf_avg')
+                                                'mtf_avg', attacks=attacks, events=events)
     assert_same_state(fleet_final_state(directory / 'run', 2), state)
     assert [r['global_accuracy'] for r in summary['rounds']] == pytest.approx(accuracies)
     assert [r['bytes_sent'] for r in summary['rounds']] == sent

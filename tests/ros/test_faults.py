@@ -82,7 +82,7 @@ class FleetRun:
 def fleet(tmp_path, ros_processes):
     """Start `mtf-grasp fleet` with the given settings; at the end resume whatever a test stopped,
     stop the runner and kill anything of it left behind."""
-    def start(*, rounds: int, faults=None, restarts=None) -> FleetRun:
+    def start(*, rounds: int, faults=None, restarts=None, more=()) -> FleetRun:
         from mtf_grasp.fleet import prepare_fleet
 
         data = write_jacquard_boxes(tmp_path / 'data', samples=40)
@@ -92,7 +92,7 @@ def fleet(tmp_path, ros_processes):
                                           'restarts': {**RESTARTS, **(restarts or {})}}))
         setup = prepare_fleet(config, out_dir=tmp_path / 'run')  # the runner draws the same partition
         proc = ros_processes.start([sys.executable, '-m', 'mtf_grasp.cli', 'fleet', '--config', str(config),
-                                    '--out', str(setup.out_dir), '--quiet', '--timeout', str(RUN_TIMEOUT_S)],
+                                    '--out', str(setup.out_dir), '--quiet', '--timeout', str(RUN_TIMEOUT_S), *more],
                                    name='fleet')
         return FleetRun(proc=proc, setup=setup, rounds=rounds)
 
@@ -152,6 +152,27 @@ def test_a_client_killed_mid_round_misses_exactly_that_round_and_is_back_for_the
     fault_free, _, _ = experiment_rounds(run.setup.experiment_path, run.setup.manifest_path, 'mtf_avg')
     assert any(not torch.equal(state[k], fault_free[k]) for k in state)   # the crash did cost something
     check_hash_chain(run.setup.out_dir, run.setup.experiment_path)
+
+
+def test_fleet_crash_option_kills_a_robot_at_its_round_and_matches_the_experiments_crash(fleet, tmp_path):
+    """`mtf-grasp fleet --crash ROBOT:0`: the robot's two nodes SIGKILL themselves when round 0's plan
+    arrives, are restarted, sit round 0 out and take part in round 1: exactly `experiment --crash`."""
+    from mtf_grasp.fleet import prepare_fleet
+
+    probe = prepare_fleet(write_configs(tmp_path, data=write_jacquard_boxes(tmp_path / 'data', samples=40),
+                                        robots=4, rounds=2), out_dir=tmp_path / 'probe')
+    crashed = low_level_robots(probe)[1][0]
+    run = fleet(rounds=2, more=['--crash', f'{crashed}:0'])
+    summary = run.finish()
+    assert robots_in(summary['rounds'][0]) == set(run.setup.robots) - {crashed}
+    assert robots_in(summary['rounds'][1]) == set(run.setup.robots)
+    assert restarts_of(summary) == {f'{crashed}_{role}': (1, False, ['signal SIGKILL'])
+                                    for role in ('client', 'coordinator')}
+    assert 'round 0: crashed in this round (--crash); back from the next' in run.log(f'{crashed}_client')
+    state, accuracies, _ = experiment_rounds(run.setup.experiment_path, run.setup.manifest_path, 'mtf_avg',
+                                             crashes={0: {crashed}})
+    assert_same_state(fleet_final_state(run.setup.out_dir, run.rounds), state)
+    assert [r['global_accuracy'] for r in summary['rounds']] == pytest.approx(accuracies)
 
 
 def test_killed_and_stalled_clients_miss_their_round_and_the_fleet_goes_on(fleet):

@@ -14,3 +14,54 @@ def test_a_defended_fleet_ends_with_the_defended_experiments_model(ros_processes
         # Both tiers take the median, and a bound this tight clips the clusters at the server.
         assert {('cluster', 'median'), ('server', 'median'), ('server', 'clipped')} <= reasons
         assert record['defences']['clipped'] >= 2
+
+
+def test_a_bad_member_and_a_forging_coordinator_are_refused_as_in_the_experiment(ros_processes, tmp_path):
+    """`mtf-grasp fleet --attack`: a low-level robot sends ×100 updates and a coordinator forges its
+    cluster model (×100 against the global model). The norm bound refuses both, the member at its
+    coordinator and the forged cluster at the server, as the in-process run does; the model is the
+    defended experiment's, and neither attacker counts as a participant."""
+    attacks = ['low:1:scale100', 'top:1:forged_aggregate']
+    expected = []
+    summary = fleet_matches_experiment(ros_processes, tmp_path, attacks=attacks, events=expected,
+                                       defences={'norm_bound': {'max_relative': 0.05, 'action': 'reject'}})
+    assert [(a['kind'], a['from_round']) for a in summary['attacks']] == [('scale100', 0), ('forged_aggregate', 0)]
+    low, top = (a['robot'] for a in summary['attacks'])
+    for record, decided in zip(summary['rounds'], expected, strict=True):
+        refused = {(e['tier'], e['robot_id']) for e in record['defences']['events'] if e['reason'] == 'norm_exceeded'}
+        assert refused == {(e.tier, e.robot_id) for e in decided if e.reason == 'norm_exceeded'}
+        assert refused == {('cluster', low), ('server', top)}
+        assert record['defences']['rejected'] == 2
+        assert low not in record['participants'] and top not in record['participants']
+
+
+def test_an_audit_catches_a_forging_coordinator_and_the_next_round_reassigns_its_members(ros_processes, tmp_path):
+    """With `audit_rate: 1` the server fetches the forger's own model and its members' sent models
+    from their audit services, recomputes eq. 8, replaces the forged cluster model and makes the
+    forger ineligible: round 1 has other coordinators. Model, bytes (the audit's extra transfers
+    included) and decisions are the in-process run's."""
+    expected = []
+    summary = fleet_matches_experiment(ros_processes, tmp_path, attacks=['top:1:forged_aggregate'], events=expected,
+                                       defences={'audit_rate': 1.0})
+    forger = summary['attacks'][0]['robot']
+    first, second = summary['rounds']
+    assert forger in first['top_level'] and forger not in second['top_level']
+    assert [(e['reason'], e['robot_id']) for e in first['defences']['events']] == [('audit_mismatch', forger)]
+    assert first['defences']['audit_mismatch'] == 1 and second['defences']['audit_mismatch'] == 0
+    assert [[(e.reason, e.robot_id) for e in decided] for decided in expected] == [[('audit_mismatch', forger)], []]
+
+
+def test_receipts_catch_a_coordinator_that_leaves_a_member_out(ros_processes, tmp_path):
+    """With `check_members`, members publish signed receipts of what their coordinator accepted and
+    coordinators forward those they counted: the coordinator that silently drops a member is
+    `member_missing` in round 0 and not top-level in round 1; the honest one is not flagged. Model
+    and decisions are the in-process run's."""
+    expected = []
+    summary = fleet_matches_experiment(ros_processes, tmp_path, attacks=['top:2:dropped_member'], events=expected,
+                                       defences={'check_members': True})
+    dropper = summary['attacks'][0]['robot']   # top:2, the coordinator with members in this partition
+    first, second = summary['rounds']
+    assert [(e['reason'], e['robot_id']) for e in first['defences']['events']] == [('member_missing', dropper)]
+    assert dropper in first['top_level'] and dropper not in second['top_level']
+    assert second['defences']['events'] == []
+    assert [[(e.reason, e.robot_id) for e in decided] for decided in expected] == [[('member_missing', dropper)], []]

@@ -30,3 +30,9 @@ def test_study_bad_seeds_and_unknown_preset_are_one_line_errors():
     result = run_cli('study', '--config', 'config/studies/quantity_skew.yaml', '--seeds', '0', '--out', 'unused',
                      '--preset', 'tpu')
     assert result.returncode == 2 and "no preset 'tpu'" in result.stderr
+
+
+def test_fleet_bad_attack_is_a_one_line_error(tmp_path):
+    result = run_cli('fleet', '--config', 'config/fleet.yaml', '--out', str(tmp_path), '--attack', 'robot_1:steal')
+    assert result.returncode == 2 and result.stderr.count('\n') == 1, result.stderr
+    assert "--attack: 'robot_1:steal' is not ROBOT:KIND" in result.stderr

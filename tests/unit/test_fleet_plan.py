@@ -1,4 +1,5 @@
 """The fleet plan from config/fleet.yaml, its summary, and the per-round inbox (no DDS needed)."""
+import dataclasses
 import importlib
 import json
 import math
@@ -296,3 +297,37 @@ def test_the_fleet_and_the_in_process_ledger_name_the_server_alike():
     from mtf_grasp.fleet import SERVER_ID
 
     assert SERVER_ID == SERVER
+
+
+@pytest.mark.parametrize('attacks, message', [
+    (['robot_1:scale1000'], r"fleet.yaml: attacks: 'robot_1:scale1000' is not ROBOT:KIND\[:FROM_ROUND\]"),
+    (['robot_1:inflated_profile:2'], 'registers its profile once, so inflated_profile starts at round 0'),
+])
+def test_bad_attacks_name_the_field(tmp_path, attacks, message):
+    with pytest.raises(InputError, match=message):
+        load_fleet_config(write_fleet(tmp_path, attacks=attacks))
+
+
+@pytest.mark.parametrize('fleet, message', [
+    ({'crashes': ['robot_1']}, r"fleet.yaml: crashes: 'robot_1' is not ROBOT:ROUND"),
+    ({'crashes': ['robot_1:0'], 'robots_per_process': 2}, 'a crash kills the whole process'),
+    ({'crashes': ['robot_9:0']}, r"crashes: 'robot_9:0': the robots are robot_0, robot_1, robot_2, robot_10"),
+    ({'crashes': ['robot_1:4']}, r"crashes: 'robot_1:4': .* the rounds 0..3"),
+])
+def test_bad_crashes_name_the_field(tmp_path, fleet, message):
+    with pytest.raises(InputError, match=message):
+        prepare_fleet(write_fleet(tmp_path, **fleet), out_dir=tmp_path / 'run')
+
+
+def test_crashes_reach_the_nodes_and_the_command_line_adds_to_them(tmp_path):
+    setup = prepare_fleet(write_fleet(tmp_path, crashes=['robot_1:0']), out_dir=tmp_path / 'run', crashes=['robot_2:3'])
+    assert {tuple(spec.parameters['crashes']) for spec in fleet_nodes(setup)} == {('robot_1:0', 'robot_2:3')}
+    with pytest.raises(InputError, match=r"--crash: 'x' is not ROBOT:ROUND"):
+        prepare_fleet(tmp_path / 'fleet.yaml', out_dir=tmp_path / 'run', crashes=['x'])
+
+
+def test_attacks_reach_every_node_and_none_leaves_the_parameter_out(tmp_path):
+    setup = prepare_fleet(write_fleet(tmp_path), out_dir=tmp_path / 'run')
+    assert all('attacks' not in spec.parameters for spec in fleet_nodes(setup))
+    attacked = dataclasses.replace(setup, attacks=('robot_2:sign_flip:1',))
+    assert [spec.parameters['attacks'] for spec in fleet_nodes(attacked)] == [['robot_2:sign_flip:1']] * 9

@@ -14,7 +14,7 @@ import contextlib
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from mtf_grasp.configfile import from_mapping, load_yaml
 from mtf_grasp.errors import InputError
@@ -129,6 +129,12 @@ class FleetConfig:
     # and missing ones there are generated, so every run of `mtf-grasp fleet` has its own keys.
     # `'*': DIR` stands for `MEMBER: DIR/MEMBER.key` for each member not listed (large fleets).
     roster: dict[str, str] = field(default_factory=dict)
+    # Misbehaving robots to replay (federated/attacks.py), ROBOT:KIND[:FROM_ROUND] as for
+    # `mtf-grasp experiment --attack`; `mtf-grasp fleet --attack` adds to them. Empty in deployment.
+    attacks: tuple[str, ...] = ()
+    # ROBOT:ROUND: that robot's nodes crash (SIGKILL) when the round starts, are restarted by the
+    # restart policy and miss the round, as `mtf-grasp experiment --crash`; `--crash` adds to them.
+    crashes: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.method not in TIERED_METHODS + FLAT_METHODS:
@@ -138,6 +144,22 @@ class FleetConfig:
         if self.robots_per_process < 1:
             raise ValueError(f'robots_per_process must be at least 1, got {self.robots_per_process}')
         check_limits(self.transport, self.faults)
+        from mtf_grasp.federated.attacks import parse_attack
+
+        for text in self.attacks:
+            try:
+                attack = parse_attack(text)
+            except ValueError as exc:
+                raise ValueError(f'attacks: {exc}') from None
+            if attack.kind == 'inflated_profile' and attack.from_round:
+                raise ValueError(f'attacks: {text!r}: in the fleet a robot registers its profile once, so '
+                                 'inflated_profile starts at round 0')
+        for text in self.crashes:
+            robot, _, index = text.rpartition(':')
+            if not robot or not index.isdigit():
+                raise ValueError(f'crashes: {text!r} is not ROBOT:ROUND, e.g. robot_3:1')
+        if self.crashes and self.robots_per_process > 1:
+            raise ValueError('crashes: a crash kills the whole process, so it needs robots_per_process: 1')
 
 
 @dataclass(frozen=True)
@@ -153,6 +175,7 @@ class FleetSetup:
     seed: int
     out_dir: Path
     roster: Roster
+    attacks: tuple[str, ...] = ()   # resolved: ROBOT_ID:KIND:FROM_ROUND
 
     @property
     def report_dir(self) -> Path:
@@ -178,14 +201,20 @@ def load_fleet_config(path: str | Path, *, rounds: int | None = None) -> FleetCo
 
 
 def prepare_fleet(config_path: str | Path, *, out_dir: str | Path, rounds: int | None = None,
-                  robots: int | None = None) -> FleetSetup:
+                  robots: int | None = None, attacks: Sequence[str] = (), crashes: Sequence[str] = ()) -> FleetSetup:
     """Load the fleet config and its experiment, and fix the partition: the given manifest, or
     the experiment's own drawn from its seed and written to `out_dir/partition.json`.
-    `rounds` and `robots` override the config's."""
+    `rounds` and `robots` override the config's; `attacks` and `crashes` add to its own."""
     from mtf_grasp.federated.config import load_experiment_config
 
     config_path = Path(config_path).resolve()
     config = load_fleet_config(config_path, rounds=rounds)
+    for option, field_name, extra in (('--attack', 'attacks', attacks), ('--crash', 'crashes', crashes)):
+        if extra:
+            try:
+                config = dataclasses.replace(config, **{field_name: (*getattr(config, field_name), *extra)})
+            except ValueError as exc:
+                raise InputError(f'{option}: {str(exc).removeprefix(f"{field_name}: ")}') from None
     if robots is not None:
         config = dataclasses.replace(config, robots=robots)
     experiment_path = _relative_to(config_path, config.experiment, 'experiment')
@@ -204,10 +233,35 @@ def prepare_fleet(config_path: str | Path, *, out_dir: str | Path, rounds: int |
     manifest = _relative_to(config_path, config.manifest, 'manifest') if config.manifest else None
     manifest_path, robots = fleet_manifest(experiment, manifest=manifest, out_dir=out_dir)
     roster = fleet_roster(config, source=f'{config_path}:roster', robots=robots, out_dir=out_dir)
+    rounds = config.rounds or experiment.federation.rounds
+    for text in config.crashes:
+        robot, _, index = text.rpartition(':')
+        if robot not in robots or not int(index) < rounds:
+            raise InputError(f'{config_path}: crashes: {text!r}: the robots are {", ".join(robots)} and the '
+                             f'rounds 0..{rounds - 1}')
     return FleetSetup(config=config, experiment_path=experiment_path, data_root=data_root,
-                      manifest_path=manifest_path, robots=tuple(robots),
-                      rounds=config.rounds or experiment.federation.rounds, seed=experiment.seed,
-                      out_dir=out_dir, roster=roster)
+                      manifest_path=manifest_path, robots=tuple(robots), rounds=rounds, seed=experiment.seed,
+                      out_dir=out_dir, roster=roster,
+                      attacks=fleet_attacks(config.attacks, experiment, manifest=manifest_path, rounds=rounds,
+                                            source=f'{config_path}: attacks'))
+
+
+def fleet_attacks(texts: Sequence[str], experiment, *, manifest: Path, rounds: int, source: str) -> tuple[str, ...]:
+    """The attacks on robot ids (`top:K`/`low:K` of round 0's MTF plan for the partition, as in
+    `mtf-grasp experiment`), as ROBOT_ID:KIND:FROM_ROUND; InputError naming what does not hold."""
+    if not texts:
+        return ()
+    from mtf_grasp.federated.attacks import parse_attack
+    from mtf_grasp.federated.experiment import resolve_attacks
+    from mtf_grasp.federated.workload import prepare_workload
+
+    experiment = dataclasses.replace(experiment, federation=dataclasses.replace(experiment.federation, rounds=rounds))
+    try:
+        adversary = resolve_attacks([parse_attack(text) for text in texts], config=experiment,
+                                    workload=prepare_workload(experiment, manifest=manifest))
+    except ValueError as exc:
+        raise InputError(f'{source}: {exc}') from None
+    return tuple(str(attack) for attack in adversary.attacks)
 
 
 def fleet_roster(config: FleetConfig, *, source: str, robots, out_dir: Path) -> Roster:
@@ -275,13 +329,19 @@ def fleet_nodes(setup: FleetSetup) -> list[NodeSpec]:
     # Each node gets its own copy of the robot list: a shared object would be written to the
     # params file as a YAML alias, which rcl's parser refuses.
     roster = [f'{member}={path}' for member, path in setup.roster.key_files.items()]
+
+    def injected():   # rcl's parameter files cannot say an empty list; the nodes default to none
+        return {name: list(values) for name, values in (('attacks', setup.attacks), ('crashes', config.crashes))
+                if values}
+
     specs = [NodeSpec('fl_server', SERVER_NAME, restart=config.restarts, parameters={
-        **common, 'robots': list(setup.robots), 'roster': list(roster), 'checkpoint_dir': str(setup.checkpoint_dir),
+        **common, **injected(), 'robots': list(setup.robots), 'roster': list(roster),
+        'checkpoint_dir': str(setup.checkpoint_dir),
         'summary_file': str(setup.summary_path), 'registration_timeout_s': transport.registration_timeout_s})]
     roles = [('fl_client', 'client')] + ([('tier_coordinator', 'coordinator')] if config.method in TIERED_METHODS else [])
     # A robot that is down for good costs its rounds, not the run (deadlines and quorum).
     robot_nodes = [NodeSpec(executable, f'{robot}_{role}', namespace=robot, restart=config.restarts,
-                            required=False, parameters={**common, 'robots': list(setup.robots),
+                            required=False, parameters={**common, **injected(), 'robots': list(setup.robots),
                                                         'roster': list(roster), 'robot_id': robot})
                    for robot in setup.robots for executable, role in roles]
     per_process = config.robots_per_process * len(roles)

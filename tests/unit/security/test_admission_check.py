@@ -205,6 +205,10 @@ def test_rejections_are_counted_by_reason(guard, submission):
                                 RejectReason.FUTURE_ROUND: 1}
     assert guard.rejected_total == 4
     assert guard.last_rejection == last.message
+    # A model admitted, then refused by the aggregation's norm bound, counts in fleet status too.
+    guard.count_refusal(sender='robot_1', round_id=ROUND, reason='norm_exceeded', detail='update norm 34 > 0.6')
+    assert guard.rejections[RejectReason.NORM_EXCEEDED] == 1 and guard.rejected_total == 5
+    assert guard.last_rejection == f"norm_exceeded from 'robot_1' (round {ROUND}): update norm 34 > 0.6"
 
 
 def test_hostile_strings_reach_the_message_as_one_bounded_escaped_line(guard, submission):

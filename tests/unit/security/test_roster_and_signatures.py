@@ -9,7 +9,8 @@ import pytest
 from mtf_grasp.errors import InputError
 from mtf_grasp.federated.roster import load_roster, read_key, write_key_files
 from mtf_grasp.federated.signing import (
-    WireBlob, WireProfile, blob_signing_bytes, sign_blob, sign_profile, signed, verify_blob, verify_profile)
+    WireBlob, WireProfile, blob_signing_bytes, receipt_of, sign_blob, sign_profile, signed, verify_blob, verify_profile,
+    verify_receipt)
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
@@ -75,6 +76,19 @@ def test_fields_outside_their_wire_type_fail_verification_instead_of_raising(cha
 def test_hostile_signature_strings_do_not_raise():
     for signature in ['', 'zz' * 32, '\udcff' * 64, 'é' * 64, sign_blob(make_blob(), KEY).upper()]:
         assert verify_blob(dataclasses.replace(make_blob(), signature=signature), KEY) is False
+
+
+@pytest.mark.parametrize('change', [
+    {'sender': 'robot_2'}, {'round': 4}, {'version': 8}, {'sample_count': 121},
+    {'sha256': hashlib.sha256(b'other weights').hexdigest()}, {'sha256': 'ab' * 31}, {'sha256': 'not hex'},
+])
+def test_a_receipt_proves_the_sent_models_hash_without_its_payload(change):
+    blob = signed(make_blob(), KEY)
+    receipt = receipt_of(blob)
+    assert receipt.payload == b'' and receipt.signature == blob.signature
+    assert verify_receipt(receipt, KEY) and not verify_receipt(receipt, OTHER_KEY)
+    assert not verify_blob(receipt, KEY), 'a receipt is not a model'
+    assert not verify_receipt(dataclasses.replace(receipt, **change), KEY)
 
 
 def test_profile_signatures_cover_every_field():

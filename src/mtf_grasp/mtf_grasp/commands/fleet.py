@@ -24,6 +24,13 @@ def register(subparsers) -> None:
     parser.add_argument('--timeout', type=float, default=None,
                         help='seconds after which the run is stopped and fails (default: none)')
     parser.add_argument('--quiet', action='store_true', help='keep node output in DIR/logs only')
+    parser.add_argument('--crash', action='append', default=[], metavar='ROBOT:ROUND',
+                        help="that robot's nodes crash (SIGKILL) when the round (0-based) starts, are restarted "
+                             'and miss it, as under mtf-grasp experiment --crash (repeatable)')
+    parser.add_argument('--attack', action='append', default=[], metavar='ROBOT:KIND[:FROM_ROUND]',
+                        help="a misbehaving robot to replay, added to the config's attacks: (repeatable; as "
+                             'for mtf-grasp experiment; ROBOT may be top:K or low:K of round 0\'s plan); the '
+                             "defences' decisions go to summary.json")
     parser.set_defaults(run=run)
 
 
@@ -31,11 +38,13 @@ def run(args) -> int:
     from mtf_grasp.fleet import fleet_nodes, prepare_fleet, run_fleet
     from mtf_grasp.supervisor import NodeFailed
 
-    setup = prepare_fleet(args.config, out_dir=args.out, rounds=args.rounds)
+    setup = prepare_fleet(args.config, out_dir=args.out, rounds=args.rounds, attacks=args.attack, crashes=args.crash)
     key_dirs = sorted({str(path.parent) for path in setup.roster.key_files.values()})
     print(f'fleet: {len(fleet_nodes(setup))} processes, {len(setup.robots)} robots, {setup.config.method}, '
           f'{setup.rounds} rounds; logs in {setup.out_dir / "logs"}; '
-          f'{len(setup.roster.ids)} roster keys in {", ".join(key_dirs)}', flush=True)
+          f'{len(setup.roster.ids)} roster keys in {", ".join(key_dirs)}'
+          + ''.join(f'; attack {attack}' for attack in setup.attacks)
+          + ''.join(f'; crash {crash}' for crash in setup.config.crashes), flush=True)
     try:
         summary = run_fleet(setup, echo=None if args.quiet else sys.stdout, timeout_s=args.timeout)
     except (NodeFailed, TimeoutError) as exc:

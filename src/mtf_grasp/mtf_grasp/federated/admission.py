@@ -38,6 +38,7 @@ class RejectReason(enum.StrEnum):
     UNDECODABLE = 'undecodable'
     WRONG_TENSORS = 'wrong_tensors'
     NON_FINITE = 'non_finite'
+    NORM_EXCEEDED = 'norm_exceeded'          # admitted, then refused by the aggregation's norm bound
 
 
 # What malformed bytes can make a parser raise (RecursionError: deeply nested JSON headers);
@@ -87,6 +88,12 @@ class SubmissionGuard:
     @property
     def rejected_total(self) -> int:
         return sum(self.rejections.values())
+
+    def count_refusal(self, *, sender: str, round_id: int, reason: str, detail: str) -> None:
+        """Count a model the aggregation's defences refused after admission (defences.REFUSED)."""
+        code = RejectReason(reason)
+        self.rejections[code] += 1
+        self.last_rejection = _one_line(f'{code.value} from {sender!r} (round {round_id}): {detail}')
 
     def check(self, blob: WireBlob, *, round_id: int, submitted: Collection[str],
               expected_senders: Collection[str] | None = None,

@@ -23,6 +23,7 @@ from typing import Mapping, Sequence
 
 import torch
 
+from mtf_grasp.federated.planning import robot_seed
 from mtf_grasp.federated.profiles import RobotProfile
 from mtf_grasp.federated.robust import is_moved
 
@@ -53,6 +54,10 @@ class Attack:
 
     def active(self, robot_id: str, round_index: int) -> bool:
         return self.robot == robot_id and round_index >= self.from_round
+
+
+    def __str__(self) -> str:
+        return f'{self.robot}:{self.kind}:{self.from_round}'
 
 
 def parse_attack(text: str) -> Attack:
@@ -166,3 +171,16 @@ class Adversary:
         """The profiles the server ranks in `round_index`: inflated ones where that attack is on."""
         return [inflated(p) if 'inflated_profile' in self.kinds(p.robot_id, round_index) else p
                 for p in profiles]
+
+    def data(self, dataset, robot_id: str, round_index: int):
+        """What `robot_id` trains on in `round_index`: `dataset`, its grasps turned under rotated_labels."""
+        return RotatedLabels(dataset) if 'rotated_labels' in self.kinds(robot_id, round_index) else dataset
+
+    def sent(self, state: State, start: State, *, robot_id: str, round_index: int, base_seed: int,
+             purpose: str) -> State:
+        """The model `robot_id` sends for `state`, trained from `start` with `purpose` (noise seeded by
+        both): `state` itself unless an update attack is on."""
+        for kind in sorted(self.kinds(robot_id, round_index) & UPDATE_KINDS.keys()):
+            seed = robot_seed(base_seed, robot_id, round_index, f'attack:{purpose}')
+            state = poisoned(kind, state, start, seed=seed)
+        return state

@@ -12,7 +12,8 @@ the next:
 
 Strings are UTF-8. The payload enters through the digest the verifier computes itself, so a
 valid signature proves the payload too, whatever the blob's own ``sha256`` field claims.
-The signature travels as 64 lower-case hex digits.
+The signature travels as 64 lower-case hex digits. A receipt (`receipt_of`) is a blob without its
+payload: its signature is checked against the digest it declares.
 """
 from __future__ import annotations
 
@@ -73,6 +74,17 @@ def blob_signing_bytes(blob: WireBlob) -> bytes:
 
     Raises ValueError or TypeError when a field does not fit its wire type (e.g. round < 0).
     """
+    return _blob_fields(blob, hashlib.sha256(blob.payload).digest())
+
+
+def _receipt_signing_bytes(receipt: WireBlob) -> bytes:
+    digest = bytes.fromhex(receipt.sha256)
+    if len(digest) != hashlib.sha256().digest_size:
+        raise ValueError(f'sha256 {receipt.sha256!r} is not 32 bytes')
+    return _blob_fields(receipt, digest)
+
+
+def _blob_fields(blob: WireBlob, digest: bytes) -> bytes:
     return _framed([
         _BLOB_TAG,
         _text(blob.sender),
@@ -83,7 +95,7 @@ def blob_signing_bytes(blob: WireBlob) -> bytes:
         struct.pack('>d', blob.local_steps),
         _text(blob.encoding),
         _text(blob.metadata_json),
-        hashlib.sha256(blob.payload).digest(),
+        digest,
     ])
 
 
@@ -124,6 +136,18 @@ def signed(blob: WireBlob, key: bytes) -> WireBlob:
 def verify_blob(blob: WireBlob, key: bytes) -> bool:
     """True when `blob.signature` is `key`'s signature of exactly this blob, payload included."""
     return _matches(key, blob_signing_bytes, blob, blob.signature)
+
+
+def receipt_of(blob: WireBlob) -> WireBlob:
+    """`blob` without its payload: its sender's signature still names the model by its sha256, so a
+    member's receipt shows which model it sent without moving the model."""
+    return dataclasses.replace(blob, payload=b'')
+
+
+def verify_receipt(receipt: WireBlob, key: bytes) -> bool:
+    """True when `receipt.signature` is `key`'s signature of a blob with these fields whose payload
+    hashes to `receipt.sha256` (a receipt_of a blob that verify_blob accepts)."""
+    return _matches(key, _receipt_signing_bytes, receipt, receipt.signature)
 
 
 def sign_profile(profile: WireProfile, key: bytes) -> str:

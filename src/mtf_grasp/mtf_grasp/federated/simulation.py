@@ -29,11 +29,11 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import torch
 
-from mtf_grasp.federated.attacks import UPDATE_KINDS, Adversary, RotatedLabels, forged, poisoned
+from mtf_grasp.federated.attacks import Adversary, forged
 from mtf_grasp.federated.audit import AUDIT_MISMATCH, MEMBER_MISSING, aggregate_differs, audited, missing_members
 from mtf_grasp.federated.codec import decode_state, encode_state
 from mtf_grasp.federated.config import ExperimentConfig
-from mtf_grasp.federated.planning import RoundPlan, method_base, robot_seed
+from mtf_grasp.federated.planning import RoundPlan, method_base
 from mtf_grasp.federated.fedbn import LocalNorms
 from mtf_grasp.federated.plausibility import TrainingReport
 from mtf_grasp.federated.defences import DefenceEvent, recorder
@@ -88,18 +88,15 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
               final: bool = True) -> ModelUpdate:
         if local_norms is not None:
             start = local_norms.apply(robot, start)
-        kinds = adversary.kinds(robot, index)
-        data = RotatedLabels(dataset) if 'rotated_labels' in kinds else dataset
-        update = local_update(global_state=start, spec=config.model, dataset=data, indices=indices[robot],
-                              epochs=epochs, round_index=index, robot_id=robot, settings=settings,
+        update = local_update(global_state=start, spec=config.model, dataset=adversary.data(dataset, robot, index),
+                              indices=indices[robot], epochs=epochs, round_index=index, robot_id=robot, settings=settings,
                               base_seed=config.seed, prior_steps=prior_steps, purpose=purpose, progress=progress)
         if local_norms is not None:
             local_norms.keep(robot, update.state)
         if reports is not None:
             reports.append(TrainingReport(robot, update.steps, update.epochs))
-        for kind in sorted(kinds & UPDATE_KINDS.keys()):
-            attack_seed = robot_seed(config.seed, robot, index, f'attack:{purpose}')
-            update = replace(update, state=poisoned(kind, update.state, start, seed=attack_seed))
+        update = replace(update, state=adversary.sent(update.state, start, robot_id=robot, round_index=index,
+                                                      base_seed=config.seed, purpose=purpose))
         if on_update is not None and final:
             on_update(update)
         return update

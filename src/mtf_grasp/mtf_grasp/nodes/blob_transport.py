@@ -169,10 +169,18 @@ class RoundNotOpen(Exception):
 NOT_OPEN = 'round not open yet'  # how a receiver says so in SubmitModel.Response.message
 
 
-def submit(client, blob: ModelBlob, *, timeout_s: float) -> str:
-    """Push `blob`; a refusal by the receiver raises BlobRejected with its reason, or
-    RoundNotOpen when the receiver is not ready for the round."""
-    response = call_service(client, SubmitModel.Request(blob=blob), timeout_s=timeout_s)
+def receipt_msg(blob: ModelBlob) -> ModelBlob:
+    """`blob` without its payload (signing.receipt_of): still signed by its sender, it names the model
+    by its sha256."""
+    return ModelBlob(sender=blob.sender, architecture=blob.architecture, round=blob.round, version=blob.version,
+                     sample_count=blob.sample_count, local_steps=blob.local_steps, encoding=blob.encoding,
+                     metadata_json=blob.metadata_json, sha256=blob.sha256, signature=blob.signature)
+
+
+def submit(client, blob: ModelBlob, *, timeout_s: float, receipts=()) -> str:
+    """Push `blob` (with the `receipts` a coordinator forwards); a refusal by the receiver raises
+    BlobRejected with its reason, or RoundNotOpen when the receiver is not ready for the round."""
+    response = call_service(client, SubmitModel.Request(blob=blob, receipts=list(receipts)), timeout_s=timeout_s)
     if not response.accepted:
         if response.message.startswith(NOT_OPEN):
             raise RoundNotOpen(response.message)

@@ -9,6 +9,7 @@ once the fleet has moved past that round.
 """
 from __future__ import annotations
 
+from mtf_grasp_interfaces.msg import ModelBlob
 from mtf_grasp_interfaces.srv import FetchModel, RegisterRobot, SubmitModel
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
@@ -17,9 +18,10 @@ from mtf_grasp.errors import InputError
 from mtf_grasp.federated.signing import WireProfile, sign_profile
 from mtf_grasp.fleet import SERVER_ID
 from mtf_grasp.nodes import fleet_names as names
-from mtf_grasp.nodes.blob_transport import call_service, fetch_when_available, with_retries
+from mtf_grasp.nodes.blob_transport import call_service, fetch_when_available, receipt_msg, with_retries
 from mtf_grasp.nodes.fleet_context import FleetContext
 from mtf_grasp.nodes.fleet_keys import roster_keys
+from mtf_grasp.nodes.injected_crash import InjectedCrash
 from mtf_grasp.nodes.fleet_main import NodeWorkFailed, run_fleet_node
 from mtf_grasp.nodes.fleet_messages import profile_to_msg
 from mtf_grasp.nodes.fleet_params import RobotParams
@@ -27,6 +29,7 @@ from mtf_grasp.nodes.model_sending import send_model
 from mtf_grasp.nodes.parameters import declare_config
 from mtf_grasp.nodes.plan_watch import PlanWatch, reopened
 from mtf_grasp.nodes.robot_training import RobotTraining
+from mtf_grasp.nodes.round_models import RoundModelService
 from mtf_grasp.nodes.round_report import RoundReport
 
 
@@ -41,10 +44,18 @@ class FlClient(Node):
         self.training = RobotTraining(fleet=self.fleet, robot_id=self.robot_id, keys=roster_keys(self.params.roster),
                                       report=RoundReport(self.params.report_dir, f'{self.robot_id}.client'))
         self._group = ReentrantCallbackGroup()
+        self._crash = InjectedCrash(crashes=self.params.crashes, robot_id=self.robot_id, node_name=self.get_name(),
+                                    report_dir=self.params.report_dir)
         self.plans = PlanWatch(self, robot_id=self.robot_id, rounds=self.params.rounds, callback_group=self._group)
         self._register = self.create_client(RegisterRobot, names.REGISTER, callback_group=self._group)
         self._upstream = {}    # coordinator id ('' for the server) -> (fetch client, submit client)
         self._to_server = None  # (round, blob, plan seq) last sent to the server, for a server that restarts
+        # What this robot's coordinator accepted, for an audit of that coordinator by the server.
+        self._sent = RoundModelService(self, names.sent_model(self.robot_id), what='model sent to a coordinator',
+                                       callback_group=self._group)
+        # ... and, with check_members, its receipt to the server, to hold the coordinator to it.
+        self._receipts = (self.create_publisher(ModelBlob, names.RECEIPTS, names.RECEIPT_QOS)
+                          if self.fleet.config.defences.check_members else None)
         self.get_logger().info(f'{self.robot_id}: {len(self.training.indices)} samples from '
                                f'{self.fleet.data_root}')
 
@@ -55,7 +66,8 @@ class FlClient(Node):
         self.get_logger().info('all rounds done')
 
     def _register_profile(self) -> None:
-        profile = self.training.profile
+        # An inflated_profile attack (from round 0: robots register once) claims more than it holds.
+        profile = self.fleet.adversary.profiles([self.training.profile], 0)[0]
         labeller = self.fleet.labeller
         signature = sign_profile(WireProfile(robot_id=profile.robot_id, sample_count=profile.sample_count,
                                              class_histogram=tuple(profile.class_histogram), labeller=labeller),
@@ -74,6 +86,8 @@ class FlClient(Node):
         self.get_logger().info(response.message)
 
     def _take_part(self, plan, seq: int) -> bool:
+        if self._crash.missed(plan.round_index, self.get_logger().warning):
+            return True
         if self.robot_id in plan.top_level:
             self.get_logger().info(f'round {plan.round_index}: top-level, the tier coordinator trains')
         elif self.robot_id not in plan.robot_ids:
@@ -99,10 +113,16 @@ class FlClient(Node):
                                      role='fine_tune' if coordinator else 'local',
                                      prior_steps=blob.local_steps if coordinator else 0.0)
         model = self.training.blob_of(update, version=blob.version)
+        if coordinator:   # kept before sending: the coordinator's cluster, then an audit, can follow at once
+            self._sent.keep(round_index, model)
         if send_model(push, model, params=self.params, logger=self.get_logger(),
                       what=f'round {round_index}: model to {source}'):
             self.get_logger().info(f'round {round_index}: fine-tuned the model from {source} for '
                                    f'{self.fleet.local_epochs} epochs and submitted it')
+            if coordinator and self._receipts is not None:
+                self._receipts.publish(receipt_msg(model))
+        elif coordinator:  # refused or lost: not a model the coordinator had to count
+            self._sent.keep(round_index, None)
         if not coordinator:
             self._to_server = (round_index, model, self.plans.seq)
         return True

@@ -26,9 +26,13 @@ from std_msgs.msg import UInt64
 
 from mtf_grasp.errors import InputError
 from mtf_grasp.federated.signing import WireProfile, verify_profile
+from mtf_grasp.federated.audit import CAUGHT
+from mtf_grasp.federated.defences import REFUSED, recorder
 from mtf_grasp.federated.rounds import server_aggregate
 from mtf_grasp.federated.admission import SubmissionGuard
 from mtf_grasp.nodes import fleet_names as names
+from mtf_grasp.nodes.cluster_audit import ClusterAuditor
+from mtf_grasp.nodes.member_receipts import MemberReceipts
 from mtf_grasp.nodes.blob_transport import NOT_OPEN, BlobHeader, make_blob, wire_blob
 from mtf_grasp.nodes.fleet_context import FleetContext
 from mtf_grasp.nodes.fleet_keys import roster_keys
@@ -56,6 +60,7 @@ class FlServer(Node):
         self._lock = threading.Lock()
         self._profiles = {}
         self._sidelined = set()      # robots whose coordinator missed a round's deadline
+        self._flagged = set()        # coordinators an audit caught: never top-level again
         self._everyone_registered = threading.Event()
         self._started = time.perf_counter()  # registration time: from here until every robot is known
         self._round = 0
@@ -64,6 +69,10 @@ class FlServer(Node):
         self._inbox = None           # None until a round is open (a restarted server is not yet)
         self._last_status = {'accuracy': float('nan'), 'participants': [], 'sha256': ''}
         group = ReentrantCallbackGroup()
+        self._auditor = ClusterAuditor(self, fleet=self.fleet, keys=self._robot_keys, report=self._report,
+                                       callback_group=group)
+        self._receipts = (MemberReceipts(self, keys=self._robot_keys, callback_group=group)
+                          if self.fleet.config.defences.check_members else None)
         self.create_service(RegisterRobot, names.REGISTER, self._on_register, callback_group=group)
         self.create_service(FetchModel, names.GLOBAL_MODEL, self._on_fetch, callback_group=group)
         self.create_service(SubmitModel, names.SUBMIT_TO_SERVER, self._on_submit, callback_group=group)
@@ -103,7 +112,8 @@ class FlServer(Node):
         if not self._models.wait_for_all_acked(Duration(seconds=self.params.service_timeout_s)):
             self.get_logger().warning('not every subscriber acknowledged the final global model')
         if self.params.report_dir and self.params.summary_file:
-            summary = write_summary(self.params.report_dir, self.params.summary_file)
+            summary = write_summary(self.params.report_dir, self.params.summary_file,
+                                    attacks=self.fleet.adversary.attacks)
             self.get_logger().info(f'final accuracy {summary["final_accuracy"]:.3f}; summary in '
                                    f'{self.params.summary_file}')
 
@@ -111,7 +121,7 @@ class FlServer(Node):
         """Plan the round from the registered profiles, serve `state` as its global model, publish."""
         with self._lock:
             profiles = [self._profiles[r] for r in self.params.robots if r not in self._sidelined]
-        plan = self.fleet.plan(profiles, round_index=round_index)
+        plan = self.fleet.plan(profiles, round_index=round_index, ineligible=frozenset(self._flagged))
         encoded = self.fleet.encode(state)
         header = BlobHeader(sender=SERVER, architecture=self.fleet.spec.arch, round_index=round_index,
                             version=self._version)
@@ -155,9 +165,20 @@ class FlServer(Node):
     def _close_round(self, plan, state, arrived, *, previous_sha256: str, started: float):
         """Aggregate what arrived (eq. 9), evaluate, checkpoint, publish and record the round."""
         events = []
+        record = recorder(events, tier='server', by=SERVER)
+        if plan.tiered and self._receipts is not None:
+            self._receipts.check(plan, arrived, record=record)
+        if plan.tiered and self._auditor.rate > 0:
+            arrived = self._auditor.audit(plan, arrived, global_state=state, version=self._version, record=record)
+        self._flagged |= {e.robot_id for e in events if e.reason in CAUGHT}
         state = server_aggregate(arrived, base=self.fleet.base, global_state=state,
                                  defences=self.fleet.config.defences, events=events)
         self._report.defences(round_index=plan.round_index, events=events)
+        refused = {e.robot_id for e in events if e.reason in REFUSED}
+        with self._lock:   # counted in /fleet/status with the admission's refusals
+            for event in (e for e in events if e.reason in REFUSED):
+                self._guard.count_refusal(sender=event.robot_id, round_id=plan.round_index, reason=event.reason,
+                                          detail=f'update norm {event.norm:.4g} against a bound of {event.bound:.4g}')
         evaluation_started = time.perf_counter()
         accuracy = self.fleet.evaluate(state)
         evaluation_s = time.perf_counter() - evaluation_started
@@ -172,7 +193,7 @@ class FlServer(Node):
                             version=plan.round_index + 1)
         self._models.publish(make_blob(encoded.payload, header=header, encoding=encoded.encoding,
                                        metadata_json=encoded.metadata_json, sha256=sha256, key=self._key))
-        submitted = [update.robot_id for update in arrived]
+        submitted = [update.robot_id for update in arrived if update.robot_id not in refused]
         participants = planned_participants(submitted, clusters=plan.clusters)
         self._publish_status(accuracy=accuracy, participants=participants, sha256=sha256)
         duration_s = time.perf_counter() - started
@@ -245,10 +266,15 @@ class FlServer(Node):
             response.accepted = False
             response.message = f'{NOT_OPEN}: the server waits for every robot to register'
             return response
-        verdict = inbox.admit(wire_blob(request.blob), guard=self._guard)
+        blob = request.blob
+
+        def forwarded():   # the coordinator's receipts, known before its model can close the round
+            self._receipts.forwarded(round_index=blob.round, coordinator=blob.sender, receipts=request.receipts)
+
+        verdict = inbox.admit(wire_blob(blob), guard=self._guard,
+                              on_accept=forwarded if self._receipts is not None else None)
         response.accepted = verdict.accepted
         if verdict.accepted:
-            blob = request.blob
             self._report.transfer(round_index=blob.round, sender=blob.sender, receiver=SERVER,
                                   payload_bytes=len(blob.payload))
             response.message = f'accepted {blob.sender} for round {blob.round}'

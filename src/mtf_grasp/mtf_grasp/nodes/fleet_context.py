@@ -16,7 +16,7 @@ from mtf_grasp.errors import InputError
 
 
 # The parameters a context depends on: equal for every node of one fleet.
-_SHARED_BY = ('experiment', 'quick', 'seed', 'data_root', 'method', 'manifest')
+_SHARED_BY = ('experiment', 'quick', 'seed', 'data_root', 'method', 'manifest', 'attacks')
 _shared: dict[tuple, 'FleetContext'] = {}
 
 
@@ -29,7 +29,7 @@ class FleetContext:
     def load(cls, params) -> 'FleetContext':
         """The context of `params`: the one an earlier node of this process loaded for the same
         experiment, data, method and partition, or a new one."""
-        key = tuple(getattr(params, name) for name in _SHARED_BY)
+        key = tuple(str(getattr(params, name)) for name in _SHARED_BY)
         if key not in _shared:
             _shared[key] = cls._load(params)
         return _shared[key]
@@ -84,6 +84,16 @@ class FleetContext:
     def settings(self):
         return self.config.training_for(self.params.method)
 
+    @cached_property
+    def adversary(self):
+        """The attacks this fleet replays (parameter `attacks`, robot ids resolved by the fleet plan)."""
+        from mtf_grasp.federated.attacks import Adversary, parse_attack
+
+        try:
+            return Adversary(tuple(parse_attack(text) for text in self.params.attacks))
+        except ValueError as exc:
+            raise InputError(f'parameter attacks: {exc}') from None
+
     @property
     def base(self) -> str:
         from mtf_grasp.federated import method_base
@@ -106,12 +116,13 @@ class FleetContext:
 
     # -- the round ------------------------------------------------------------------------------
 
-    def plan(self, profiles, *, round_index: int):
-        """The experiment's plan, computed from the profiles the robots registered."""
+    def plan(self, profiles, *, round_index: int, ineligible: frozenset[str] = frozenset()):
+        """The experiment's plan, computed from the profiles the robots registered; robots in
+        `ineligible` (caught by a defence) are never top-level."""
         from mtf_grasp.federated.experiment import plan_for
 
         registered = dataclasses.replace(self.workload, profiles=list(profiles))
-        return plan_for(self.params.method, round_index, self.config, registered)
+        return plan_for(self.params.method, round_index, self.config, registered, ineligible=ineligible)
 
     def initial_state(self):
         from mtf_grasp.federated.experiment import initial_state

@@ -11,10 +11,16 @@ ROUND_PLAN = '/fleet/round_plan'
 FLEET_STATUS = '/fleet/status'
 GLOBAL_VERSION = '/fleet/global_version'
 GLOBAL_MODEL_LATEST = '/fleet/global_model'   # latched ModelBlob for grasp_inference nodes
+RECEIPTS = '/fleet/receipts'   # members' receipts (ModelBlob without payload) of what they sent a coordinator
 
 # A late joiner still gets the latest plan and status: reliable + transient-local, depth 1.
 LATCHED = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE,
                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
+# Receipts: reliable, and kept for a server whose subscription matches late.
+RECEIPT_QOS = QoSProfile(depth=16, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 
 def seed_model(coordinator_id: str) -> str:
@@ -25,3 +31,13 @@ def seed_model(coordinator_id: str) -> str:
 def submit_to_coordinator(coordinator_id: str) -> str:
     """Where the low-level robots of `coordinator_id` push their fine-tuned models."""
     return f'/{coordinator_id}/tier/submit_model'
+
+
+def sent_model(robot_id: str) -> str:
+    """Where the server fetches the model `robot_id` sent its coordinator this round (an audit)."""
+    return f'/{robot_id}/audit/fetch_sent_model'
+
+
+def own_model(coordinator_id: str) -> str:
+    """Where the server fetches the coordinator's own model of its cluster this round (an audit)."""
+    return f'/{coordinator_id}/audit/fetch_own_model'

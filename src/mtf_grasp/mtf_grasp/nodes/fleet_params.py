@@ -40,6 +40,10 @@ class FleetParams:
     round_timeout_s: float = _help('seconds a round may take before it fails (also: waits for plans)',
                                    _TRANSPORT.round_timeout_s)
     roster: list[str] = _help('fleet members as id=key_file; only their signed models are used', factory=list)
+    attacks: list[str] = _help('misbehaviour to replay, ROBOT_ID:KIND:FROM_ROUND (mtf-grasp fleet --attack; '
+                               'testing the defences only)', factory=list)
+    crashes: list[str] = _help('ROBOT_ID:ROUND: that robot\'s nodes crash (SIGKILL) when the round starts and '
+                               'miss it (mtf-grasp fleet --crash; fault testing only)', factory=list)
     round_deadline_s: float = _help('seconds after its plan when the server aggregates what arrived '
                                     '(given a quorum)', _FAULTS.round_deadline_s)
     tier_deadline_s: float = _help("seconds after its plan when a coordinator aggregates its members' "

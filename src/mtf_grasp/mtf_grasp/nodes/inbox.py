@@ -24,8 +24,9 @@ class RoundInbox:
         self._closed = False
         self._changed = threading.Condition()
 
-    def admit(self, blob: WireBlob, *, guard: SubmissionGuard) -> Accepted | Rejected:
-        """Judge `blob` with `guard`; an accepted update is kept for aggregation."""
+    def admit(self, blob: WireBlob, *, guard: SubmissionGuard, on_accept=None) -> Accepted | Rejected:
+        """Judge `blob` with `guard`; an accepted update is kept for aggregation, after `on_accept()`
+        (what must be known about it before anyone waiting for it wakes)."""
         # One at a time: the guard's verdict depends on who has submitted, and its counters change.
         with self._changed:
             if self._closed:
@@ -34,6 +35,8 @@ class RoundInbox:
             verdict = guard.check(blob, round_id=self.round_index, submitted=set(self._items),
                                   expected_senders=self.senders, version=self.version)
             if verdict.accepted:
+                if on_accept is not None:
+                    on_accept()
                 self._items[blob.sender] = verdict.update
                 self._changed.notify_all()
             return verdict

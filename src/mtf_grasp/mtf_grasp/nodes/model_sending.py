@@ -6,11 +6,11 @@ from __future__ import annotations
 from mtf_grasp.nodes.blob_transport import BlobRejected, RoundNotOpen, ServiceTimeout, submit, with_retries
 
 
-def send_model(client, blob, *, params, logger, what: str) -> bool:
-    """Submit `blob` through `client`; True when the receiver accepted it."""
+def send_model(client, blob, *, params, logger, what: str, receipts=()) -> bool:
+    """Submit `blob` (and a coordinator's `receipts`) through `client`; True when the receiver accepted it."""
     try:
-        with_retries(lambda: submit(client, blob, timeout_s=params.service_timeout_s), retries=params.retries,
-                     backoff_s=params.retry_backoff_s, log=logger.warning, what=what)
+        with_retries(lambda: submit(client, blob, timeout_s=params.service_timeout_s, receipts=receipts),
+                     retries=params.retries, backoff_s=params.retry_backoff_s, log=logger.warning, what=what)
     except BlobRejected as exc:
         logger.warning(f'{what}: {exc.reason}')
         return False

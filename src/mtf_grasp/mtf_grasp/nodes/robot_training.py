@@ -1,9 +1,11 @@
 """A robot's share of a round, for fl_client and tier_coordinator: start from a received model
 (signed by the server or the robot's coordinator, and checked), train on the robot's own samples
 with the core's `local_update`, and wrap the result, signed with the robot's key, for sending.
-With FedBN on, the robot trains with its own BatchNorm layers, as in the in-process experiment."""
+With FedBN on, the robot trains with its own BatchNorm layers, and a robot the fleet's `attacks`
+name trains on rotated labels or sends a poisoned model, as in the in-process experiment."""
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from mtf_grasp.federated.fedbn import LocalNorms
@@ -40,12 +42,17 @@ class RobotTraining:
         started = time.perf_counter()
         if self._norms is not None:
             start_state = self._norms.apply(self.robot_id, start_state)
-        update = local_update(global_state=start_state, spec=self.fleet.spec, dataset=self.dataset,
+        adversary = self.fleet.adversary
+        update = local_update(global_state=start_state, spec=self.fleet.spec,
+                              dataset=adversary.data(self.dataset, self.robot_id, round_index),
                               indices=self.indices, epochs=epochs, round_index=round_index,
                               robot_id=self.robot_id, settings=self.fleet.settings,
                               base_seed=self.fleet.seed, prior_steps=prior_steps, purpose=purpose)
         if self._norms is not None:
             self._norms.keep(self.robot_id, update.state)
+        update = dataclasses.replace(update, state=adversary.sent(
+            update.state, start_state, robot_id=self.robot_id, round_index=round_index, base_seed=self.fleet.seed,
+            purpose=purpose))
         self._report.training(round_index=round_index, robot_id=self.robot_id, role=role,
                               seconds=time.perf_counter() - started)
         return update

@@ -7,6 +7,7 @@ written, because each node writes before it sends the model that lets the round 
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections import defaultdict
@@ -89,6 +90,7 @@ def summarize(records: list[dict]) -> dict:
         rounds.append({
             'round': index,
             'global_accuracy': record['global_accuracy'],
+            'top_level': list(record['clusters']),
             'participants': planned_participants(record.get('submitted', record['participants']),
                                                  clusters=record['clusters'], aggregated=clusters[index]),
             'bytes_sent': sum(t['payload_bytes'] for t in moved if t['sender'] != SERVER),
@@ -134,7 +136,8 @@ def critical_training_s(seconds: dict[str, float], clusters: dict[str, list[str]
     return max((seconds.get(r, 0.0) for r in participants), default=0.0)
 
 
-def write_summary(report_dir: str | Path, path: str | Path) -> dict:
-    summary = summarize(read_records(report_dir))
+def write_summary(report_dir: str | Path, path: str | Path, *, attacks=()) -> dict:
+    """summary.json from the round records, with the attacks the fleet replayed (attacks.Attack)."""
+    summary = {**summarize(read_records(report_dir)), 'attacks': [dataclasses.asdict(a) for a in attacks]}
     Path(path).write_text(json.dumps(summary, indent=2) + '\n')
     return summary

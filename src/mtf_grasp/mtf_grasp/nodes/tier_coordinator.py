@@ -3,10 +3,13 @@ the global model on the robot's data for `et` epochs into a seed model, serves t
 with the robot's key) to its low-level robots, aggregates (eq. 8, under the experiment's
 `tier_aggregate` and `coordinator_epochs` reading) its own model and those of its members that
 passed the SubmissionGuard by the tier deadline (with the config's defences: rounds.py), and submits
-the signed cluster model to the server. Under `seed_then_local` it trains on from the seed while the members fine-tune. In other rounds, and in flat methods, it stays idle and loads nothing.
+the signed cluster model to the server. Under `seed_then_local` it trains on from the seed while the
+members fine-tune. In other rounds, and in flat methods, it stays idle and loads nothing. A coordinator
+the fleet's `attacks` name forges its aggregate or leaves a member out, as in the experiment.
 """
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
@@ -15,13 +18,16 @@ from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 
 from mtf_grasp.errors import InputError
+from mtf_grasp.federated.attacks import forged
+from mtf_grasp.federated.defences import REFUSED
 from mtf_grasp.federated.rounds import cluster_aggregate
 from mtf_grasp.federated.admission import SubmissionGuard
 from mtf_grasp.fleet import SERVER_ID
 from mtf_grasp.nodes import fleet_names as names
-from mtf_grasp.nodes.blob_transport import fetch_when_available, wire_blob
+from mtf_grasp.nodes.blob_transport import fetch_when_available, receipt_msg, wire_blob
 from mtf_grasp.nodes.fleet_context import FleetContext
 from mtf_grasp.nodes.fleet_keys import roster_keys
+from mtf_grasp.nodes.injected_crash import InjectedCrash
 from mtf_grasp.nodes.fleet_main import run_fleet_node
 from mtf_grasp.nodes.fleet_params import RobotParams
 from mtf_grasp.nodes.inbox import RoundInbox
@@ -29,6 +35,7 @@ from mtf_grasp.nodes.model_sending import send_model
 from mtf_grasp.nodes.parameters import declare_config
 from mtf_grasp.nodes.plan_watch import PlanWatch, reopened
 from mtf_grasp.nodes.robot_training import RobotTraining
+from mtf_grasp.nodes.round_models import RoundModelService
 from mtf_grasp.nodes.round_report import RoundReport
 
 
@@ -47,12 +54,16 @@ class TierCoordinator(Node):
         self._report = RoundReport(self.params.report_dir, f'{self.robot_id}.coordinator')
         self._training = None  # the robot's data is loaded the first time it is top-level
         self._lock = threading.Lock()
-        self._seed = None      # (round, ModelBlob) served to the members
+        self._crash = InjectedCrash(crashes=self.params.crashes, robot_id=self.robot_id, node_name=self.get_name(),
+                                    report_dir=self.params.report_dir)
         self._inbox = RoundInbox(round_index=0, senders=())
+        self._receipts = {}     # member -> receipt of the model admitted this round (check_members)
         self._to_server = None  # (round, blob, plan seq) last cluster model sent, for a server that restarts
+        self._counted = []      # ... and the receipts sent with it
         group = ReentrantCallbackGroup()
         self.plans = PlanWatch(self, robot_id=self.robot_id, rounds=self.params.rounds, callback_group=group)
-        self.create_service(FetchModel, names.seed_model(self.robot_id), self._on_fetch, callback_group=group)
+        self._seed = RoundModelService(self, names.seed_model(self.robot_id), what='seed model', callback_group=group)
+        self._own = RoundModelService(self, names.own_model(self.robot_id), what='own model', callback_group=group)
         self.create_service(SubmitModel, names.submit_to_coordinator(self.robot_id), self._on_submit,
                             callback_group=group)
         self._fetch_global = self.create_client(FetchModel, names.GLOBAL_MODEL, callback_group=group)
@@ -63,7 +74,7 @@ class TierCoordinator(Node):
         self.get_logger().info('all rounds done')
 
     def _take_part(self, plan, seq: int) -> bool:
-        if self.robot_id not in plan.top_level:
+        if self._crash.missed(plan.round_index, self.get_logger().warning) or self.robot_id not in plan.top_level:
             return True
         return self._coordinate(plan.round_index, seq, members=plan.clusters[self.robot_id])
 
@@ -82,37 +93,49 @@ class TierCoordinator(Node):
             return False
         with self._lock:
             self._inbox = RoundInbox(round_index=round_index, senders=members, version=blob.version)
+            self._receipts = {}
         global_state = self._training.receive(blob, source=SERVER_ID, round_index=round_index)
         seed = self._training.train(global_state, epochs=self.fleet.seed_epochs, round_index=round_index,
                                     role='seed')
-        with self._lock:
-            self._seed = (round_index, self._training.blob_of(seed, version=blob.version))
+        seed_blob = self._training.blob_of(seed, version=blob.version)
+        self._seed.keep(round_index, seed_blob)
         log.info(f'round {round_index}: seed model trained for {self.fleet.seed_epochs} epochs, '
                  f'serving it to {", ".join(members) or "no members"}')
         own = seed
         if self.fleet.continuation_epochs:
             own = self._training.train(seed.state, epochs=self.fleet.continuation_epochs, round_index=round_index,
                                        role='continuation', prior_steps=seed.local_steps, purpose='continue')
+        if self.fleet.config.defences.audit_rate > 0:   # what an audit recomputes eq. 8 from
+            self._own.keep(round_index, seed_blob if own is seed else self._training.blob_of(own, version=blob.version))
         remaining = self.params.tier_deadline_s - (time.monotonic() - planned)
         if not self._inbox.wait(max(0.0, remaining)):
             log.warning(f'round {round_index}: tier deadline passed without {", ".join(self._inbox.missing())}; '
                         'aggregating the models that arrived')
         arrived = self._inbox.close()
-        self._report.cluster(round_index=round_index, coordinator=self.robot_id,
-                             members=[update.robot_id for update in arrived])
+        kinds = self.fleet.adversary.kinds(self.robot_id, round_index)
+        if 'dropped_member' in kinds and members:   # the member trained and uploaded; it is not counted
+            arrived = [update for update in arrived if update.robot_id != members[0]]
         events = []
         cluster = cluster_aggregate(own, arrived, base=self.fleet.base, reading=self.fleet.tier_reading,
                                     global_state=global_state, defences=self.fleet.config.defences,
                                     seed_state=self._as_members_got(seed.state), events=events)
+        refused = {e.robot_id for e in events if e.reason in REFUSED}
+        self._report.cluster(round_index=round_index, coordinator=self.robot_id,
+                             members=[update.robot_id for update in arrived if update.robot_id not in refused])
         self._report.defences(round_index=round_index, events=events)
         if cluster is None:
             log.warning(f'round {round_index}: the norm bound refused every model of the cluster; nothing to send')
             return True
+        if 'forged_aggregate' in kinds:
+            cluster = dataclasses.replace(cluster, state=forged(cluster.state, global_state))
         model = self._training.blob_of(cluster, version=blob.version)
-        if send_model(self._submit_cluster, model, params=self.params, logger=log,
+        with self._lock:
+            counted = [self._receipts[u.robot_id] for u in arrived if u.robot_id in self._receipts]
+        if send_model(self._submit_cluster, model, params=self.params, logger=log, receipts=counted,
                       what=f'round {round_index}: cluster model to the server'):
             log.info(f'round {round_index}: cluster model of {cluster.sample_count} samples submitted to the server')
         self._to_server = (round_index, model, self.plans.seq)
+        self._counted = counted
         return True
 
     def _as_members_got(self, seed_state):
@@ -127,26 +150,22 @@ class TierCoordinator(Node):
         if reopened(self._to_server, plan, seq) and self.robot_id in plan.top_level:
             what = f'round {plan.round_index}: cluster model sent again to the restarted server'
             if send_model(self._submit_cluster, self._to_server[1], params=self.params, logger=self.get_logger(),
-                          what=what):
+                          what=what, receipts=self._counted):
                 self.get_logger().info(f'{what}: accepted')
-
-    def _on_fetch(self, request, response):
-        with self._lock:
-            seed = self._seed
-        if seed is None or seed[0] != request.round:
-            response.available = False
-            response.message = f'{self.robot_id} has no seed model for round {request.round} yet'
-        else:
-            response.available, response.blob = True, seed[1]
-            response.message = f'seed model of round {request.round}'
-        return response
 
     def _on_submit(self, request, response):
         with self._lock:
             inbox = self._inbox
-        verdict = inbox.admit(wire_blob(request.blob), guard=self._guard)
+        blob = request.blob
+
+        def keep_receipt():   # before the inbox wakes the aggregation that forwards it
+            with self._lock:
+                if inbox is self._inbox:
+                    self._receipts[blob.sender] = receipt_msg(blob)
+
+        verdict = inbox.admit(wire_blob(blob), guard=self._guard,
+                              on_accept=keep_receipt if self.fleet.config.defences.check_members else None)
         if verdict.accepted:
-            blob = request.blob
             self._report.transfer(round_index=blob.round, sender=blob.sender, receiver=self.robot_id,
                                   payload_bytes=len(blob.payload))
             response.message = f'accepted {blob.sender} for round {blob.round}'

@@ -1,0 +1,95 @@
+"""The server's audits of its coordinators in the ROS fleet (federated/audit.py).
+
+Each round, each cluster model is audited with the config's `audit_rate` (a seeded draw the
+coordinator cannot predict): the server fetches the coordinator's own model and the model each
+planned member sent it, from the robots' audit services (every blob signed by its sender and
+judged by a SubmissionGuard), recomputes eq. 8 as the coordinator had to, and replaces a cluster
+model that differs by the recomputation (`audit_mismatch`). Each fetched model is one more
+transfer to the server: (m + 1)·|θ| per audited cluster of m members.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from mtf_grasp_interfaces.srv import FetchModel
+
+from mtf_grasp.federated.admission import SubmissionGuard
+from mtf_grasp.federated.audit import AUDIT_MISMATCH, aggregate_differs, audited
+from mtf_grasp.federated.rounds import cluster_aggregate
+from mtf_grasp.fleet import SERVER_ID
+from mtf_grasp.nodes import fleet_names as names
+from mtf_grasp.nodes.blob_transport import ServiceTimeout, call_service, wire_blob
+
+
+class ClusterAuditor:
+    def __init__(self, node, *, fleet, keys: dict[str, bytes], report, callback_group):
+        self._node = node
+        self._fleet = fleet
+        self._guard = SubmissionGuard(keys=keys, spec=fleet.spec)
+        self._report = report
+        self._group = callback_group
+        self._clients = {}
+
+    @property
+    def rate(self) -> float:
+        return self._fleet.config.defences.audit_rate
+
+    def audit(self, plan, arrived: list, *, global_state, version: int, record) -> list:
+        """`arrived` (the round's cluster models), each audited cluster whose model differs from the
+        recomputation replaced by it; each catch goes to `record` (defences.recorder)."""
+        checked = []
+        for update in arrived:
+            coordinator = update.robot_id
+            if coordinator in plan.top_level and audited(seed=self._fleet.seed, round_index=plan.round_index,
+                                                         coordinator=coordinator, rate=self.rate):
+                honest = self._recomputed(plan, coordinator, global_state=global_state, version=version)
+                if honest is not None and aggregate_differs(update.state, honest.state, global_state):
+                    record(reason=AUDIT_MISMATCH, robot_id=coordinator)
+                    self._node.get_logger().warning(
+                        f'round {plan.round_index}: audit of {coordinator}: its cluster model is not eq. 8 of '
+                        'the models its members sent; replaced by the recomputation, and it is not top-level again')
+                    update = honest
+            checked.append(update)
+        return checked
+
+    def _recomputed(self, plan, coordinator: str, *, global_state, version: int):
+        """Eq. 8 over the coordinator's own model and its members' sent models, as the coordinator had
+        to aggregate them (the codec's rounding included); None without the coordinator's own model."""
+        index = plan.round_index
+        own = self._fetch(names.own_model(coordinator), coordinator, index, version)
+        if own is None:
+            self._node.get_logger().warning(f'round {index}: audit of {coordinator}: no own model to audit with')
+            return None
+        members = [self._fetch(names.sent_model(m), m, index, version) for m in plan.clusters[coordinator]]
+        seed = own
+        if self._fleet.continuation_epochs and self._fleet.config.defences.norm_bound.bound() is not None:
+            seed = self._fetch(names.seed_model(coordinator), coordinator, index, version)  # the bound's reference
+        honest = cluster_aggregate(own, [m for m in members if m is not None], base=self._fleet.base,
+                                   reading=self._fleet.tier_reading, global_state=global_state,
+                                   defences=self._fleet.config.defences,
+                                   seed_state=seed.state if seed is not None else None)
+        if honest is None:
+            return None
+        encoded = self._fleet.encode(honest.state)
+        return dataclasses.replace(honest, state=self._fleet.decode(encoded.payload, encoded))
+
+    def _fetch(self, service: str, sender: str, round_index: int, version: int):
+        """The ModelUpdate `sender` serves at `service` for the round, judged; None when it has none,
+        does not answer, or sends something the guard refuses."""
+        if service not in self._clients:
+            self._clients[service] = self._node.create_client(FetchModel, service, callback_group=self._group)
+        request = FetchModel.Request(requester=SERVER_ID, round=round_index)
+        try:
+            response = call_service(self._clients[service], request, timeout_s=self._node.params.service_timeout_s)
+        except ServiceTimeout:
+            return None
+        if not response.available:
+            return None
+        verdict = self._guard.check(wire_blob(response.blob), round_id=round_index, submitted=(),
+                                    expected_senders=(sender,), version=version)
+        if not verdict.accepted:
+            self._node.get_logger().warning(f'round {round_index}: audit: refused {service}: {verdict.message}')
+            return None
+        self._report.transfer(round_index=round_index, sender=sender, receiver=SERVER_ID,
+                              payload_bytes=len(response.blob.payload))
+        return verdict.update
