@@ -70,6 +70,22 @@ def run_one(work: Path, data: str, defence: str, attack: str, seed: int) -> dict
             'decisions': counts}
 
 
+def markdown(cells: list[dict], defences: list[str]) -> str:
+    """Attacks down, defences across: mean final accuracy, and the paired difference from the clean,
+    undefended run with its 95 % interval (points)."""
+    lines = ['| attack | ' + ' | '.join(defences) + ' |', '|---|' + '---|' * len(defences)]
+    for attack in ATTACKS:
+        row = []
+        for defence in defences:
+            cell = next(c for c in cells if c['attack'] == attack and c['defence'] == defence)
+            diff = cell['vs_clean_undefended']
+            accuracy = 100 * sum(cell['final_accuracy']) / len(cell['final_accuracy'])
+            interval = '' if diff['ci95_pp'] is None else f' [{diff["ci95_pp"][0]:+.1f}, {diff["ci95_pp"][1]:+.1f}]'
+            row.append(f'{accuracy:.1f} ({diff["mean_pp"]:+.1f}{interval})')
+        lines.append(f'| {attack} | ' + ' | '.join(row) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
 def seeds_of(text: str) -> list[int]:
     first, _, last = text.partition('-')
     return list(range(int(first), int(last or first) + 1))
@@ -101,6 +117,7 @@ def main() -> int:
             low, high = diff['ci95_pp']
             print(f'{defence:>12} {attack:>24}: {100 * sum(cells[-1]["final_accuracy"]) / len(mine):5.1f} %  '
                   f'{diff["mean_pp"]:+5.1f} [{low:+5.1f}, {high:+5.1f}] pp', flush=True)
+    Path(args.out).with_suffix('.md').write_text(markdown(cells, args.defences.split(',')))
     Path(args.out).write_text(json.dumps({'command': ' '.join(sys.argv), 'cpu': platform.processor() or platform.machine(),
                                           'seeds': seeds, 'defences': {k: DEFENCES[k] for k in args.defences.split(',')},
                                           'cells': cells, 'runs': runs}, indent=1) + '\n')

@@ -5,18 +5,12 @@ from setuptools import find_packages, setup
 
 PACKAGE = 'mtf_grasp'
 
-# One entry point per node module in mtf_grasp/nodes; the fleet plan refers to them by these names.
-NODES = [
-    'fl_server',
-    'tier_coordinator',
-    'fl_client',
-    'robot_group',
-    'grasp_inference',
-    'bag_replayer',
-    'realsense_camera',
-    'sim_camera',
-    'grasp_executor',
-]
+# One entry point per node, by subpackage of mtf_grasp/nodes; the fleet plan refers to them by name.
+NODES = {
+    'fleet': ['fl_server', 'tier_coordinator', 'fl_client', 'robot_group'],
+    'perception': ['grasp_inference', 'bag_replayer', 'realsense_camera', 'sim_camera'],
+    'pick': ['grasp_executor'],
+}
 
 setup(
     name=PACKAGE,
@@ -38,6 +32,6 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [f'mtf-grasp = {PACKAGE}.cli:main']
-        + [f'{node} = {PACKAGE}.nodes.{node}:main' for node in NODES],
+        + [f'{node} = {PACKAGE}.nodes.{group}.{node}:main' for group, nodes in NODES.items() for node in nodes],
     },
 )

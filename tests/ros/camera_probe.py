@@ -12,7 +12,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
-from mtf_grasp.nodes.ros_images import camera_info_message, image_message
+from mtf_grasp.nodes.perception.ros_images import camera_info_message, image_message
 from mtf_grasp.perception import CameraIntrinsics, ns_to_sec_nanosec, stamp_to_ns, topics
 from mtf_grasp_interfaces.msg import GraspArray
 

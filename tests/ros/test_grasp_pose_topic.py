@@ -6,7 +6,7 @@ from geometry_msgs.msg import PoseStamped, TransformStamped
 
 from camera_probe import Camera
 from mtf_grasp.grasping import ModelSpec, build_model, save_model
-from mtf_grasp.nodes.fleet_names import LATCHED
+from mtf_grasp.nodes.qos import LATCHED
 from mtf_grasp.perception.extrinsics import CameraExtrinsics
 from mtf_grasp.perception.stamps import stamp_to_ns
 from mtf_grasp.plan import NodeSpec, command_line, write_params_file

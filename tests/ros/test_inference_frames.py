@@ -12,7 +12,7 @@ from camera_probe import Camera
 from mtf_grasp.federated.codec import encode_state
 from mtf_grasp.grasping import ModelSpec, build_model, save_model
 from mtf_grasp.nodes.blob_transport import BlobHeader, make_blob
-from mtf_grasp.nodes.fleet_names import LATCHED
+from mtf_grasp.nodes.qos import LATCHED
 from mtf_grasp.perception import stamp_to_ns
 from mtf_grasp.plan import NodeSpec, command_line, write_params_file
 from mtf_grasp_interfaces.msg import ModelBlob

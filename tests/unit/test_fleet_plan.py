@@ -12,7 +12,7 @@ import yaml
 
 from mtf_grasp.errors import InputError
 from mtf_grasp.fleet import fleet_nodes, load_fleet_config, prepare_fleet
-from mtf_grasp.nodes.round_report import RoundReport, critical_training_s, read_records, summarize
+from mtf_grasp.nodes.fleet.round_report import RoundReport, critical_training_s, read_records, summarize
 from mtf_grasp.plan import executable_path
 
 ROBOTS = ['robot_0', 'robot_1', 'robot_2', 'robot_10']
@@ -180,7 +180,7 @@ def test_inbox_admits_signed_models_once_and_refuses_late_ones_after_closing():
     from mtf_grasp.federated.admission import RejectReason, SubmissionGuard
     from mtf_grasp.grasping.model_file import build_model
     from mtf_grasp.grasping.model_spec import ModelSpec
-    from mtf_grasp.nodes.inbox import RoundInbox
+    from mtf_grasp.nodes.fleet.inbox import RoundInbox
 
     spec = ModelSpec(arch='ggcnn2', channels='depth', input_size=16)
     keys = {robot: hashlib.sha256(robot.encode()).digest() for robot in ('a', 'b', 'c')}
@@ -269,7 +269,7 @@ def test_a_discovery_server_reaches_every_node_through_its_environment(tmp_path)
 def test_a_node_started_by_hand_checks_its_limits_as_the_fleet_config_does(values, message):
     from mtf_grasp.configfile import from_mapping
     from mtf_grasp.fleet import FaultConfig, TransportConfig
-    from mtf_grasp.nodes.fleet_params import RobotParams, ServerParams
+    from mtf_grasp.nodes.fleet.params import RobotParams, ServerParams
 
     with pytest.raises(InputError, match=f'/robot_0/robot_0_client parameter: .*{message}'):
         from_mapping(RobotParams, values, '/robot_0/robot_0_client parameter')

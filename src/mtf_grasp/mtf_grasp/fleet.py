@@ -386,7 +386,8 @@ def add_restarts(summary_path: Path, records: list[dict]) -> dict:
 def clear_earlier_run(setup: FleetSetup) -> None:
     """Remove records and checkpoints of an earlier run in the same directory: a server resumes
     from its checkpoints only when it is restarted within this run."""
-    for stale in [*setup.report_dir.glob('*.jsonl'), *setup.checkpoint_dir.glob('*'), setup.summary_path]:
+    for stale in [*setup.report_dir.glob('*.jsonl'), *setup.report_dir.glob('crash_*'),   # --crash markers
+                  *setup.checkpoint_dir.glob('*'), setup.summary_path]:
         stale.unlink(missing_ok=True)
 
 

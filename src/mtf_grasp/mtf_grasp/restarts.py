@@ -14,7 +14,7 @@ import signal
 import time
 from dataclasses import dataclass, field
 
-VERDICT_EXIT_CODES = (0, 1, 2)  # nodes/fleet_main.py: done, work failed, bad input
+VERDICT_EXIT_CODES = (0, 1, 2)  # nodes/runtime.py: done, work failed, bad input
 
 
 @dataclass(frozen=True)

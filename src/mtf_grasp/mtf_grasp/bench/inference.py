@@ -224,7 +224,7 @@ class _FrameLoop:
         """Publish the next frame, the colour image last; its stamp and when the image went out."""
         from std_msgs.msg import Header
 
-        from mtf_grasp.nodes.ros_images import camera_info_message, image_message
+        from mtf_grasp.nodes.perception.ros_images import camera_info_message, image_message
         from mtf_grasp.perception import ns_to_sec_nanosec, topics
 
         self.index += 1

@@ -121,7 +121,7 @@ def measure_fleet(config: str, *, robots: int, rounds: int, discovery: str, robo
 def _bytes_moved(report_dir: Path, *, rounds: int) -> list[int]:
     """Per round, the payload bytes of every model transfer (each recorded once, by its receiver):
     server → coordinators, seeds → members, members → coordinators, clusters → server."""
-    from mtf_grasp.nodes.round_report import read_records
+    from mtf_grasp.nodes.fleet.round_report import read_records
 
     moved = [0] * rounds
     for record in read_records(report_dir):

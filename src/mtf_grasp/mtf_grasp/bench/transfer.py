@@ -70,7 +70,7 @@ def _measure(payload: bytes, *, repeats: int, timeout_s: float) -> tuple[list[fl
 
     from mtf_grasp.bench._transfer_peer import RELIABLE_ONE
     from mtf_grasp.nodes.blob_transport import BlobHeader, call_service, make_blob, with_retries
-    from mtf_grasp.nodes.spinning import spinning
+    from mtf_grasp.nodes.runtime import spinning
 
     rclpy.init()
     node = rclpy.create_node('bench_transfer')

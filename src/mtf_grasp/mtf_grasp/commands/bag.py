@@ -46,8 +46,8 @@ def _play(args) -> int:
     from rclpy.parameter import Parameter
 
     from mtf_grasp.errors import InputError
-    from mtf_grasp.nodes.bag_replayer import BagReplayer
-    from mtf_grasp.nodes.node_main import run_node
+    from mtf_grasp.nodes.perception.bag_replayer import BagReplayer
+    from mtf_grasp.nodes.runtime import run_node
 
     if args.rate <= 0:
         raise InputError(f'--rate: must be > 0, got {args.rate}')

@@ -82,7 +82,7 @@ def _run(args) -> int:
 def _over_ros(config: Path, overrides: dict, cfg, seeds: list[int], args):
     import rclpy
 
-    from mtf_grasp.nodes.pick_client import PickAttempt, PickClient
+    from mtf_grasp.nodes.pick.pick_client import PickAttempt, PickClient
     from mtf_grasp.pick_plan import pick_plan
     from mtf_grasp.supervisor import Supervisor
 
@@ -116,7 +116,7 @@ def _over_ros(config: Path, overrides: dict, cfg, seeds: list[int], args):
 
 def _floating_hand(cfg, seeds: list[int]):
     """The same scenes, camera, detector settings and clearance re-ranking; the floating hand."""
-    from mtf_grasp.nodes.pick_client import PickAttempt
+    from mtf_grasp.nodes.pick.pick_client import PickAttempt
     from mtf_grasp.perception import GraspDetector
     from mtf_grasp.perception.clearance import rerank_by_clearance
     from mtf_grasp.sim import SceneRenderer, SimScene, execute_grasp

@@ -14,9 +14,10 @@ from mtf_grasp_interfaces.msg import ModelBlob
 from mtf_grasp_interfaces.srv import SubmitModel
 
 from mtf_grasp.federated.signing import WireBlob, sign_blob
+from mtf_grasp.nodes.runtime import NodeWorkFailed
 
 
-class BlobRejected(Exception):
+class BlobRejected(NodeWorkFailed):
     """A received blob failed a transport check; `reason` is a one-line explanation."""
 
     def __init__(self, reason: str):

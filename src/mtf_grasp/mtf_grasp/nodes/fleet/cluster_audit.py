@@ -17,7 +17,7 @@ from mtf_grasp.federated.admission import SubmissionGuard
 from mtf_grasp.federated.audit import AUDIT_MISMATCH, aggregate_differs, audited
 from mtf_grasp.federated.rounds import cluster_aggregate
 from mtf_grasp.fleet import SERVER_ID
-from mtf_grasp.nodes import fleet_names as names
+from mtf_grasp.nodes.fleet import names as names
 from mtf_grasp.nodes.blob_transport import ServiceTimeout, call_service, wire_blob
 
 

@@ -73,3 +73,14 @@ class ServerParams(FleetParams):
 @dataclass(frozen=True)
 class RobotParams(FleetParams):
     robot_id: str = _help('this robot\'s id; its samples are the manifest entry of that name', '')
+
+
+def declare_robot(node) -> RobotParams:
+    """`node`'s RobotParams, declared as ROS parameters; InputError when robot_id is empty."""
+    from mtf_grasp.errors import InputError
+    from mtf_grasp.nodes.parameters import declare_config   # rclpy: only where a node is built
+
+    params = declare_config(node, RobotParams)
+    if not params.robot_id:
+        raise InputError(f'{node.get_fully_qualified_name()}: parameter robot_id is empty')
+    return params

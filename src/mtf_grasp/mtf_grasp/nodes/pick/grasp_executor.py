@@ -22,10 +22,10 @@ from std_msgs.msg import Header, Int64
 
 from mtf_grasp.arm import ExecutorConfig
 from mtf_grasp.errors import InputError
-from mtf_grasp.nodes.fleet_names import LATCHED
-from mtf_grasp.nodes.node_main import run_node
+from mtf_grasp.nodes.qos import LATCHED
+from mtf_grasp.nodes.runtime import run_node
 from mtf_grasp.nodes.parameters import declare_config
-from mtf_grasp.nodes.pick_messages import pick_result, pose_stamped, selected_pick
+from mtf_grasp.nodes.pick.pick_messages import pick_result, pose_stamped, selected_pick
 from mtf_grasp.perception import topics
 from mtf_grasp_interfaces.action import PickGrasp
 from mtf_grasp_interfaces.msg import GraspArray
@@ -53,7 +53,7 @@ class GraspExecutor(Node):
             self.create_timer(1.0 / self.cfg.joint_state_rate_hz, self._publish_joints)
             self._run = self._run_sim
         else:
-            from mtf_grasp.nodes.pose_goals_link import PoseGoalsLink
+            from mtf_grasp.nodes.pick.pose_goals_link import PoseGoalsLink
 
             self._link = PoseGoalsLink(self, timeout_s=self.cfg.driver_timeout_s, callback_group=group)
             self._run = self._link.run

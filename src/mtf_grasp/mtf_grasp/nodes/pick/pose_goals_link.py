@@ -13,7 +13,7 @@ from std_msgs.msg import Header
 
 from mtf_grasp.arm import pick_steps
 from mtf_grasp.arm import pose_goals as contract
-from mtf_grasp.nodes.pick_messages import pose_stamped
+from mtf_grasp.nodes.pick.pick_messages import pose_stamped
 from mtf_grasp.perception.stamps import stamp_to_ns
 from mtf_grasp_interfaces.action import PickGrasp
 

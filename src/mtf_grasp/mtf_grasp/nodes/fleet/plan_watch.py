@@ -8,8 +8,8 @@ from mtf_grasp_interfaces.msg import FleetStatus
 from mtf_grasp_interfaces.msg import RoundPlan as PlanMsg
 
 from mtf_grasp.federated.planning import RoundPlan
-from mtf_grasp.nodes import fleet_names as names
-from mtf_grasp.nodes.fleet_messages import plan_from_msg
+from mtf_grasp.nodes.fleet import names as names
+from mtf_grasp.nodes.fleet.messages import plan_from_msg
 
 
 @dataclass(frozen=True)

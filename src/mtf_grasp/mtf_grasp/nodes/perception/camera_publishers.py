@@ -7,7 +7,7 @@ from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
-from mtf_grasp.nodes.ros_images import camera_info_message, image_message
+from mtf_grasp.nodes.perception.ros_images import camera_info_message, image_message
 from mtf_grasp.perception import topics
 
 

@@ -17,34 +17,30 @@ from mtf_grasp_interfaces.srv import FetchModel, SubmitModel
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 
-from mtf_grasp.errors import InputError
 from mtf_grasp.federated.attacks import forged
 from mtf_grasp.federated.defences import REFUSED
 from mtf_grasp.federated.rounds import cluster_aggregate
 from mtf_grasp.federated.admission import SubmissionGuard
 from mtf_grasp.fleet import SERVER_ID
-from mtf_grasp.nodes import fleet_names as names
+from mtf_grasp.nodes.fleet import names as names
 from mtf_grasp.nodes.blob_transport import fetch_when_available, receipt_msg, wire_blob
-from mtf_grasp.nodes.fleet_context import FleetContext
-from mtf_grasp.nodes.fleet_keys import roster_keys
-from mtf_grasp.nodes.injected_crash import InjectedCrash
-from mtf_grasp.nodes.fleet_main import run_fleet_node
-from mtf_grasp.nodes.fleet_params import RobotParams
-from mtf_grasp.nodes.inbox import RoundInbox
-from mtf_grasp.nodes.model_sending import send_model
-from mtf_grasp.nodes.parameters import declare_config
-from mtf_grasp.nodes.plan_watch import PlanWatch, reopened
-from mtf_grasp.nodes.robot_training import RobotTraining
-from mtf_grasp.nodes.round_models import RoundModelService
-from mtf_grasp.nodes.round_report import RoundReport
+from mtf_grasp.nodes.fleet.context import FleetContext
+from mtf_grasp.nodes.fleet.keys import roster_keys
+from mtf_grasp.nodes.fleet.injected_crash import InjectedCrash
+from mtf_grasp.nodes.runtime import run_fleet_node
+from mtf_grasp.nodes.fleet.params import declare_robot
+from mtf_grasp.nodes.fleet.inbox import RoundInbox
+from mtf_grasp.nodes.fleet.model_sending import send_model
+from mtf_grasp.nodes.fleet.plan_watch import PlanWatch, reopened
+from mtf_grasp.nodes.fleet.robot_training import RobotTraining
+from mtf_grasp.nodes.fleet.round_models import RoundModelService
+from mtf_grasp.nodes.fleet.round_report import RoundReport
 
 
 class TierCoordinator(Node):
     def __init__(self, name: str = 'tier_coordinator', namespace: str | None = None):
         super().__init__(name, namespace=namespace)  # robot_group names each node it hosts
-        self.params = declare_config(self, RobotParams)
-        if not self.params.robot_id:
-            raise InputError(f'{self.get_fully_qualified_name()}: parameter robot_id is empty')
+        self.params = declare_robot(self)
         self.robot_id = self.params.robot_id
         self.fleet = FleetContext.load(self.params)
         self._keys = roster_keys(self.params.roster)

@@ -30,18 +30,18 @@ from mtf_grasp.federated.audit import CAUGHT
 from mtf_grasp.federated.defences import REFUSED, recorder
 from mtf_grasp.federated.rounds import server_aggregate
 from mtf_grasp.federated.admission import SubmissionGuard
-from mtf_grasp.nodes import fleet_names as names
-from mtf_grasp.nodes.cluster_audit import ClusterAuditor
-from mtf_grasp.nodes.member_receipts import MemberReceipts
+from mtf_grasp.nodes.fleet import names as names
+from mtf_grasp.nodes.fleet.cluster_audit import ClusterAuditor
+from mtf_grasp.nodes.fleet.member_receipts import MemberReceipts
 from mtf_grasp.nodes.blob_transport import NOT_OPEN, BlobHeader, make_blob, wire_blob
-from mtf_grasp.nodes.fleet_context import FleetContext
-from mtf_grasp.nodes.fleet_keys import roster_keys
-from mtf_grasp.nodes.fleet_main import NodeWorkFailed, run_fleet_node
-from mtf_grasp.nodes.fleet_messages import plan_to_msg, profile_from_msg
-from mtf_grasp.nodes.fleet_params import ServerParams
-from mtf_grasp.nodes.inbox import RoundInbox
+from mtf_grasp.nodes.fleet.context import FleetContext
+from mtf_grasp.nodes.fleet.keys import roster_keys
+from mtf_grasp.nodes.runtime import NodeWorkFailed, run_fleet_node
+from mtf_grasp.nodes.fleet.messages import plan_to_msg, profile_from_msg
+from mtf_grasp.nodes.fleet.params import ServerParams
+from mtf_grasp.nodes.fleet.inbox import RoundInbox
 from mtf_grasp.nodes.parameters import declare_config
-from mtf_grasp.nodes.round_report import SERVER, RoundReport, planned_participants, write_summary
+from mtf_grasp.nodes.fleet.round_report import SERVER, RoundReport, planned_participants, write_summary
 
 
 class FlServer(Node):

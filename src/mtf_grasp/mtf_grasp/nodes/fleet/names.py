@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
+from mtf_grasp.nodes.qos import LATCHED  # noqa: F401 - the fleet's state topics (names.LATCHED)
+
 # Server side (absolute: every robot namespace reaches the same server).
 REGISTER = '/fleet/register_robot'
 GLOBAL_MODEL = '/fleet/fetch_model'
@@ -13,9 +15,6 @@ GLOBAL_VERSION = '/fleet/global_version'
 GLOBAL_MODEL_LATEST = '/fleet/global_model'   # latched ModelBlob for grasp_inference nodes
 RECEIPTS = '/fleet/receipts'   # members' receipts (ModelBlob without payload) of what they sent a coordinator
 
-# A late joiner still gets the latest plan and status: reliable + transient-local, depth 1.
-LATCHED = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE,
-                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 
 # Receipts: reliable, and kept for a server whose subscription matches late.

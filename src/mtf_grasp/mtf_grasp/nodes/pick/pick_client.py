@@ -16,7 +16,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from std_msgs.msg import Int64
 
-from mtf_grasp.nodes.fleet_names import LATCHED
+from mtf_grasp.nodes.qos import LATCHED
 from mtf_grasp.perception import topics
 from mtf_grasp.perception.stamps import stamp_to_ns
 from mtf_grasp_interfaces.action import PickGrasp

@@ -15,9 +15,9 @@ import sys
 
 from rclpy.utilities import remove_ros_args
 
-from mtf_grasp.nodes.fl_client import FlClient
-from mtf_grasp.nodes.fleet_main import run_fleet_nodes
-from mtf_grasp.nodes.tier_coordinator import TierCoordinator
+from mtf_grasp.nodes.fleet.fl_client import FlClient
+from mtf_grasp.nodes.runtime import run_fleet_nodes
+from mtf_grasp.nodes.fleet.tier_coordinator import TierCoordinator
 from mtf_grasp.plan import parse_hosted
 
 HOSTABLE = {'fl_client': FlClient, 'tier_coordinator': TierCoordinator}
@@ -40,7 +40,7 @@ def main(args=None) -> None:
 
 def _bad_input(message: str) -> None:
     print(f'robot_group: error: {message}', file=sys.stderr)
-    sys.exit(2)  # bad input, as the fleet nodes' own (nodes/fleet_main.py)
+    sys.exit(2)  # bad input, as the fleet nodes' own (nodes/runtime.py)
 
 
 if __name__ == '__main__':
