@@ -4,8 +4,9 @@ Each round, each cluster model is audited with the config's `audit_rate` (a seed
 coordinator cannot predict): the server fetches the coordinator's own model and the model each
 planned member sent it, from the robots' audit services (every blob signed by its sender and
 judged by a SubmissionGuard), recomputes eq. 8 as the coordinator had to, and replaces a cluster
-model that differs by the recomputation (`audit_mismatch`). Each fetched model is one more
-transfer to the server: (m + 1)·|θ| per audited cluster of m members.
+model that differs by the recomputation (`audit_mismatch`). An audit that cannot fetch a model the
+coordinator may have counted (a member down since) is inconclusive and logged, never a mismatch.
+Each fetched model is one more transfer to the server: (m + 1)·|θ| per audited cluster of m members.
 """
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from mtf_grasp.federated.admission import SubmissionGuard
 from mtf_grasp.federated.audit import AUDIT_MISMATCH, aggregate_differs, audited
 from mtf_grasp.federated.rounds import cluster_aggregate
 from mtf_grasp.fleet import SERVER_ID
-from mtf_grasp.nodes.fleet import names as names
 from mtf_grasp.nodes.blob_transport import ServiceTimeout, call_service, wire_blob
+from mtf_grasp.nodes.fleet import names
 
 
 class ClusterAuditor:
@@ -54,42 +55,53 @@ class ClusterAuditor:
 
     def _recomputed(self, plan, coordinator: str, *, global_state, version: int):
         """Eq. 8 over the coordinator's own model and its members' sent models, as the coordinator had
-        to aggregate them (the codec's rounding included); None without the coordinator's own model."""
+        to aggregate them (the codec's rounding included); None when the audit cannot conclude: no own
+        model, or a member that did not answer or sent what the guard refuses (leaving out a model the
+        coordinator may have counted would make an honest coordinator look like a liar). A member
+        that answers that it sent nothing is left out."""
         index = plan.round_index
-        own = self._fetch(names.own_model(coordinator), coordinator, index, version)
-        if own is None:
-            self._node.get_logger().warning(f'round {index}: audit of {coordinator}: no own model to audit with')
+        log = self._node.get_logger().warning
+        try:
+            own = self._fetch(names.own_model(coordinator), coordinator, index, version)
+            if own is None:
+                raise Inconclusive('no own model')
+            members = [self._fetch(names.sent_model(m), m, index, version) for m in plan.clusters[coordinator]]
+            seed = own
+            if self._fleet.continuation_epochs and self._fleet.config.defences.norm_bound.bound() is not None:
+                seed = self._fetch(names.seed_model(coordinator), coordinator, index, version)  # the bound's reference
+                if seed is None:
+                    raise Inconclusive('no seed model')
+        except Inconclusive as exc:
+            log(f'round {index}: audit of {coordinator} inconclusive: {exc}')
             return None
-        members = [self._fetch(names.sent_model(m), m, index, version) for m in plan.clusters[coordinator]]
-        seed = own
-        if self._fleet.continuation_epochs and self._fleet.config.defences.norm_bound.bound() is not None:
-            seed = self._fetch(names.seed_model(coordinator), coordinator, index, version)  # the bound's reference
         honest = cluster_aggregate(own, [m for m in members if m is not None], base=self._fleet.base,
                                    reading=self._fleet.tier_reading, global_state=global_state,
-                                   defences=self._fleet.config.defences,
-                                   seed_state=seed.state if seed is not None else None)
+                                   defences=self._fleet.config.defences, seed_state=seed.state)
         if honest is None:
             return None
         encoded = self._fleet.encode(honest.state)
         return dataclasses.replace(honest, state=self._fleet.decode(encoded.payload, encoded))
 
     def _fetch(self, service: str, sender: str, round_index: int, version: int):
-        """The ModelUpdate `sender` serves at `service` for the round, judged; None when it has none,
-        does not answer, or sends something the guard refuses."""
+        """The ModelUpdate `sender` serves at `service` for the round, judged; None when it answers that
+        it has none; Inconclusive when it does not answer or the guard refuses what it sends."""
         if service not in self._clients:
             self._clients[service] = self._node.create_client(FetchModel, service, callback_group=self._group)
         request = FetchModel.Request(requester=SERVER_ID, round=round_index)
         try:
             response = call_service(self._clients[service], request, timeout_s=self._node.params.service_timeout_s)
         except ServiceTimeout:
-            return None
+            raise Inconclusive(f'no answer from {service}') from None
         if not response.available:
             return None
         verdict = self._guard.check(wire_blob(response.blob), round_id=round_index, submitted=(),
                                     expected_senders=(sender,), version=version)
         if not verdict.accepted:
-            self._node.get_logger().warning(f'round {round_index}: audit: refused {service}: {verdict.message}')
-            return None
+            raise Inconclusive(f'refused the model from {service}: {verdict.message}')
         self._report.transfer(round_index=round_index, sender=sender, receiver=SERVER_ID,
                               payload_bytes=len(response.blob.payload))
         return verdict.update
+
+
+class Inconclusive(Exception):
+    """An audit that cannot recompute eq. 8 from every model the coordinator may have counted."""

@@ -5,7 +5,8 @@ with the robot's key and submits it.
 On a top-level robot the robot's tier_coordinator trains instead, so the client sits that round
 out; so does a robot the plan leaves out. It re-registers whenever the server's status does not
 list it (a restarted server), retries service calls with backoff, and gives up on a round's model
-once the fleet has moved past that round.
+once the fleet has moved past that round. What its coordinator accepted it serves for an audit of
+that coordinator and, with check_members, reports to the server as a signed receipt.
 """
 from __future__ import annotations
 
@@ -16,19 +17,19 @@ from rclpy.node import Node
 
 from mtf_grasp.federated.signing import WireProfile, sign_profile
 from mtf_grasp.fleet import SERVER_ID
-from mtf_grasp.nodes.fleet import names as names
 from mtf_grasp.nodes.blob_transport import call_service, fetch_when_available, receipt_msg, with_retries
+from mtf_grasp.nodes.fleet import names
 from mtf_grasp.nodes.fleet.context import FleetContext
-from mtf_grasp.nodes.fleet.keys import roster_keys
 from mtf_grasp.nodes.fleet.injected_crash import InjectedCrash
-from mtf_grasp.nodes.runtime import NodeWorkFailed, run_fleet_node
+from mtf_grasp.nodes.fleet.keys import roster_keys
 from mtf_grasp.nodes.fleet.messages import profile_to_msg
-from mtf_grasp.nodes.fleet.params import declare_robot
 from mtf_grasp.nodes.fleet.model_sending import send_model
+from mtf_grasp.nodes.fleet.params import declare_robot
 from mtf_grasp.nodes.fleet.plan_watch import PlanWatch, reopened
 from mtf_grasp.nodes.fleet.robot_training import RobotTraining
 from mtf_grasp.nodes.fleet.round_models import RoundModelService
 from mtf_grasp.nodes.fleet.round_report import RoundReport
+from mtf_grasp.nodes.runtime import NodeWorkFailed, run_fleet_node
 
 
 class FlClient(Node):

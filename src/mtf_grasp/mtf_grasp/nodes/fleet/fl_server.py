@@ -6,7 +6,9 @@ turns messages into core objects and back.
 
 Admission: only robots of the roster with a valid profile signature register, and only
 submissions that pass the SubmissionGuard (signature, round, version, duplicate, weights,
-decoding) are aggregated; refusals are counted in /fleet/status. Faults: a round closes at its
+decoding) are aggregated; refusals, the norm bound's included, are counted in /fleet/status.
+Coordinators are held to account with the config's defences: members' receipts (member_receipts.py)
+and audits (cluster_audit.py); one caught is never top-level again. Faults: a round closes at its
 deadline with the models that arrived when they reach the quorum; a coordinator that missed a
 deadline is left out of later plans (its members are re-assigned); a restarted server resumes
 after its latest checkpoint with the same round numbers and model hash.
@@ -25,23 +27,23 @@ from rclpy.node import Node
 from std_msgs.msg import UInt64
 
 from mtf_grasp.errors import InputError
-from mtf_grasp.federated.signing import WireProfile, verify_profile
+from mtf_grasp.federated.admission import SubmissionGuard
 from mtf_grasp.federated.audit import CAUGHT
 from mtf_grasp.federated.defences import REFUSED, recorder
 from mtf_grasp.federated.rounds import server_aggregate
-from mtf_grasp.federated.admission import SubmissionGuard
-from mtf_grasp.nodes.fleet import names as names
-from mtf_grasp.nodes.fleet.cluster_audit import ClusterAuditor
-from mtf_grasp.nodes.fleet.member_receipts import MemberReceipts
+from mtf_grasp.federated.signing import WireProfile, verify_profile
 from mtf_grasp.nodes.blob_transport import NOT_OPEN, BlobHeader, make_blob, wire_blob
+from mtf_grasp.nodes.fleet import names
+from mtf_grasp.nodes.fleet.cluster_audit import ClusterAuditor
 from mtf_grasp.nodes.fleet.context import FleetContext
+from mtf_grasp.nodes.fleet.inbox import RoundInbox
 from mtf_grasp.nodes.fleet.keys import roster_keys
-from mtf_grasp.nodes.runtime import NodeWorkFailed, run_fleet_node
+from mtf_grasp.nodes.fleet.member_receipts import MemberReceipts
 from mtf_grasp.nodes.fleet.messages import plan_to_msg, profile_from_msg
 from mtf_grasp.nodes.fleet.params import ServerParams
-from mtf_grasp.nodes.fleet.inbox import RoundInbox
-from mtf_grasp.nodes.parameters import declare_config
 from mtf_grasp.nodes.fleet.round_report import SERVER, RoundReport, planned_participants, write_summary
+from mtf_grasp.nodes.parameters import declare_config
+from mtf_grasp.nodes.runtime import NodeWorkFailed, run_fleet_node
 
 
 class FlServer(Node):
@@ -60,7 +62,7 @@ class FlServer(Node):
         self._lock = threading.Lock()
         self._profiles = {}
         self._sidelined = set()      # robots whose coordinator missed a round's deadline
-        self._flagged = set()        # coordinators an audit caught: never top-level again
+        self._flagged = set()        # coordinators receipts or audits caught: never top-level again
         self._everyone_registered = threading.Event()
         self._started = time.perf_counter()  # registration time: from here until every robot is known
         self._round = 0

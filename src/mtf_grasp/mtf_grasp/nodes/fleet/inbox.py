@@ -11,8 +11,8 @@ import math
 import threading
 from typing import Sequence
 
-from mtf_grasp.federated.signing import WireBlob
 from mtf_grasp.federated.admission import Accepted, Rejected, SubmissionGuard
+from mtf_grasp.federated.signing import WireBlob
 
 
 class RoundInbox:

@@ -15,8 +15,8 @@ from mtf_grasp_interfaces.msg import ModelBlob
 
 from mtf_grasp.federated.audit import MEMBER_MISSING, missing_members
 from mtf_grasp.federated.signing import verify_receipt
-from mtf_grasp.nodes.fleet import names as names
 from mtf_grasp.nodes.blob_transport import wire_blob
+from mtf_grasp.nodes.fleet import names
 
 # A member publishes its receipt as soon as its coordinator accepts its model, before the cluster
 # model can reach the server; this covers the delivery of the last one.

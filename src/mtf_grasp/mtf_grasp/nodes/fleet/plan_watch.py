@@ -8,7 +8,7 @@ from mtf_grasp_interfaces.msg import FleetStatus
 from mtf_grasp_interfaces.msg import RoundPlan as PlanMsg
 
 from mtf_grasp.federated.planning import RoundPlan
-from mtf_grasp.nodes.fleet import names as names
+from mtf_grasp.nodes.fleet import names
 from mtf_grasp.nodes.fleet.messages import plan_from_msg
 
 

@@ -16,8 +16,8 @@ import sys
 from rclpy.utilities import remove_ros_args
 
 from mtf_grasp.nodes.fleet.fl_client import FlClient
-from mtf_grasp.nodes.runtime import run_fleet_nodes
 from mtf_grasp.nodes.fleet.tier_coordinator import TierCoordinator
+from mtf_grasp.nodes.runtime import run_fleet_nodes
 from mtf_grasp.plan import parse_hosted
 
 HOSTABLE = {'fl_client': FlClient, 'tier_coordinator': TierCoordinator}

@@ -8,9 +8,9 @@ from __future__ import annotations
 import dataclasses
 import time
 
+from mtf_grasp.federated.admission import SubmissionGuard
 from mtf_grasp.federated.fedbn import LocalNorms
 from mtf_grasp.federated.rounds import ModelUpdate, local_update
-from mtf_grasp.federated.admission import SubmissionGuard
 from mtf_grasp.nodes.blob_transport import BlobHeader, BlobRejected, make_blob, wire_blob
 from mtf_grasp.nodes.fleet.round_report import RoundReport
 

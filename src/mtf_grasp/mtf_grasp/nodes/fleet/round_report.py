@@ -13,8 +13,8 @@ import threading
 from collections import defaultdict
 from pathlib import Path
 
-from mtf_grasp.federated.profiles import id_order
 from mtf_grasp.federated.defences import defence_summary, event_record
+from mtf_grasp.federated.profiles import id_order
 from mtf_grasp.fleet import SERVER_ID as SERVER
 
 

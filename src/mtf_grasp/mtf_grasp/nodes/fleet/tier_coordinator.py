@@ -4,8 +4,10 @@ with the robot's key) to its low-level robots, aggregates (eq. 8, under the expe
 `tier_aggregate` and `coordinator_epochs` reading) its own model and those of its members that
 passed the SubmissionGuard by the tier deadline (with the config's defences: rounds.py), and submits
 the signed cluster model to the server. Under `seed_then_local` it trains on from the seed while the
-members fine-tune. In other rounds, and in flat methods, it stays idle and loads nothing. A coordinator
-the fleet's `attacks` name forges its aggregate or leaves a member out, as in the experiment.
+members fine-tune. In other rounds, and in flat methods, it stays idle and loads nothing. For the
+server's checks it forwards the receipts of the member models it counted (check_members) and serves
+its own model of the cluster for an audit (audit_rate). A coordinator the fleet's `attacks` name
+forges its aggregate or leaves a member out, as in the experiment.
 """
 from __future__ import annotations
 
@@ -17,24 +19,24 @@ from mtf_grasp_interfaces.srv import FetchModel, SubmitModel
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 
+from mtf_grasp.federated.admission import SubmissionGuard
 from mtf_grasp.federated.attacks import forged
 from mtf_grasp.federated.defences import REFUSED
 from mtf_grasp.federated.rounds import cluster_aggregate
-from mtf_grasp.federated.admission import SubmissionGuard
 from mtf_grasp.fleet import SERVER_ID
-from mtf_grasp.nodes.fleet import names as names
 from mtf_grasp.nodes.blob_transport import fetch_when_available, receipt_msg, wire_blob
+from mtf_grasp.nodes.fleet import names
 from mtf_grasp.nodes.fleet.context import FleetContext
-from mtf_grasp.nodes.fleet.keys import roster_keys
-from mtf_grasp.nodes.fleet.injected_crash import InjectedCrash
-from mtf_grasp.nodes.runtime import run_fleet_node
-from mtf_grasp.nodes.fleet.params import declare_robot
 from mtf_grasp.nodes.fleet.inbox import RoundInbox
+from mtf_grasp.nodes.fleet.injected_crash import InjectedCrash
+from mtf_grasp.nodes.fleet.keys import roster_keys
 from mtf_grasp.nodes.fleet.model_sending import send_model
+from mtf_grasp.nodes.fleet.params import declare_robot
 from mtf_grasp.nodes.fleet.plan_watch import PlanWatch, reopened
 from mtf_grasp.nodes.fleet.robot_training import RobotTraining
 from mtf_grasp.nodes.fleet.round_models import RoundModelService
 from mtf_grasp.nodes.fleet.round_report import RoundReport
+from mtf_grasp.nodes.runtime import run_fleet_node
 
 
 class TierCoordinator(Node):

@@ -12,9 +12,9 @@ from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from mtf_grasp.errors import InputError
-from mtf_grasp.nodes.runtime import run_node
 from mtf_grasp.nodes.parameters import declare_config
 from mtf_grasp.nodes.perception.subscriber_wait import wait_for_subscribers
+from mtf_grasp.nodes.runtime import run_node
 from mtf_grasp.perception.node_settings import ReplayConfig
 
 # Reliable publishers reach both reliable and best-effort (sensor-data) subscribers. Transient-local:

@@ -23,12 +23,12 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from mtf_grasp.errors import InputError
-from mtf_grasp.nodes.qos import LATCHED
-from mtf_grasp.nodes.perception.grasp_messages import grasp_array, grasp_markers, timing_message
-from mtf_grasp.nodes.runtime import run_node
-from mtf_grasp.nodes.pick.pick_messages import extrinsics_transform, grasp_in_base
 from mtf_grasp.nodes.parameters import declare_config
+from mtf_grasp.nodes.perception.grasp_messages import grasp_array, grasp_markers, timing_message
 from mtf_grasp.nodes.perception.ros_images import image_message
+from mtf_grasp.nodes.pick.pick_messages import extrinsics_transform, grasp_in_base
+from mtf_grasp.nodes.qos import LATCHED
+from mtf_grasp.nodes.runtime import run_node
 from mtf_grasp.perception import (BadFrame, RgbdSynchronizer, StepTimer, check_rgbd, color_to_rgb,
                                   depth_to_metres, draw_grasps, grasp_pose, intrinsics_from_camera_info,
                                   stamp_to_ns, topics)

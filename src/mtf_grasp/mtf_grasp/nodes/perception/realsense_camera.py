@@ -7,10 +7,10 @@ import sys
 
 from rclpy.node import Node
 
-from mtf_grasp.nodes.perception.camera_publishers import CameraPublishers
-from mtf_grasp.nodes.runtime import run_node
 from mtf_grasp.nodes.parameters import declare_config
+from mtf_grasp.nodes.perception.camera_publishers import CameraPublishers
 from mtf_grasp.nodes.perception.subscriber_wait import wait_for_subscribers
+from mtf_grasp.nodes.runtime import run_node
 from mtf_grasp.perception.node_settings import RealSenseConfig
 
 

@@ -12,10 +12,10 @@ import numpy as np
 from rclpy.node import Node
 from std_msgs.msg import Int64
 
+from mtf_grasp.nodes.parameters import declare_config
 from mtf_grasp.nodes.perception.camera_publishers import CameraPublishers
 from mtf_grasp.nodes.qos import LATCHED
 from mtf_grasp.nodes.runtime import run_node
-from mtf_grasp.nodes.parameters import declare_config
 from mtf_grasp.perception.node_settings import SimCameraConfig
 
 MM_PER_M = 1000.0

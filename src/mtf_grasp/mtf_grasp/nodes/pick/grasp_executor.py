@@ -22,10 +22,10 @@ from std_msgs.msg import Header, Int64
 
 from mtf_grasp.arm import ExecutorConfig
 from mtf_grasp.errors import InputError
-from mtf_grasp.nodes.qos import LATCHED
-from mtf_grasp.nodes.runtime import run_node
 from mtf_grasp.nodes.parameters import declare_config
 from mtf_grasp.nodes.pick.pick_messages import pick_result, pose_stamped, selected_pick
+from mtf_grasp.nodes.qos import LATCHED
+from mtf_grasp.nodes.runtime import run_node
 from mtf_grasp.perception import topics
 from mtf_grasp_interfaces.action import PickGrasp
 from mtf_grasp_interfaces.msg import GraspArray
