@@ -3,9 +3,10 @@
 For each attack (one robot of the round-0 plan, from round 0) and the clean run, under each defence
 setting, `mtf-grasp experiment` runs MTF-Grasp-Avg on the quantity-skew protocol (n = 7, j = 2,
 et = 5, er = 15) with the quick-sized model (GG-CNN2, 40 px depth) on 300 training and 1000 test
-SimGrasp scenes (one image = 0.1 points), for every seed. The final accuracy is the mean of the
-last 3 rounds, as in the study; each cell is compared with the clean, undefended run of the same
-seed (paired difference, 95 % t-interval with the sample standard deviation).
+SimGrasp scenes (one image = 0.1 points), for every seed. The final accuracy is the last round's
+(the quick protocol's 5 rounds end while the clean model still climbs, so a mean over the last
+rounds would mix stages); each cell is compared with the clean, undefended run of the same seed
+(paired difference, 95 % t-interval with the sample standard deviation).
 
 Resumable: a run whose results.json exists is not run again.
 
@@ -39,7 +40,6 @@ DEFENCES = {
     'all': {'norm_bound': BOUND, 'aggregator': 'trimmed_mean', 'trim_fraction': 0.34, 'check_members': True,
             'audit_rate': 0.3, 'check_claims': True},
 }
-LAST_ROUNDS = 3
 
 
 def config_for(data: str, defence: str, seed: int) -> dict:
@@ -66,7 +66,7 @@ def run_one(work: Path, data: str, defence: str, attack: str, seed: int) -> dict
     counts = {k: sum(d[k] for d in decided) for k in ('clipped', 'rejected', 'implausible', 'audit_mismatch',
                                                          'member_missing')}
     return {'defence': defence, 'attack': attack, 'seed': seed,
-            'final_accuracy': sum(accuracy[-LAST_ROUNDS:]) / LAST_ROUNDS, 'accuracy_per_round': accuracy,
+            'final_accuracy': accuracy[-1], 'accuracy_per_round': accuracy,
             'decisions': counts}
 
 

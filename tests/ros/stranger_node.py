@@ -20,7 +20,7 @@ from safetensors.torch import load
 from mtf_grasp.federated.signing import WireProfile, sign_profile
 from mtf_grasp.federated.codec import encode_state
 from mtf_grasp.grasping.model_spec import ModelSpec
-from mtf_grasp.nodes.fleet import names as names
+from mtf_grasp.nodes.fleet import names
 from mtf_grasp.nodes.blob_transport import BlobHeader, make_blob
 
 OWN_KEY = secrets.token_bytes(32)

@@ -53,7 +53,7 @@ def test_server_checks_every_submission_and_counts_refusals(server, ros_node, ro
 
     from mtf_grasp.federated.signing import WireProfile, sign_profile, verify_blob
     from mtf_grasp.federated.codec import encode_state
-    from mtf_grasp.nodes.fleet import names as names
+    from mtf_grasp.nodes.fleet import names
     from mtf_grasp.nodes.blob_transport import BlobHeader, make_blob, wire_blob
 
     proc, setup = server
