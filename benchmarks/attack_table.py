@@ -36,6 +36,7 @@ BOUND = {'max_relative': 0.3, 'action': 'clip'}
 DEFENCES = {
     'none': {},
     'norm_bound': {'norm_bound': BOUND},
+    'norm_reject': {'norm_bound': {**BOUND, 'action': 'reject'}},
     'trimmed_mean': {'aggregator': 'trimmed_mean', 'trim_fraction': 0.34},
     'all': {'norm_bound': BOUND, 'aggregator': 'trimmed_mean', 'trim_fraction': 0.34, 'check_members': True,
             'audit_rate': 0.3, 'check_claims': True},
