@@ -144,9 +144,9 @@ class FleetConfig:
         if self.robots_per_process < 1:
             raise ValueError(f'robots_per_process must be at least 1, got {self.robots_per_process}')
         check_limits(self.transport, self.faults)
-        from mtf_grasp.federated.attacks import parse_attack
-
         for text in self.attacks:
+            from mtf_grasp.federated.attacks import parse_attack   # torch: only when there are attacks
+
             try:
                 attack = parse_attack(text)
             except ValueError as exc:
