@@ -155,9 +155,12 @@ class FleetConfig:
                 raise ValueError(f'attacks: {text!r}: in the fleet a robot registers its profile once, so '
                                  'inflated_profile starts at round 0')
         for text in self.crashes:
-            robot, _, index = text.rpartition(':')
-            if not robot or not index.isdigit():
-                raise ValueError(f'crashes: {text!r} is not ROBOT:ROUND, e.g. robot_3:1')
+            from mtf_grasp.federated.experiment import parse_crash   # torch: only when there are crashes
+
+            try:
+                parse_crash(text)
+            except ValueError as exc:
+                raise ValueError(f'crashes: {exc}') from None
         if self.crashes and self.robots_per_process > 1:
             raise ValueError('crashes: a crash kills the whole process, so it needs robots_per_process: 1')
 
@@ -235,8 +238,10 @@ def prepare_fleet(config_path: str | Path, *, out_dir: str | Path, rounds: int |
     roster = fleet_roster(config, source=f'{config_path}:roster', robots=robots, out_dir=out_dir)
     rounds = config.rounds or experiment.federation.rounds
     for text in config.crashes:
-        robot, _, index = text.rpartition(':')
-        if robot not in robots or not int(index) < rounds:
+        from mtf_grasp.federated.experiment import parse_crash
+
+        robot, index = parse_crash(text)
+        if robot not in robots or not index < rounds:
             raise InputError(f'{config_path}: crashes: {text!r}: the robots are {", ".join(robots)} and the '
                              f'rounds 0..{rounds - 1}')
     return FleetSetup(config=config, experiment_path=experiment_path, data_root=data_root,

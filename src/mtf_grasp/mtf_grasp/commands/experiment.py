@@ -34,10 +34,12 @@ def register(subparsers) -> None:
 
 
 def _crash(text: str) -> tuple[str, int]:
-    robot, _, round_text = text.rpartition(':')
-    if not robot or not round_text.isdigit():
-        raise argparse.ArgumentTypeError(f'{text!r} is not ROBOT:ROUND, e.g. robot_3:1')
-    return robot, int(round_text)
+    from mtf_grasp.federated.experiment import parse_crash
+
+    try:
+        return parse_crash(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _crashes(pairs: list[tuple[str, int]]) -> dict[int, frozenset[str]]:

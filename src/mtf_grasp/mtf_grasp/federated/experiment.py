@@ -36,6 +36,14 @@ from mtf_grasp.federated.workload import Workload
 Crashes = Mapping[int, frozenset[str]]
 
 
+def parse_crash(text: str) -> tuple[str, int]:
+    """`ROBOT:ROUND` (`--crash`, a fleet config's `crashes:`) as (robot, round); ValueError naming the text."""
+    robot, _, index = text.rpartition(':')
+    if not robot or not index.isdigit():
+        raise ValueError(f'{text!r} is not ROBOT:ROUND, e.g. robot_3:1')
+    return robot, int(index)
+
+
 class _Rounds:
     """The round loop's end: the config's fixed number of rounds, or a plateau rule's stop."""
 

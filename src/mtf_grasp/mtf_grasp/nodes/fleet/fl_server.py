@@ -176,9 +176,10 @@ class FlServer(Node):
         state = server_aggregate(arrived, base=self.fleet.base, global_state=state,
                                  defences=self.fleet.config.defences, events=events)
         self._report.defences(round_index=plan.round_index, events=events)
-        refused = {e.robot_id for e in events if e.reason in REFUSED}
+        refusals = [e for e in events if e.reason in REFUSED]
+        refused = {e.robot_id for e in refusals}
         with self._lock:   # counted in /fleet/status with the admission's refusals
-            for event in (e for e in events if e.reason in REFUSED):
+            for event in refusals:
                 self._guard.count_refusal(sender=event.robot_id, round_id=plan.round_index, reason=event.reason,
                                           detail=f'update norm {event.norm:.4g} against a bound of {event.bound:.4g}')
         evaluation_started = time.perf_counter()

@@ -9,10 +9,12 @@ import os
 import signal
 from pathlib import Path
 
+from mtf_grasp.federated.experiment import parse_crash
+
 
 class InjectedCrash:
     def __init__(self, *, crashes, robot_id: str, node_name: str, report_dir: str):
-        self._rounds = {int(index) for robot, _, index in (c.rpartition(':') for c in crashes) if robot == robot_id}
+        self._rounds = {index for robot, index in map(parse_crash, crashes) if robot == robot_id}
         self._marker = Path(report_dir or '.') / f'crash_{node_name}'
 
     def missed(self, round_index: int, log) -> bool:

@@ -116,7 +116,7 @@ class TierCoordinator(Node):
         events = []
         cluster = cluster_aggregate(own, arrived, base=self.fleet.base, reading=self.fleet.tier_reading,
                                     global_state=global_state, defences=self.fleet.config.defences,
-                                    seed_state=self._as_members_got(seed.state), events=events)
+                                    seed_state=self._as_members_got(seed_blob), events=events)
         refused = {e.robot_id for e in events if e.reason in REFUSED}
         self._report.cluster(round_index=round_index, coordinator=self.robot_id,
                              members=[update.robot_id for update in arrived if update.robot_id not in refused])
@@ -136,12 +136,11 @@ class TierCoordinator(Node):
         self._counted = counted
         return True
 
-    def _as_members_got(self, seed_state):
-        """The seed as the members decoded it: the norm bound's reference (only needed with a bound)."""
+    def _as_members_got(self, seed_blob):
+        """The seed as the members decode it: the norm bound's reference (only needed with a bound)."""
         if self.fleet.config.defences.norm_bound.bound() is None:
             return None
-        encoded = self.fleet.encode(seed_state)
-        return self.fleet.decode(encoded.payload, encoded)
+        return self.fleet.decode(wire_blob(seed_blob).payload, seed_blob)
 
     def _resend(self, plan, seq: int) -> None:
         """A restarted server reopened a round whose cluster model this coordinator already sent."""
