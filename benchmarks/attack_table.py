@@ -38,6 +38,11 @@ DEFENCES = {
     'norm_bound': {'norm_bound': BOUND},
     'norm_reject': {'norm_bound': {**BOUND, 'action': 'reject'}},
     'trimmed_mean': {'aggregator': 'trimmed_mean', 'trim_fraction': 0.34},
+    'median': {'aggregator': 'median'},
+    # Candidate defaults: clip members at the coordinators, reject cluster models at the server (a
+    # clipped poisoned cluster still moves the global model its whole bound), plus the cheap checks.
+    'candidate': {'norm_bound': {**BOUND, 'server_action': 'reject'}, 'check_members': True, 'audit_rate': 0.3,
+                  'check_claims': True},
     'all': {'norm_bound': BOUND, 'aggregator': 'trimmed_mean', 'trim_fraction': 0.34, 'check_members': True,
             'audit_rate': 0.3, 'check_claims': True},
 }
@@ -105,7 +110,8 @@ def main() -> int:
     jobs = [(d, a, s) for d in args.defences.split(',') for a in ATTACKS for s in seeds]
     with ThreadPoolExecutor(args.workers) as pool:
         runs = list(pool.map(lambda job: run_one(work, args.data, *job), jobs))
-    clean = {r['seed']: r['final_accuracy'] for r in runs if r['defence'] == 'none' and r['attack'] == 'clean'}
+    # Every cell is paired with the clean, undefended run of its seed, whichever columns were asked for.
+    clean = {s: run_one(work, args.data, 'none', 'clean', s)['final_accuracy'] for s in seeds}
     cells = []
     for defence in args.defences.split(','):
         for attack in ATTACKS:

@@ -72,11 +72,9 @@ def experiment_rounds(experiment: Path, manifest: Path, method: str, crashes: di
     the config's torch threads, as every node uses. The defences' decisions go to `events`, a list
     per round. Returns (final state, accuracies, robots' bytes)."""
     from mtf_grasp.federated.attacks import parse_attack
-    from mtf_grasp.federated.audit import CAUGHT
     from mtf_grasp.federated.config import load_experiment_config
-    from mtf_grasp.federated.experiment import accuracy_on_test_set, initial_state, plan_for, resolve_attacks
-    from mtf_grasp.federated.fedbn import LocalNorms
-    from mtf_grasp.federated.simulation import Wire, run_round
+    from mtf_grasp.federated.experiment import FederatedRounds, accuracy_on_test_set, initial_state, resolve_attacks
+    from mtf_grasp.federated.simulation import Wire
     from mtf_grasp.federated.traffic import TrafficLedger
     from mtf_grasp.federated.workload import prepare_workload
 
@@ -87,17 +85,12 @@ def experiment_rounds(experiment: Path, manifest: Path, method: str, crashes: di
         workload = prepare_workload(config, manifest=manifest)
         adversary = resolve_attacks([parse_attack(text) for text in attacks], config=config, workload=workload)
         wire = Wire(spec=config.model, dtype=config.federation.encoding, ledger=TrafficLedger())
+        crashed = {index: frozenset(robots) for index, robots in (crashes or {}).items()}
+        runner = FederatedRounds(method, config=config, workload=workload, wire=wire, crashes=crashed,
+                                 adversary=adversary)
         state, accuracies = initial_state(config), []
-        norms = LocalNorms() if config.federation.fedbn else None
-        flagged = set()   # coordinators caught by receipts or audits: never top-level again
         for index in range(config.federation.rounds):
-            decided = []
-            plan = plan_for(method, index, config, workload, ineligible=frozenset(flagged))
-            state = run_round(state, plan=plan, config=config,
-                              dataset=workload.dataset, indices=workload.indices, wire=wire,
-                              crashed=frozenset((crashes or {}).get(index, ())), local_norms=norms,
-                              adversary=adversary, events=decided)
-            flagged |= {e.robot_id for e in decided if e.reason in CAUGHT}
+            state, _, decided = runner.step(state, index)
             if events is not None:
                 events.append(decided)
             accuracies.append(accuracy_on_test_set(state, config, workload))

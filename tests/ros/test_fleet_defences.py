@@ -65,3 +65,18 @@ def test_receipts_catch_a_coordinator_that_leaves_a_member_out(ros_processes, tm
     assert dropper in first['top_level'] and dropper not in second['top_level']
     assert second['defences']['events'] == []
     assert [[(e.reason, e.robot_id) for e in decided] for decided in expected] == [[('member_missing', dropper)], []]
+
+
+def test_signed_step_counts_catch_an_inflated_profile_as_in_the_experiment(ros_processes, tmp_path):
+    """With `check_claims`, a robot that registered 20× its data becomes top-level in round 0, but
+    the steps its signed seed receipt reports cannot cover that count: `implausible_profile` at the
+    end of round 0 and not top-level in round 1. Model and decisions are the in-process run's."""
+    expected = []
+    summary = fleet_matches_experiment(ros_processes, tmp_path, attacks=['low:1:inflated_profile'], events=expected,
+                                       defences={'check_claims': True})
+    liar = summary['attacks'][0]['robot']
+    first, second = summary['rounds']
+    assert liar in first['top_level'] and liar not in second['top_level']
+    assert [(e['reason'], e['robot_id']) for e in first['defences']['events']] == [('implausible_profile', liar)]
+    assert second['defences']['events'] == []
+    assert [[(e.reason, e.robot_id) for e in decided] for decided in expected] == [[('implausible_profile', liar)], []]

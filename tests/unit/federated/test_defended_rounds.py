@@ -2,6 +2,7 @@
 numbers, their recorded decisions, and a real round with a scale100 low-level robot."""
 import itertools
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -94,6 +95,14 @@ def test_the_server_bounds_each_cluster_against_the_global_model():
     assert [e.reason for e in events] == ['norm_exceeded']
 
 
+def test_server_action_rejects_at_the_server_while_the_tier_clips():
+    tiered = defences(max_norm=4.0, server_action='reject')
+    result, events = cluster(defences=tiered)
+    assert result.state['w'].item() == pytest.approx(1.0) and events[0][2] == 'clipped'
+    rejected, events = server(defences=replace(tiered, norm_bound=replace(tiered.norm_bound, max_norm=5.0)))
+    assert rejected['w'].tolist() == pytest.approx([1.0, 2.0]) and [e.reason for e in events] == ['norm_exceeded']
+
+
 def test_the_server_keeps_the_global_model_when_every_cluster_is_refused():
     kept, events = server(defences=defences(max_norm=0.5, action='reject'))
     assert kept['w'].tolist() == [0.0, 0.0] and len(events) == 3
@@ -115,6 +124,7 @@ def test_no_defences_is_the_plain_weighted_mean():
     ({'trim_fraction': 0.5}, r'defences: trim fraction must be in \[0, 0.5\), got 0.5'),
     ({'norm_bound': {'max_relative': 0}}, 'defences.norm_bound: max_relative must be positive'),
     ({'norm_bound': {'max_norm': 1, 'action': 'drop'}}, "defences.norm_bound.action: 'drop' is not one of"),
+    ({'norm_bound': {'max_norm': 1, 'server_action': 'drop'}}, "defences.norm_bound.server_action: 'drop'"),
 ])
 def test_bad_defences_name_the_field(section, message):
     with pytest.raises(InputError, match=message):

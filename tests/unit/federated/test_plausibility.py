@@ -7,7 +7,8 @@ from mtf_grasp.federated import RobotProfile, plan_round
 from mtf_grasp.federated.attacks import Adversary, Attack
 from mtf_grasp.federated.config import experiment_from_mapping
 from mtf_grasp.federated.experiment import run_method
-from mtf_grasp.federated.plausibility import TrainingReport, capped, claim_holds, implausible
+from mtf_grasp.federated.aggregation import effective_steps
+from mtf_grasp.federated.plausibility import TrainingReport, capped, claim_holds, implausible, implausible_in_fleet
 from mtf_grasp.federated.workload import prepare_workload
 
 PROFILES = [RobotProfile('robot_0', 10, (5, 5)), RobotProfile('robot_1', 20, (10, 10)),
@@ -32,6 +33,29 @@ def test_reports_are_summed_over_the_round_and_silent_robots_are_not_judged():
     claims = [RobotProfile('robot_0', 16, (16,)), RobotProfile('robot_1', 400, (400,)),
               RobotProfile('robot_2', 999, (999,))]
     assert implausible(claims, reports, batch_size=8) == ['robot_1']
+
+
+def test_the_fleet_judges_members_by_their_own_steps_beyond_the_seed():
+    # robot_1 coordinates robot_0 and robot_2; robot_3 coordinates nobody. Batches of 8, et 1, er 2.
+    plan = plan_round(PROFILES, round_index=0, method='mtf_avg', top_level_count=2)
+    assert dict(plan.clusters) == {'robot_1': ('robot_2', 'robot_0'), 'robot_3': ()}
+    seed = 3.0                    # 20 claimed need 3 steps in the seed epoch: held
+    sent = {'robot_1': seed, 'robot_0': seed + 4, 'robot_2': seed + 7, 'robot_3': 2.0}
+    # robot_0: 10 need 2·2 = 4 own steps (held); robot_2: 30 need 2·4 = 8 (7 is short);
+    # robot_3: 400 need 50 in its seed epoch (2 is short).
+    assert implausible_in_fleet(PROFILES, plan, sent, seed_epochs=1, local_epochs=2, batch_size=8,
+                                momentum=0.0) == ['robot_2', 'robot_3']
+    # Nothing signed by robot_1: its members cannot be judged.
+    del sent['robot_1']
+    assert implausible_in_fleet(PROFILES, plan, sent, seed_epochs=1, local_epochs=2, batch_size=8,
+                                momentum=0.0) == ['robot_3']
+
+
+def test_the_fleet_compares_effective_steps_under_momentum_and_judges_a_flat_plan_on_its_own():
+    plan = plan_round(PROFILES, round_index=0, method='fedavg', top_level_count=0)
+    exact = {'robot_0': effective_steps(4, 0.9), 'robot_2': effective_steps(7, 0.9)}
+    assert implausible_in_fleet(PROFILES, plan, exact, seed_epochs=1, local_epochs=2, batch_size=8,
+                                momentum=0.9) == ['robot_2']
 
 
 def test_ineligible_robots_are_never_top_level():

@@ -70,14 +70,20 @@ class NormBoundConfig:
     max_norm: float | None = None
     max_relative: float | None = None
     action: Literal['clip', 'reject'] = 'clip'
+    # The server's own action (null: `action`). A clipped cluster model still moves the global model
+    # its whole bound along a poisoned direction, so rejecting there while clipping members is an option.
+    server_action: Literal['clip', 'reject'] | None = None
 
     def __post_init__(self):
-        self.bound()
+        self.bound('cluster')
+        self.bound('server')
 
-    def bound(self) -> NormBound | None:
+    def bound(self, tier: Literal['cluster', 'server'] = 'cluster') -> NormBound | None:
+        """The bound a coordinator ('cluster') or the server applies; None when no limit is set."""
         if self.max_norm is None and self.max_relative is None:
             return None
-        return NormBound(max_norm=self.max_norm, max_relative=self.max_relative, action=self.action)
+        action = self.server_action if tier == 'server' and self.server_action is not None else self.action
+        return NormBound(max_norm=self.max_norm, max_relative=self.max_relative, action=action)
 
 
 @dataclass(frozen=True)

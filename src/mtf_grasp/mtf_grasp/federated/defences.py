@@ -67,10 +67,11 @@ def recorder(events: list[DefenceEvent] | None, *, tier: str, by: str) -> Callab
 
 
 def screened(updates: Iterable[ModelUpdate], *, defences: DefenceConfig | None, reference: State | None,
-              record: Callable[..., None]) -> Iterator[ModelUpdate]:
-    """The updates the norm bound lets through (clipped ones clipped), one at a time; every clip and
-    refusal is recorded with its reason. Everything passes when no bound is configured."""
-    bound = defences.norm_bound.bound() if defences is not None else None
+             tier: str, record: Callable[..., None]) -> Iterator[ModelUpdate]:
+    """The updates the norm bound of `tier` ('cluster' or 'server') lets through (clipped ones
+    clipped), one at a time; every clip and refusal is recorded with its reason. Everything passes
+    when no bound is configured."""
+    bound = defences.norm_bound.bound(tier) if defences is not None else None
     if bound is None:
         yield from updates
         return

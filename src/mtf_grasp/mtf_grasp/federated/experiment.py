@@ -88,35 +88,56 @@ def plan_for(method: str, round_index: int, config: ExperimentConfig, workload: 
                       assignment=fed.assignment, seed=config.seed, ineligible=ineligible)
 
 
+class FederatedRounds:
+    """One federated method's rounds as the experiment runs them, one `step` per round: the plan from
+    the profiles the robots claim, eq. 8/9 with the defences, claims checked against the training
+    reports, and every robot caught (claims, receipts, audits) never top-level again. The ROS tests
+    step it round by round beside the fleet."""
+
+    def __init__(self, method: str, *, config: ExperimentConfig, workload: Workload, wire: Wire,
+                 crashes: Crashes, adversary: Adversary):
+        self.method, self.config, self.workload, self.wire = method, config, workload, wire
+        self.crashes, self.adversary = crashes, adversary
+        self.norms = LocalNorms() if config.federation.fedbn else None
+        self.flagged: set[str] = set()
+
+    def step(self, state, index: int, *, on_update=None) -> tuple[dict, object, list[DefenceEvent]]:
+        """(the next global state, the round's plan, the defences' decisions) of round `index`."""
+        config = self.config
+        events: list[DefenceEvent] = []
+        reports: list[TrainingReport] = []
+        claimed = dataclasses.replace(self.workload, profiles=self.adversary.profiles(self.workload.profiles, index))
+        plan = plan_for(self.method, round_index=index, config=config, workload=claimed,
+                        ineligible=frozenset(self.flagged))
+        state = run_round(state, plan=plan, config=config, dataset=self.workload.dataset,
+                          indices=self.workload.indices, wire=self.wire, on_update=on_update,
+                          crashed=self.crashes.get(index, frozenset()), local_norms=self.norms,
+                          adversary=self.adversary, events=events, reports=reports)
+        if config.defences.check_claims:
+            caught = (set(implausible(claimed.profiles, reports, batch_size=config.training.batch_size))
+                      - self.flagged)
+            events += [DefenceEvent(tier='server', by=SERVER, reason=IMPLAUSIBLE, robot_id=r) for r in sorted(caught)]
+            self.flagged |= caught
+        self.flagged |= {e.robot_id for e in events if e.reason in CAUGHT}
+        return state, plan, events
+
+
 def _federated(method: str, *, config: ExperimentConfig, workload: Workload, tick, crashes: Crashes,
                rounds: _Rounds, adversary: Adversary) -> dict:
     ledger = TrafficLedger()
-    wire = Wire(spec=config.model, dtype=config.federation.encoding, ledger=ledger)
-    norms = LocalNorms() if config.federation.fedbn else None
+    runner = FederatedRounds(method, config=config, workload=workload, crashes=crashes, adversary=adversary,
+                             wire=Wire(spec=config.model, dtype=config.federation.encoding, ledger=ledger))
     state = initial_state(config)
     result = {'accuracy_per_round': [], 'per_robot_accuracy': {}, 'defences_per_round': [],
               'top_level_per_round': []}
     trained: dict[str, dict] = {}
-    flagged: set[str] = set()    # robots caught (profile claims, receipts, audits): never top-level again
 
     def keep(update: ModelUpdate) -> None:
         trained[update.robot_id] = update.state
 
     for index in rounds.run(result['accuracy_per_round']):
         trained.clear()
-        events: list[DefenceEvent] = []
-        reports: list[TrainingReport] = []
-        claimed = dataclasses.replace(workload, profiles=adversary.profiles(workload.profiles, index))
-        plan = plan_for(method, round_index=index, config=config, workload=claimed, ineligible=frozenset(flagged))
-        state = run_round(state, plan=plan, config=config,
-                          dataset=workload.dataset, indices=workload.indices, wire=wire, on_update=keep,
-                          crashed=crashes.get(index, frozenset()), local_norms=norms, adversary=adversary,
-                          events=events, reports=reports)
-        if config.defences.check_claims:
-            caught = set(implausible(claimed.profiles, reports, batch_size=config.training.batch_size)) - flagged
-            events += [DefenceEvent(tier='server', by=SERVER, reason=IMPLAUSIBLE, robot_id=r) for r in sorted(caught)]
-            flagged |= caught
-        flagged |= {e.robot_id for e in events if e.reason in CAUGHT}
+        state, plan, events = runner.step(state, index, on_update=keep)
         result['defences_per_round'].append(defence_summary([event_record(e) for e in events]))
         result['top_level_per_round'].append(list(plan.top_level))
         result['accuracy_per_round'].append(accuracy_on_test_set(state, config=config, workload=workload))

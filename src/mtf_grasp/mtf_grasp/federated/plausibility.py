@@ -7,15 +7,18 @@ vouches for it. Two checks bound a false claim:
   scaled alike), so one robot's claim can shrink the others' DQS by a bounded factor only.
 - `claim_holds`: a robot that trains E epochs over n samples in batches of B takes E·⌈n/B⌉ steps;
   a claim of n is implausible when its training reports fewer steps. Such a robot is not selected
-  as top-level from the next round on (the experiment and the server keep the set).
+  as top-level from the next round on (the experiment and the server keep the set). In the ROS
+  fleet the report is what the robot's signed blobs say (`implausible_in_fleet`); a robot that
+  lies about its steps as well escapes this check, and `capped` is what bounds it then.
 """
 from __future__ import annotations
 
 import math
 import statistics
 from collections import Counter
-from typing import NamedTuple, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
+from mtf_grasp.federated.aggregation import effective_steps
 from mtf_grasp.federated.profiles import RobotProfile
 
 
@@ -56,3 +59,26 @@ def implausible(profiles: Sequence[RobotProfile], reports: Sequence[TrainingRepo
     return [p.robot_id for p in profiles if epochs[p.robot_id] > 0
             and not claim_holds(p.sample_count, steps=steps[p.robot_id], epochs=epochs[p.robot_id],
                                 batch_size=batch_size)]
+
+
+def implausible_in_fleet(profiles: Sequence[RobotProfile], plan, sent_steps: Mapping[str, float], *,
+                         seed_epochs: int, local_epochs: int, batch_size: int, momentum: float) -> list[str]:
+    """The fleet server's `implausible`: `sent_steps` are the `local_steps` the robots' signed blobs
+    (or receipts) of the round carry, FedNova's effective steps with `momentum`. A coordinator is
+    judged on its seed (et epochs); a member's blob carries its seed's steps too, so its own are
+    the difference (er epochs); a flat plan's robots train er epochs from the global model. A robot
+    without a signed count (or whose coordinator's is missing) is not judged."""
+    judged = {}
+    if not plan.top_level:
+        judged = {r: (s, local_epochs) for r, s in sent_steps.items()}
+    for coordinator in plan.top_level:
+        if coordinator not in sent_steps:
+            continue
+        judged[coordinator] = (sent_steps[coordinator], seed_epochs)
+        judged.update({m: (sent_steps[m] - sent_steps[coordinator], local_epochs)
+                       for m in plan.clusters[coordinator] if m in sent_steps})
+    claims = {p.robot_id: p.sample_count for p in profiles}
+    # The relative slack absorbs float rounding of the difference; a false claim misses by whole steps.
+    return [r for r, (steps, epochs) in sorted(judged.items())
+            if r in claims and steps < (1 - 1e-9) * effective_steps(epochs * math.ceil(claims[r] / batch_size),
+                                                                     momentum)]

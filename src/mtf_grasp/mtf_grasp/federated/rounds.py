@@ -65,6 +65,11 @@ class ModelUpdate:
     epochs: int = 0
 
 
+def step_momentum(settings: LocalTrainingSettings) -> float:
+    """The momentum FedNova's effective step count (a model's `local_steps`) is computed with."""
+    return settings.momentum if settings.optimizer == 'sgd' else 0.0
+
+
 def local_update(*, global_state: State, spec, dataset, indices: Sequence[int], epochs: int,
                  round_index: int, robot_id: str, settings: LocalTrainingSettings, base_seed: int,
                  prior_steps: float = 0.0, purpose: str = 'train', progress: bool = False) -> ModelUpdate:
@@ -86,10 +91,9 @@ def local_update(*, global_state: State, spec, dataset, indices: Sequence[int], 
         weight_decay=settings.weight_decay, prox_mu=settings.prox_mu,
         prox_reference=global_state if settings.prox_mu > 0 else None, precision=settings.precision,
         progress=progress)
-    momentum = settings.momentum if settings.optimizer == 'sgd' else 0.0
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     return ModelUpdate(robot_id=robot_id, state=state, sample_count=len(indices),
-                       local_steps=prior_steps + effective_steps(stats.steps, momentum),
+                       local_steps=prior_steps + effective_steps(stats.steps, step_momentum(settings)),
                        round_index=round_index, steps=stats.steps, epochs=epochs)
 
 
@@ -153,7 +157,8 @@ def server_aggregate(cluster_updates: Iterable[ModelUpdate], *, base: str, globa
     to `events`. When the bound refuses every model, the global model stays as it was.
     """
     record = recorder(events, tier='server', by=SERVER)
-    passed = _peek(screened(cluster_updates, defences=defences, reference=global_state, record=record))
+    passed = _peek(screened(cluster_updates, defences=defences, reference=global_state, tier='server',
+                            record=record))
     if passed is None and defences is not None and defences.norm_bound.bound() is not None:
         return {k: v.clone() for k, v in global_state.items()}
     return _combine(passed or (), base=base, reference=global_state, defences=defences, record=record)[1]
@@ -178,7 +183,7 @@ def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base:
     record = recorder(events, tier='cluster', by=own.robot_id)
 
     def passing(updates):
-        return _peek(screened(updates, defences=defences, reference=seed_state, record=record))
+        return _peek(screened(updates, defences=defences, reference=seed_state, tier='cluster', record=record))
 
     passed, extra = None, 0
     if reading == 'members_only':

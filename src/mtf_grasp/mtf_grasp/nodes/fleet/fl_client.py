@@ -50,9 +50,11 @@ class FlClient(Node):
         # What this robot's coordinator accepted, for an audit of that coordinator by the server.
         self._sent = RoundModelService(self, names.sent_model(self.robot_id), what='model sent to a coordinator',
                                        callback_group=self._group)
-        # ... and, with check_members, its receipt to the server, to hold the coordinator to it.
+        # ... and its receipt to the server, to hold the coordinator (check_members) and itself
+        # (check_claims: the steps it signed) to it.
+        defences = self.fleet.config.defences
         self._receipts = (self.create_publisher(ModelBlob, names.RECEIPTS, names.RECEIPT_QOS)
-                          if self.fleet.config.defences.check_members else None)
+                          if defences.check_members or defences.check_claims else None)
         self.get_logger().info(f'{self.robot_id}: {len(self.training.indices)} samples from '
                                f'{self.fleet.data_root}')
 

@@ -29,8 +29,9 @@ from std_msgs.msg import UInt64
 from mtf_grasp.errors import InputError
 from mtf_grasp.federated.admission import SubmissionGuard
 from mtf_grasp.federated.audit import CAUGHT
-from mtf_grasp.federated.defences import REFUSED, recorder
-from mtf_grasp.federated.rounds import server_aggregate
+from mtf_grasp.federated.defences import IMPLAUSIBLE, REFUSED, recorder
+from mtf_grasp.federated.plausibility import implausible_in_fleet
+from mtf_grasp.federated.rounds import server_aggregate, step_momentum
 from mtf_grasp.federated.signing import WireProfile, verify_profile
 from mtf_grasp.nodes.blob_transport import NOT_OPEN, BlobHeader, make_blob, wire_blob
 from mtf_grasp.nodes.fleet import names
@@ -73,8 +74,9 @@ class FlServer(Node):
         group = ReentrantCallbackGroup()
         self._auditor = ClusterAuditor(self, fleet=self.fleet, keys=self._robot_keys, report=self._report,
                                        callback_group=group)
+        defences = self.fleet.config.defences
         self._receipts = (MemberReceipts(self, keys=self._robot_keys, callback_group=group)
-                          if self.fleet.config.defences.check_members else None)
+                          if defences.check_members or defences.check_claims else None)
         self.create_service(RegisterRobot, names.REGISTER, self._on_register, callback_group=group)
         self.create_service(FetchModel, names.GLOBAL_MODEL, self._on_fetch, callback_group=group)
         self.create_service(SubmitModel, names.SUBMIT_TO_SERVER, self._on_submit, callback_group=group)
@@ -168,13 +170,18 @@ class FlServer(Node):
         """Aggregate what arrived (eq. 9), evaluate, checkpoint, publish and record the round."""
         events = []
         record = recorder(events, tier='server', by=SERVER)
-        if plan.tiered and self._receipts is not None:
-            self._receipts.check(plan, arrived, record=record)
+        defences = self.fleet.config.defences
+        flagged = frozenset(self._flagged)   # before this round's catches, as the experiment judges claims
+        steps = {u.robot_id: u.local_steps for u in arrived}   # flat: the robots' own signed blobs
+        if plan.tiered:
+            steps = (self._receipts.close_round(plan, arrived, record=record, check_members=defences.check_members)
+                     if self._receipts is not None else {})
         if plan.tiered and self._auditor.rate > 0:
             arrived = self._auditor.audit(plan, arrived, global_state=state, version=self._version, record=record)
         self._flagged |= {e.robot_id for e in events if e.reason in CAUGHT}
-        state = server_aggregate(arrived, base=self.fleet.base, global_state=state,
-                                 defences=self.fleet.config.defences, events=events)
+        state = server_aggregate(arrived, base=self.fleet.base, global_state=state, defences=defences, events=events)
+        if defences.check_claims:
+            self._judge_claims(plan, steps, record=record, flagged=flagged)
         self._report.defences(round_index=plan.round_index, events=events)
         refusals = [e for e in events if e.reason in REFUSED]
         refused = {e.robot_id for e in refusals}
@@ -210,6 +217,23 @@ class FlServer(Node):
         self.get_logger().info(f'round {plan.round_index}: global accuracy {accuracy:.3f}, {duration_s:.1f} s '
                                f'(evaluation {evaluation_s:.1f} s), model {sha256[:12]}')
         return state, sha256
+
+    def _judge_claims(self, plan, steps: dict[str, float], *, record, flagged: frozenset[str]) -> None:
+        """`implausible_profile` for each robot whose signed step counts cannot cover the count it
+        registered (as the experiment records it, after the round's other decisions); it is
+        never top-level again."""
+        with self._lock:
+            profiles = {p.robot_id: p for p in self._profiles.values()}
+        caught = implausible_in_fleet(list(profiles.values()), plan, steps, seed_epochs=self.fleet.seed_epochs,
+                                      local_epochs=self.fleet.local_epochs,
+                                      batch_size=self.fleet.settings.batch_size,
+                                      momentum=step_momentum(self.fleet.settings))
+        for robot in sorted(set(caught) - flagged):
+            record(reason=IMPLAUSIBLE, robot_id=robot)
+            self.get_logger().warning(f'round {plan.round_index}: {robot} trained too few steps for the '
+                                      f'{profiles[robot].sample_count} samples it registered; '
+                                      'it is not top-level again')
+            self._flagged.add(robot)
 
     def _publish_status(self, *, accuracy: float, participants: list[str], sha256: str) -> None:
         with self._lock:

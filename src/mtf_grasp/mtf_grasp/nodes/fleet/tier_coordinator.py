@@ -15,6 +15,7 @@ import dataclasses
 import threading
 import time
 
+from mtf_grasp_interfaces.msg import ModelBlob
 from mtf_grasp_interfaces.srv import FetchModel, SubmitModel
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
@@ -65,6 +66,8 @@ class TierCoordinator(Node):
         self.create_service(SubmitModel, names.submit_to_coordinator(self.robot_id), self._on_submit,
                             callback_group=group)
         self._fetch_global = self.create_client(FetchModel, names.GLOBAL_MODEL, callback_group=group)
+        self._seed_receipts = (self.create_publisher(ModelBlob, names.RECEIPTS, names.RECEIPT_QOS)
+                               if self.fleet.config.defences.check_claims else None)
         self._submit_cluster = self.create_client(SubmitModel, names.SUBMIT_TO_SERVER, callback_group=group)
 
     def run(self) -> None:
@@ -97,6 +100,8 @@ class TierCoordinator(Node):
                                     role='seed')
         seed_blob = self._training.blob_of(seed, version=blob.version)
         self._seed.keep(round_index, seed_blob)
+        if self._seed_receipts is not None:   # check_claims: the steps behind the seed, signed
+            self._seed_receipts.publish(receipt_msg(seed_blob))
         log.info(f'round {round_index}: seed model trained for {self.fleet.seed_epochs} epochs, '
                  f'serving it to {", ".join(members) or "no members"}')
         own = seed
