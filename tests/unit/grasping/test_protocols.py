@@ -134,7 +134,25 @@ def test_evaluate_command_runs_each_protocol_on_the_real_samples(tiny_model):
         'workspace'] == {'roi': [100, 40, 540, 440], 'min_height_m': 0.01, 'max_height_m': 0.25}
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not CORNELL_DEV.is_dir(), reason='the Cornell dev samples are not in ../shared/data')
+def test_evaluate_clearance_reranks_the_nodes_candidates(tiny_model):
+    """--clearance re-orders grasp_inference's 5 candidates: the top-5 set, hence top-5 accuracy,
+    is the detector's own; the report names the check's settings."""
+    import json
+    kinect = ['--intrinsics', '585,585,319.5,239.5']
+    plain, clear = (json.loads(_evaluate('--model', tiny_model, '--data', CORNELL_DEV, '--json', '--top-k', 5,
+                                         *extra).stdout) for extra in ([], ['--clearance', *kinect]))
+    assert clear['successes'] == plain['successes'] and plain['clearance'] is None
+    assert clear['clearance'] == {'candidates': 5, 'margin_m': 0.004, 'max_blocked': 0.05}
+    top1 = json.loads(_evaluate('--model', tiny_model, '--data', CORNELL_DEV, '--json', '--clearance', *kinect).stdout)
+    assert top1['clearance']['candidates'] == 5 and set(top1['successes']) <= set(plain['successes'])
+
+
 @pytest.mark.parametrize('args, message', [
+    (['--clearance'], '--clearance: ' + str(CORNELL_DEV) + ' has no camera.json; give --intrinsics'),
+    (['--clearance', '--intrinsics', '585,0,1,1'], "--intrinsics '585,0,1,1': expected fx,fy,cx,cy"),
+    (['--clearance', '--protocol', 'jacquard'], '--clearance: the clearance check belongs to the deploy protocol'),
     (['--protocol', 'cornell', '--max-height', '0.2'], '--max-height: a workspace belongs to the deploy protocol'),
     (['--workspace-roi', '1,2'], "--workspace-roi '1,2': expected x0,y0,x1,y1"),
     (['--protocol', 'cornell', '--crop-size', '0'], '--protocol cornell: the cornell protocol needs a crop side'),

@@ -28,6 +28,11 @@ def register(subparsers) -> None:
                                                     '(default as the node: 0.01)')
     p.add_argument('--max-height', type=float, help='deploy: depth band top, metres above the support surface; '
                                                     'sets the band on (default as the node: 0 = off)')
+    p.add_argument('--clearance', action='store_true',
+                   help="deploy: re-rank the node's top_k candidates by grasp_inference's depth clearance check "
+                        '(its default margin and blocked share) before scoring the first --top-k')
+    p.add_argument('--intrinsics', help='with --clearance: "fx,fy,cx,cy" of the depth camera in source pixels '
+                                        "(default: the dataset's camera.json, which SimGrasp has)")
     p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda'")
     p.add_argument('--backend', default='torch', choices=['torch', 'onnxruntime'],
                    help="forward-pass runtime, as grasp_inference's parameter")
@@ -72,6 +77,7 @@ def run(args) -> int:
                                     split_indices)
     from mtf_grasp.grasping.selection import sample_range
     from mtf_grasp.perception.inference_backend import check_runtime
+    from mtf_grasp.perception.node_settings import InferenceConfig
 
     if args.top_k < 1:
         raise InputError(f'--top-k {args.top_k}: must be at least 1')
@@ -81,6 +87,8 @@ def run(args) -> int:
     except ValueError as exc:
         raise InputError(f'--protocol {args.protocol}: {exc}') from exc
     workspace = _workspace(args)
+    if args.clearance and args.protocol != 'deploy':
+        raise InputError(f'--clearance: the clearance check belongs to the deploy protocol, not {args.protocol}')
     device = resolve_device(args.device)
     model, spec, meta = load_model(args.model, device=device)
     ds = open_dataset(args.data, fmt=args.format, spec=spec, skip_bad=args.skip_bad,
@@ -93,12 +101,13 @@ def run(args) -> int:
         except ValueError as exc:
             raise InputError(f'--split {args.split} --fold {args.fold} --folds {args.folds}: {exc}') from None
     if args.protocol == 'deploy':
-        detector = _node_detector(model, args.backend, args.precision, device, top_k=args.top_k,
+        candidates = max(args.top_k, InferenceConfig.top_k) if args.clearance else args.top_k
+        detector = _node_detector(model, args.backend, args.precision, device, top_k=candidates,
                                   crop=rule.fixed_crop, workspace=workspace,
                                   calibration=(ds.load(i)[0] for i in indices))
-
-        result = evaluate_frames(lambda sample: detector.detect(sample.rgb, sample.depth).grasps, ds,
-                                 indices=indices, top_k=args.top_k)
+        detect = (_clear_first(detector, _intrinsics(args, ds)) if args.clearance
+                  else lambda sample: detector.detect(sample.rgb, sample.depth).grasps)
+        result = evaluate_frames(detect, ds, indices=indices, top_k=args.top_k)
     else:
         forward = None if (args.backend, args.precision) == ('torch', 'fp32') else \
             _node_detector(model, args.backend, args.precision, device, top_k=args.top_k,
@@ -106,6 +115,8 @@ def run(args) -> int:
         result = evaluate(model, ds, indices=indices, top_k=args.top_k, device=device, forward=forward)
     report = {'accuracy': result.accuracy, 'samples': result.samples, 'top_k': args.top_k,
               'protocol': args.protocol, 'crop_size': rule.side,
+              'clearance': {'candidates': candidates, 'margin_m': InferenceConfig.clearance_margin_m,
+                            'max_blocked': InferenceConfig.clearance_max_blocked} if args.clearance else None,
               'workspace': {'roi': workspace.roi, 'min_height_m': workspace.min_height_m,
                             'max_height_m': workspace.max_height_m} if workspace.active else None,
               'split': None if args.split is None else {'split': args.split, 'fold': args.fold, 'folds': args.folds},
@@ -121,6 +132,35 @@ def run(args) -> int:
         print(f'top-{args.top_k} accuracy {result.accuracy:.3f} on {result.samples} {ds.format} samples '
               f'({args.protocol} protocol)')
     return 0
+
+
+def _intrinsics(args, ds):
+    """The camera the clearance check deprojects with: --intrinsics, else the dataset's camera.json."""
+    from mtf_grasp.errors import InputError
+    from mtf_grasp.perception.intrinsics import CameraIntrinsics
+
+    if args.intrinsics is None:
+        if ds.camera is None:
+            raise InputError(f'--clearance: {args.data} has no camera.json; give --intrinsics fx,fy,cx,cy')
+        return CameraIntrinsics(**{k: ds.camera[k] for k in ('fx', 'fy', 'cx', 'cy', 'width', 'height')})
+    try:
+        fx, fy, cx, cy = (float(v) for v in args.intrinsics.split(','))
+        if fx <= 0 or fy <= 0:
+            raise ValueError
+    except ValueError:
+        raise InputError(f'--intrinsics {args.intrinsics!r}: expected fx,fy,cx,cy with positive focal lengths') from None
+    return CameraIntrinsics(fx=fx, fy=fy, cx=cx, cy=cy, width=0, height=0)
+
+
+def _clear_first(detector, intrinsics):
+    """A detect function returning the detector's grasps re-ranked by clearance, as grasp_inference
+    publishes them with clearance_check on (its default margin and blocked share)."""
+    from mtf_grasp.perception.clearance import rerank_by_clearance
+    from mtf_grasp.perception.node_settings import InferenceConfig
+
+    settings = InferenceConfig().clearance_settings()
+    return lambda sample: rerank_by_clearance(detector.detect(sample.rgb, sample.depth).grasps,
+                                              depth_m=sample.depth, intrinsics=intrinsics, settings=settings)
 
 
 def _node_detector(model, backend: str, precision: str, device: str, *, top_k: int, calibration,
