@@ -146,6 +146,17 @@ def test_markdown_table_lists_differences_with_intervals():
     assert 'one scene = 0.11 points' in text
 
 
+def test_a_variant_is_also_paired_with_the_baseline_variants_run_of_its_method():
+    runs = [{'variant': v, 'method': m, 'seed': s, 'score': sc, 'final_accuracy': sc, 'rounds': 5}
+            for v, m, scores in (('sqrt', 'fedavg', [0.1, 0.2]), ('sqrt', 'mtf_avg', [0.3, 0.4]),
+                                 ('j2', 'mtf_avg', [0.2, 0.2]))
+            for s, sc in enumerate(scores)]
+    _, differences = summarise(runs, baseline_variant='sqrt')
+    pairs = {(d['variant'], d['method'], d['baseline']): d['mean_pp'] for d in differences}
+    assert pairs == pytest.approx({('sqrt', 'mtf_avg', 'fedavg'): 20.0, ('j2', 'mtf_avg', 'fedavg'): 5.0,
+                                   ('j2', 'mtf_avg', 'mtf_avg'): -15.0})
+
+
 def test_bench_train_reports_throughput_per_precision_in_fresh_processes(tmp_path, tiny_simgrasp):
     import subprocess
     import sys

@@ -15,7 +15,9 @@ def _name(method: str, variant: str, baseline_variant: str) -> str:
 
 
 def summarise(runs: list[dict], *, baseline_variant: str) -> tuple[list[dict], list[dict]]:
-    """(summary per (variant, method), paired differences per (variant, method, baseline))."""
+    """(summary per (variant, method), paired differences per (variant, method, baseline)): each run
+    against the baseline variant's FedAvg, its own baseline (FedNova for MTF-Grasp-Nova), and the
+    baseline variant's run of the same method where it has one (a variant against the default)."""
     by_key: dict[tuple[str, str], dict[int, dict]] = {}
     for run in runs:
         by_key.setdefault((run['variant'], run['method']), {})[run['seed']] = run
@@ -25,7 +27,7 @@ def summarise(runs: list[dict], *, baseline_variant: str) -> tuple[list[dict], l
                for (v, m), seeds in by_key.items()]
     differences = []
     for (variant, method), seeds in by_key.items():
-        for baseline in ('fedavg', OWN_BASELINE.get(method)):
+        for baseline in dict.fromkeys(('fedavg', OWN_BASELINE.get(method), method)):
             reference = by_key.get((baseline_variant, baseline)) if baseline else None
             if reference is None or (variant, method) == (baseline_variant, baseline):
                 continue
