@@ -18,21 +18,28 @@ def test_a_defended_fleet_ends_with_the_defended_experiments_model(ros_processes
 
 def test_a_bad_member_and_a_forging_coordinator_are_refused_as_in_the_experiment(ros_processes, tmp_path):
     """`mtf-grasp fleet --attack`: a low-level robot sends ×100 updates and a coordinator forges its
-    cluster model (×100 against the global model). The norm bound refuses both, the member at its
-    coordinator and the forged cluster at the server, as the in-process run does; the model is the
-    defended experiment's, and neither attacker counts as a participant."""
+    cluster model (×100 against the global model). The norm bound refuses both in round 0, the
+    member at its coordinator and the forged cluster at the server, as the in-process run does;
+    neither attacker counts as a participant. The refused coordinator is demoted: in round 1 it is
+    a member and sends its own (honest) update, and the next robot in the ranking, here the scale100
+    one, coordinates: its scaled seed makes its cluster model the one the server refuses (so it is
+    demoted in turn). The model is the defended experiment's."""
     attacks = ['low:1:scale100', 'top:1:forged_aggregate']
     expected = []
     summary = fleet_matches_experiment(ros_processes, tmp_path, attacks=attacks, events=expected,
                                        defences={'norm_bound': {'max_relative': 0.05, 'action': 'reject'}})
     assert [(a['kind'], a['from_round']) for a in summary['attacks']] == [('scale100', 0), ('forged_aggregate', 0)]
     low, top = (a['robot'] for a in summary['attacks'])
+    first, second = summary['rounds']
     for record, decided in zip(summary['rounds'], expected, strict=True):
         refused = {(e['tier'], e['robot_id']) for e in record['defences']['events'] if e['reason'] == 'norm_exceeded'}
         assert refused == {(e.tier, e.robot_id) for e in decided if e.reason == 'norm_exceeded'}
-        assert refused == {('cluster', low), ('server', top)}
-        assert record['defences']['rejected'] == 2
-        assert low not in record['participants'] and top not in record['participants']
+        assert low not in record['participants']
+    assert {(e['tier'], e['robot_id']) for e in first['defences']['events']} == {('cluster', low), ('server', top)}
+    assert top in first['top_level'] and top not in first['participants']
+    assert top not in second['top_level'] and top in second['participants']
+    assert low in second['top_level']
+    assert {(e['tier'], e['robot_id']) for e in second['defences']['events']} == {('server', low)}
 
 
 def test_an_audit_catches_a_forging_coordinator_and_the_next_round_reassigns_its_members(ros_processes, tmp_path):

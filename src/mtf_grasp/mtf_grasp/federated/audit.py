@@ -11,7 +11,7 @@ anything, so the server checks what it can of that work.
   differs is `audit_mismatch`; the recomputed aggregate replaces it for the round.
 
 A coordinator caught either way is never top-level again (its members are re-assigned by the
-next round's plan).
+next round's plan; defences.ruled_out).
 """
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from mtf_grasp.federated.planning import robot_seed
 
 MEMBER_MISSING = 'member_missing'
 AUDIT_MISMATCH = 'audit_mismatch'
-CAUGHT = (MEMBER_MISSING, AUDIT_MISMATCH)
 # The recomputation runs the coordinator's own code on the same decoded models, so an honest
 # aggregate agrees to rounding; a forged one (e.g. scale100) is off by orders of magnitude.
 _RELATIVE_TOLERANCE = 1e-4

@@ -42,6 +42,14 @@ REFUSED = ('norm_exceeded', 'non_finite')
 IMPLAUSIBLE = 'implausible_profile'
 
 
+def ruled_out(events: Iterable[DefenceEvent], *, top_level: Sequence[str]) -> set[str]:
+    """Robots a round's decisions keep from the top level from the next round on: coordinators the
+    receipts or audits caught, and coordinators whose cluster model the server refused (a poisoned
+    seed or a forged aggregate; demoted, the robot's updates meet an honest coordinator's bound)."""
+    return {e.robot_id for e in events if e.reason in (AUDIT_MISMATCH, MEMBER_MISSING)
+            or (e.tier == 'server' and e.reason in REFUSED and e.robot_id in top_level)}
+
+
 def event_record(event: DefenceEvent) -> dict:
     """A DefenceEvent as a JSON-ready dict, without its empty fields."""
     return {k: v for k, v in asdict(event).items() if v is not None}

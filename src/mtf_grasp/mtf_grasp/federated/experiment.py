@@ -20,13 +20,12 @@ import torch
 from tqdm import tqdm
 
 from mtf_grasp.federated.attacks import Adversary, Attack, resolve
-from mtf_grasp.federated.audit import CAUGHT
 from mtf_grasp.federated.config import REFERENCE_METHODS, ExperimentConfig
 from mtf_grasp.federated.fedbn import LocalNorms
 from mtf_grasp.federated.planning import plan_round, robot_seed
 from mtf_grasp.federated.plausibility import TrainingReport, capped, implausible
 from mtf_grasp.federated.profiles import id_order
-from mtf_grasp.federated.defences import IMPLAUSIBLE, DefenceEvent, defence_summary, event_record
+from mtf_grasp.federated.defences import IMPLAUSIBLE, DefenceEvent, defence_summary, event_record, ruled_out
 from mtf_grasp.federated.rounds import ModelUpdate, local_update
 from mtf_grasp.federated.simulation import Wire, run_round
 from mtf_grasp.federated.stopping import Plateau
@@ -91,7 +90,8 @@ def plan_for(method: str, round_index: int, config: ExperimentConfig, workload: 
 class FederatedRounds:
     """One federated method's rounds as the experiment runs them, one `step` per round: the plan from
     the profiles the robots claim, eq. 8/9 with the defences, claims checked against the training
-    reports, and every robot caught (claims, receipts, audits) never top-level again. The ROS tests
+    reports, and every robot caught (claims, receipts, audits, a cluster the server refused) never
+    top-level again. The ROS tests
     step it round by round beside the fleet."""
 
     def __init__(self, method: str, *, config: ExperimentConfig, workload: Workload, wire: Wire,
@@ -118,7 +118,7 @@ class FederatedRounds:
                       - self.flagged)
             events += [DefenceEvent(tier='server', by=SERVER, reason=IMPLAUSIBLE, robot_id=r) for r in sorted(caught)]
             self.flagged |= caught
-        self.flagged |= {e.robot_id for e in events if e.reason in CAUGHT}
+        self.flagged |= ruled_out(events, top_level=plan.top_level)
         return state, plan, events
 
 

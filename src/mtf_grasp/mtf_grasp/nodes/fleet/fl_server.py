@@ -28,8 +28,7 @@ from std_msgs.msg import UInt64
 
 from mtf_grasp.errors import InputError
 from mtf_grasp.federated.admission import SubmissionGuard
-from mtf_grasp.federated.audit import CAUGHT
-from mtf_grasp.federated.defences import IMPLAUSIBLE, REFUSED, recorder
+from mtf_grasp.federated.defences import IMPLAUSIBLE, REFUSED, recorder, ruled_out
 from mtf_grasp.federated.plausibility import implausible_in_fleet
 from mtf_grasp.federated.rounds import server_aggregate, step_momentum
 from mtf_grasp.federated.signing import WireProfile, verify_profile
@@ -63,7 +62,7 @@ class FlServer(Node):
         self._lock = threading.Lock()
         self._profiles = {}
         self._sidelined = set()      # robots whose coordinator missed a round's deadline
-        self._flagged = set()        # coordinators receipts or audits caught: never top-level again
+        self._flagged = set()        # robots defences.ruled_out or claims caught: never top-level again
         self._everyone_registered = threading.Event()
         self._started = time.perf_counter()  # registration time: from here until every robot is known
         self._round = 0
@@ -178,8 +177,8 @@ class FlServer(Node):
                      if self._receipts is not None else {})
         if plan.tiered and self._auditor.rate > 0:
             arrived = self._auditor.audit(plan, arrived, global_state=state, version=self._version, record=record)
-        self._flagged |= {e.robot_id for e in events if e.reason in CAUGHT}
         state = server_aggregate(arrived, base=self.fleet.base, global_state=state, defences=defences, events=events)
+        self._flagged |= ruled_out(events, top_level=plan.top_level)
         if defences.check_claims:
             self._judge_claims(plan, steps, record=record, flagged=flagged)
         self._report.defences(round_index=plan.round_index, events=events)
