@@ -40,9 +40,9 @@ DEFENCES = {
     'trimmed_mean': {'aggregator': 'trimmed_mean', 'trim_fraction': 0.34},
     'median': {'aggregator': 'median'},
     # Candidate defaults: clip members at the coordinators, reject cluster models at the server (a
-    # clipped poisoned cluster still moves the global model its whole bound), plus the cheap checks.
-    'candidate': {'norm_bound': {**BOUND, 'server_action': 'reject'}, 'check_members': True, 'audit_rate': 0.3,
-                  'check_claims': True},
+    # clipped poisoned cluster still moves the global model its whole bound), plus the checks that
+    # keep the traffic at 2·n·|θ| (receipts, claims; no audits).
+    'candidate': {'norm_bound': {**BOUND, 'server_action': 'reject'}, 'check_members': True, 'check_claims': True},
     'all': {'norm_bound': BOUND, 'aggregator': 'trimmed_mean', 'trim_fraction': 0.34, 'check_members': True,
             'audit_rate': 0.3, 'check_claims': True},
 }
