@@ -88,8 +88,9 @@ class NormBoundConfig:
 
 @dataclass(frozen=True)
 class DefenceConfig:
-    """Defences at both tiers (rounds.py applies them; docs/security.md). All off by default: whether a
-    default costs at most a point of accuracy on a clean run has not been measured yet."""
+    """Defences at both tiers (rounds.py applies them; docs/security.md). Off here, so an experiment
+    computes eq. 8/9 as the paper writes them; the fleet's config turns the measured defaults on
+    (config/experiments/quantity_skew_defended.yaml)."""
 
     norm_bound: NormBoundConfig = field(default_factory=NormBoundConfig)
     # 'trimmed_mean' and 'median' are coordinate-wise and unweighted; 'mean' is eq. 8/9 as written
