@@ -1,5 +1,6 @@
 """`mtf-grasp bench scale`: its arguments and its plot (the runs themselves need a real fleet)."""
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -15,9 +16,26 @@ def parse(*argv):
 def test_fleet_sizes_are_a_comma_separated_list():
     assert parse('--robots', '7,25,50,100,200').robots == [7, 25, 50, 100, 200]
     assert parse().discovery == 'both'
+    assert parse('--top-level', '2').top_level == 2 and parse('--top-level', 'sqrt').top_level == 'sqrt'
+    assert parse().top_level is None
     for bad in ('7,x', '', '1,7'):
         with pytest.raises(SystemExit):
             parse('--robots', bad)
+    for bad in ('0', 'half', '-2'):
+        with pytest.raises(SystemExit):
+            parse('--top-level', bad)
+
+
+def test_a_top_level_rule_gives_the_fleet_an_experiment_with_that_j(tmp_path):
+    from mtf_grasp.federated.config import load_experiment_config
+    from mtf_grasp.federated.planning import resolve_top_level
+
+    derived = scale.with_top_level(Path('config/experiments/scale_tiny.yaml'), 2, tmp_path)
+    config = load_experiment_config(derived)
+    assert config.federation.top_level == 2 and resolve_top_level(config.federation.top_level, 100) == 2
+    base = load_experiment_config('config/experiments/scale_tiny.yaml')
+    assert resolve_top_level(base.federation.top_level, 100) == 10
+    assert config.data == base.data and config.model == base.model
 
 
 def test_the_plot_has_a_line_per_discovery_mode(tmp_path):

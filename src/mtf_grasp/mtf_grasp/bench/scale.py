@@ -31,6 +31,8 @@ def add_arguments(parser) -> None:
                         help='simple discovery, a discovery server, or each in turn (default)')
     parser.add_argument('--robots-per-process', type=int, default=None,
                         help="robots whose nodes share a process (default: the config's)")
+    parser.add_argument('--top-level', type=_top_level_rule, default=None, metavar='J|sqrt',
+                        help="top-level robots j for every n: a number or 'sqrt' (default: the experiment's)")
     parser.add_argument('--out', default=None, help='keep each run under DIR/n<N>-<mode> (default: temporary)')
     parser.add_argument('--plot', default=None, metavar='PNG',
                         help='also draw overhead, server RSS and registration time against n (log-log)')
@@ -47,6 +49,13 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+def _top_level_rule(text: str) -> int | str:
+    if text == 'sqrt' or (text.isdigit() and int(text) >= 1):
+        return text if text == 'sqrt' else int(text)
+    import argparse
+    raise argparse.ArgumentTypeError(f"{text!r} is not a number of top-level robots >= 1 or 'sqrt'")
+
+
 def run(args) -> dict:
     modes = MODES if args.discovery == 'both' else (args.discovery,)
     runs = []
@@ -55,10 +64,11 @@ def run(args) -> dict:
             for mode in modes:
                 out = Path(args.out or scratch) / f'n{n}-{mode}'
                 runs.append(measure_fleet(args.config, robots=n, rounds=args.rounds, discovery=mode,
-                                          robots_per_process=args.robots_per_process, out=out))
+                                          robots_per_process=args.robots_per_process, out=out,
+                                          top_level=args.top_level))
     if args.plot:
         plot_scaling(runs, Path(args.plot))
-    return {'config': args.config, 'rounds': args.rounds, 'runs': runs}
+    return {'config': args.config, 'rounds': args.rounds, 'top_level_rule': args.top_level, 'runs': runs}
 
 
 def plot_scaling(runs: list[dict], path: Path) -> None:
@@ -85,10 +95,12 @@ def plot_scaling(runs: list[dict], path: Path) -> None:
 
 
 def measure_fleet(config: str, *, robots: int, rounds: int, discovery: str, robots_per_process: int | None,
-                  out: Path) -> dict:
+                  out: Path, top_level: int | str | None = None) -> dict:
     from mtf_grasp.fleet import DiscoveryConfig, fleet_nodes, prepare_fleet, run_fleet
 
     setup = prepare_fleet(config, out_dir=out, rounds=rounds, robots=robots)
+    if top_level is not None:
+        setup = dataclasses.replace(setup, experiment_path=with_top_level(setup.experiment_path, top_level, out))
     fleet = setup.config
     fleet = dataclasses.replace(
         fleet, robots_per_process=robots_per_process or fleet.robots_per_process,
@@ -116,6 +128,17 @@ def measure_fleet(config: str, *, robots: int, rounds: int, discovery: str, robo
         'model_bytes': theta, 'bytes_per_round': per_round, 'bytes_expected': 2 * robots * theta,
         'final_accuracy': summary['final_accuracy'], 'wall_s': round(wall_s, 1),
     }
+
+
+def with_top_level(experiment: Path, top_level: int | str, out: Path) -> Path:
+    """An experiment YAML in `out` that extends `experiment` with `federation.top_level` (every
+    node of the fleet reads it, so the whole fleet plans with that j)."""
+    import yaml
+
+    path = out / 'experiment_top_level.yaml'
+    path.write_text(yaml.safe_dump({'extends': str(Path(experiment).resolve()),
+                                    'federation': {'top_level': top_level}}))
+    return path
 
 
 def _bytes_moved(report_dir: Path, *, rounds: int) -> list[int]:
