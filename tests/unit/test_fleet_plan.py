@@ -101,8 +101,10 @@ def test_summary_counts_each_transfer_once_and_splits_the_round_time(tmp_path):
     client.transfer(round_index=0, sender='a', receiver='b', payload_bytes=100)
     coordinator.training(round_index=0, robot_id='a', role='seed', seconds=2.0)
     client.training(round_index=0, robot_id='b', role='fine_tune', seconds=3.0)
+    coordinator.work(round_index=0, seconds=0.25)
+    RoundReport(str(tmp_path), 'd.c').work(round_index=0, seconds=0.75)
     server.round(round=0, method='mtf_avg', global_accuracy=0.5, participants=['a', 'b'], duration_s=6.0,
-                 evaluation_s=0.5, global_sha256='ab', clusters={'a': ['b']},
+                 evaluation_s=0.5, server_work_s=0.125, global_sha256='ab', clusters={'a': ['b']},
                  ranking=[{'robot_id': 'a'}, {'robot_id': 'b'}])
     summary = summarize(read_records(tmp_path))
     (only,) = summary['rounds']
@@ -110,6 +112,7 @@ def test_summary_counts_each_transfer_once_and_splits_the_round_time(tmp_path):
     assert only['bytes_received'] == 300  # server->a, b->a, a->b
     assert only['training_s'] == 5.0      # seed 2 s then fine-tuning 3 s on the critical path
     assert math.isclose(only['overhead_s'], 0.5)
+    assert (only['server_work_s'], only['coordinator_work_s']) == (0.125, 0.75)   # the busiest coordinator
     assert summary['final_accuracy'] == 0.5 and summary['final_sha256'] == 'ab'
     assert [r['robot_id'] for r in summary['ranking']] == ['a', 'b']
 

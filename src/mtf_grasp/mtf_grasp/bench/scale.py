@@ -5,7 +5,9 @@ config with `robots: n`: several robots per process as the config says, and eith
 discovery or a Fast DDS discovery server started for the run on a free loopback port. Per run:
 `registration_s`, seconds from the server's start until every robot had registered (process start,
 discovery, registration); the mean round wall time, its training on the critical path and the
-overhead outside training and evaluation (after the first round, which warms up); the server's
+overhead outside training and evaluation (after the first round, which warms up), and the
+server's and the busiest coordinator's own work in it, timed directly (`work_ratio`: their sum
+over the round); the server's
 peak RSS; the bytes of all model transfers per round against 2·n·|θ|; the DDS participants (one
 per process).
 """
@@ -112,7 +114,8 @@ def measure_fleet(config: str, *, robots: int, rounds: int, discovery: str, robo
     summary = run_fleet(setup, echo=None)
     wall_s = time.perf_counter() - started
     counted = summary['rounds'][1:] or summary['rounds']
-    mean = {key: statistics.mean(r[key] for r in counted) for key in ('duration_s', 'training_s', 'overhead_s')}
+    mean = {key: statistics.mean(r[key] for r in counted)
+            for key in ('duration_s', 'training_s', 'overhead_s', 'server_work_s', 'coordinator_work_s')}
     theta = _model_bytes(setup)
     per_round = _bytes_moved(setup.report_dir, rounds=len(summary['rounds']))
     return {
@@ -124,6 +127,8 @@ def measure_fleet(config: str, *, robots: int, rounds: int, discovery: str, robo
         'registration_s': round(summary['registration_s'], 3),
         'round_s': round(mean['duration_s'], 3), 'training_s': round(mean['training_s'], 3),
         'overhead_s': round(mean['overhead_s'], 3), 'overhead_ratio': round(mean['overhead_s'] / mean['duration_s'], 4),
+        'server_work_s': round(mean['server_work_s'], 3), 'coordinator_work_s': round(mean['coordinator_work_s'], 3),
+        'work_ratio': round((mean['server_work_s'] + mean['coordinator_work_s']) / mean['duration_s'], 4),
         'server_peak_rss_mb': round(max(r['server_peak_rss_mb'] for r in summary['rounds']), 1),
         'model_bytes': theta, 'bytes_per_round': per_round, 'bytes_expected': 2 * robots * theta,
         'final_accuracy': summary['final_accuracy'], 'wall_s': round(wall_s, 1),

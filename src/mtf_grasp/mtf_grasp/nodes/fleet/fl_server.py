@@ -125,6 +125,7 @@ class FlServer(Node):
         with self._lock:
             profiles = [self._profiles[r] for r in self.params.robots if r not in self._sidelined]
         plan = self.fleet.plan(profiles, round_index=round_index, ineligible=frozenset(self._flagged))
+        started = time.perf_counter()
         encoded = self.fleet.encode(state)
         header = BlobHeader(sender=SERVER, architecture=self.fleet.spec.arch, round_index=round_index,
                             version=self._version)
@@ -134,6 +135,7 @@ class FlServer(Node):
                                      metadata_json=encoded.metadata_json, sha256=encoded.sha256, key=self._key)
             self._inbox = RoundInbox(round_index=round_index, senders=plan.top_level or tuple(plan.robot_ids),
                                      version=self._version)
+            self._inbox.work_s = time.perf_counter() - started   # serving the global model: encoded and signed
         deadline = self.get_clock().now() + Duration(seconds=self.params.round_deadline_s)
         self._plans.publish(plan_to_msg(plan, version=self._version, seed_epochs=self.fleet.seed_epochs,
                                         local_epochs=self.fleet.local_epochs, deadline=deadline.to_msg()))
@@ -177,7 +179,9 @@ class FlServer(Node):
                      if self._receipts is not None else {})
         if plan.tiered and self._auditor.rate > 0:
             arrived = self._auditor.audit(plan, arrived, global_state=state, version=self._version, record=record)
+        aggregation_started = time.perf_counter()
         state = server_aggregate(arrived, base=self.fleet.base, global_state=state, defences=defences, events=events)
+        work_s = time.perf_counter() - aggregation_started
         self._flagged |= ruled_out(events, top_level=plan.top_level)
         if defences.check_claims:
             self._judge_claims(plan, steps, record=record, flagged=flagged)
@@ -191,6 +195,7 @@ class FlServer(Node):
         evaluation_started = time.perf_counter()
         accuracy = self.fleet.evaluate(state)
         evaluation_s = time.perf_counter() - evaluation_started
+        publishing_started = time.perf_counter()
         encoded = self.fleet.encode(state)
         sha256 = encoded.sha256
         self.fleet.checkpoint(self.params.checkpoint_dir, state, round_index=plan.round_index, sha256=sha256,
@@ -202,13 +207,15 @@ class FlServer(Node):
                             version=plan.round_index + 1)
         self._models.publish(make_blob(encoded.payload, header=header, encoding=encoded.encoding,
                                        metadata_json=encoded.metadata_json, sha256=sha256, key=self._key))
+        work_s += time.perf_counter() - publishing_started + self._inbox.work_s
         submitted = [update.robot_id for update in arrived if update.robot_id not in refused]
         participants = planned_participants(submitted, clusters=plan.clusters)
         self._publish_status(accuracy=accuracy, participants=participants, sha256=sha256)
         duration_s = time.perf_counter() - started
         self._report.round(round=plan.round_index, method=plan.method, global_accuracy=accuracy,
                            participants=participants, submitted=submitted, duration_s=duration_s,
-                           evaluation_s=evaluation_s, global_sha256=sha256, previous_sha256=previous_sha256,
+                           evaluation_s=evaluation_s, server_work_s=work_s,
+                           global_sha256=sha256, previous_sha256=previous_sha256,
                            server_peak_rss_mb=peak_rss_mb(),
                            clusters={c: list(m) for c, m in plan.clusters.items()},
                            ranking=[{'robot_id': r, 'importance': i, 'dds': d, 'dqs': q}

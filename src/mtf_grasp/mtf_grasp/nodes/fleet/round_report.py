@@ -43,6 +43,11 @@ class RoundReport:
         if events:
             self._write(kind='defences', round=round_index, events=[event_record(e) for e in events])
 
+    def work(self, *, round_index: int, seconds: float) -> None:
+        """A coordinator's own work in a round outside training: admitting its members' models,
+        aggregating them, encoding and signing its seed and cluster models."""
+        self._write(kind='work', round=round_index, seconds=seconds)
+
     def registration(self, *, seconds: float, robots: int) -> None:
         """The server knew every robot `seconds` after it started (process start, DDS discovery
         of its services by the robots, their registration calls)."""
@@ -73,6 +78,7 @@ def summarize(records: list[dict]) -> dict:
     training = defaultdict(dict)
     clusters = defaultdict(dict)
     defences = defaultdict(list)
+    work = defaultdict(list)
     for record in records:
         if record['kind'] == 'transfer':
             transfers[record['round']].append(record)
@@ -82,6 +88,8 @@ def summarize(records: list[dict]) -> dict:
             clusters[record['round']][record['coordinator']] = record['members']
         elif record['kind'] == 'defences':
             defences[record['round']] += record['events']
+        elif record['kind'] == 'work':
+            work[record['round']].append(record['seconds'])
     rounds = []
     for record in sorted((r for r in records if r['kind'] == 'round'), key=lambda r: r['round']):
         index = record['round']
@@ -99,6 +107,10 @@ def summarize(records: list[dict]) -> dict:
             'training_s': train_s,
             'evaluation_s': record['evaluation_s'],
             'overhead_s': max(0.0, record['duration_s'] - train_s - record['evaluation_s']),
+            # Measured directly: the server's own work (admission, aggregation, encoding, signing,
+            # checkpoint) and the busiest coordinator's; both wall time, stretched on a busy CPU.
+            'server_work_s': record.get('server_work_s'),
+            'coordinator_work_s': max(work[index], default=0.0),
             'global_sha256': record['global_sha256'],
             'defences': defence_summary(defences[index]),
             'server_peak_rss_mb': record.get('server_peak_rss_mb'),

@@ -98,7 +98,9 @@ class TierCoordinator(Node):
         global_state = self._training.receive(blob, source=SERVER_ID, round_index=round_index)
         seed = self._training.train(global_state, epochs=self.fleet.seed_epochs, round_index=round_index,
                                     role='seed')
+        work_started = time.perf_counter()
         seed_blob = self._training.blob_of(seed, version=blob.version)
+        work_s = time.perf_counter() - work_started   # this node's own work outside training, for the report
         self._seed.keep(round_index, seed_blob)
         if self._seed_receipts is not None:   # check_claims: the steps behind the seed, signed
             self._seed_receipts.publish(receipt_msg(seed_blob))
@@ -119,6 +121,7 @@ class TierCoordinator(Node):
         if 'dropped_member' in kinds and members:   # the member trained and uploaded; it is not counted
             arrived = [update for update in arrived if update.robot_id != members[0]]
         events = []
+        work_started = time.perf_counter()
         cluster = cluster_aggregate(own, arrived, base=self.fleet.base, reading=self.fleet.tier_reading,
                                     global_state=global_state, defences=self.fleet.config.defences,
                                     seed_state=self._as_members_got(seed_blob), events=events)
@@ -132,6 +135,8 @@ class TierCoordinator(Node):
         if 'forged_aggregate' in kinds:
             cluster = dataclasses.replace(cluster, state=forged(cluster.state, global_state))
         model = self._training.blob_of(cluster, version=blob.version)
+        self._report.work(round_index=round_index, seconds=work_s + time.perf_counter() - work_started
+                          + self._inbox.work_s)
         with self._lock:
             counted = [self._receipts[u.robot_id] for u in arrived if u.robot_id in self._receipts]
         if send_model(self._submit_cluster, model, params=self.params, logger=log, receipts=counted,
