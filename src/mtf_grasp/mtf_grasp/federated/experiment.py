@@ -91,8 +91,7 @@ class FederatedRounds:
     """One federated method's rounds as the experiment runs them, one `step` per round: the plan from
     the profiles the robots claim, eq. 8/9 with the defences, claims checked against the training
     reports, and every robot caught (claims, receipts, audits, a cluster the server refused) never
-    top-level again. The ROS tests
-    step it round by round beside the fleet."""
+    top-level again. The ROS tests step it round by round beside the fleet."""
 
     def __init__(self, method: str, *, config: ExperimentConfig, workload: Workload, wire: Wire,
                  crashes: Crashes, adversary: Adversary):
