@@ -39,10 +39,15 @@ DEFENCES = {
     'norm_reject': {'norm_bound': {**BOUND, 'action': 'reject'}},
     'trimmed_mean': {'aggregator': 'trimmed_mean', 'trim_fraction': 0.34},
     'median': {'aggregator': 'median'},
+    # Updates that point no better than a random direction (cosine with the others' sum under 3/√d) refused.
+    'direction': {'direction_z': 3.0},
     # Candidate defaults: clip members at the coordinators, reject cluster models at the server (a
     # clipped poisoned cluster still moves the global model its whole bound), plus the checks that
     # keep the traffic at 2·n·|θ| (receipts, claims; no audits).
     'candidate': {'norm_bound': {**BOUND, 'server_action': 'reject'}, 'check_members': True, 'check_claims': True},
+    # The fleet's defaults (config/experiments/quantity_skew_defended.yaml): the candidate + the direction check.
+    'defaults': {'norm_bound': {**BOUND, 'server_action': 'reject'}, 'direction_z': 3.0, 'check_members': True,
+                 'check_claims': True},
     'all': {'norm_bound': BOUND, 'aggregator': 'trimmed_mean', 'trim_fraction': 0.34, 'check_members': True,
             'audit_rate': 0.3, 'check_claims': True},
 }

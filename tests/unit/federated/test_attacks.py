@@ -105,3 +105,17 @@ def test_the_adversary_inflates_only_its_robot_s_profile_from_its_round_on():
     assert adversary.profiles(profiles, 1) == [profiles[0], RobotProfile('robot_1', 80, (40, 40))]
     plan = plan_round(adversary.profiles(profiles, 1), round_index=1, method='mtf_avg', top_level_count=1)
     assert plan.top_level == ('robot_1',)
+
+
+def test_the_adversary_sends_poisoned_models_and_inflated_weights_only_for_its_robot():
+    from mtf_grasp.federated.rounds import ModelUpdate
+
+    adversary = Adversary((Attack('robot_1', 'inflated_weight', 1), Attack('robot_2', 'sign_flip')))
+    honest = ModelUpdate('robot_1', TRAINED, 12, 3.0, 0)
+    assert adversary.sent(honest, REFERENCE, base_seed=0, purpose='train') == honest   # before its round
+    inflated_weight = adversary.sent(ModelUpdate('robot_1', TRAINED, 12, 3.0, 1), REFERENCE, base_seed=0,
+                                     purpose='train')
+    assert inflated_weight.sample_count == 1200 and inflated_weight.state is TRAINED
+    assert inflated_weight.local_steps == 3.0
+    flipped = adversary.sent(ModelUpdate('robot_2', TRAINED, 12, 3.0, 0), REFERENCE, base_seed=0, purpose='train')
+    assert flipped.state['w'].tolist() == [-2.0, 6.0] and flipped.sample_count == 12

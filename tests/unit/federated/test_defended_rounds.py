@@ -13,6 +13,7 @@ from mtf_grasp.federated import RobotProfile, TrafficLedger, plan_round
 from mtf_grasp.federated.attacks import Adversary, Attack, resolve
 from mtf_grasp.federated.config import DefenceConfig, NormBoundConfig, experiment_from_mapping
 from mtf_grasp.federated.experiment import initial_state
+from mtf_grasp.federated.defences import weight_ceilings
 from mtf_grasp.federated.rounds import ModelUpdate, cluster_aggregate, server_aggregate
 from mtf_grasp.federated.simulation import Wire, run_round
 from mtf_grasp.grasping import open_dataset
@@ -67,6 +68,20 @@ def test_the_tier_trimmed_mean_and_median():
     assert result.state['w'].item() == 5.0 and result.sample_count == 110   # 2 5 100
 
 
+def test_the_tier_refuses_a_member_pointing_against_the_others():
+    # Δ against the seed: (1,0), (0,1), (1,1), (−1,−1); the coordinator's own Δ = 0 (its seed) is not
+    # judged. The last member's cosine with the others' sum is −1 and it goes; eq. 8 weighs the rest.
+    seed = {'w': torch.tensor([0.0, 0.0])}
+    members = [_update(f'robot_{i + 1}', w, n) for i, (w, n) in
+               enumerate([([1.0, 0.0], 30), ([0.0, 1.0], 10), ([1.0, 1.0], 10), ([-1.0, -1.0], 20)])]
+    events = []
+    result = cluster_aggregate(_update('robot_0', [0.0, 0.0], 60), members, base='avg', reading='with_coordinator',
+                               seed_state=seed, defences=DefenceConfig(direction_z=0.0), events=events)
+    assert result.state['w'].tolist() == pytest.approx([40 / 110, 20 / 110]) and result.sample_count == 110
+    assert [(e.tier, e.by, e.reason, e.robot_id, e.cosine) for e in events] == [
+        ('cluster', 'robot_0', 'misdirected', 'robot_4', pytest.approx(-1.0))]
+
+
 def test_the_tier_trims_fednova_directions_and_steps():
     members = [_update('robot_1', [2.0], 30, steps=20.0), _update('robot_2', [5.0], 10, steps=25.0),
                _update('robot_3', [100.0], 10, steps=10.0)]
@@ -114,6 +129,25 @@ def test_the_server_median_is_unweighted():
     assert [(e.reason, e.trimmed, e.models) for e in events] == [('median', 1, 3)]
 
 
+def test_the_server_holds_each_model_to_the_samples_its_senders_registered():
+    # CLUSTERS claim 1, 1 and 2 samples; their senders registered 1 each: robot_2 weighs 1.
+    capped, events = server(ceilings={'robot_0': 1, 'robot_1': 1, 'robot_2': 1})
+    assert capped['w'].tolist() == pytest.approx([3.0, 13 / 3])   # ((3,4) + (6,8) + (0,1)) / 3
+    assert [(e.tier, e.reason, e.robot_id, e.claimed, e.bound) for e in events] == [
+        ('server', 'weight_capped', 'robot_2', 2, 1)]
+
+
+def test_weight_ceilings_sum_a_cluster_and_take_a_robot_s_own_in_flat_rounds():
+    profiles = [RobotProfile(f'robot_{i}', n, (n,)) for i, n in enumerate([50, 30, 20, 10, 5])]
+    registered = {p.robot_id: p.sample_count for p in profiles}
+    tiered = plan_round(profiles, round_index=0, method='mtf_avg', top_level_count=2)
+    ceilings = weight_ceilings(tiered, registered)
+    assert ceilings == {c: registered[c] + sum(registered[m] for m in tiered.clusters[c]) for c in tiered.top_level}
+    assert sum(ceilings.values()) == 115
+    flat = plan_round(profiles, round_index=0, method='fedavg', top_level_count=2)
+    assert weight_ceilings(flat, registered) == registered
+
+
 def test_no_defences_is_the_plain_weighted_mean():
     plain, events = server(defences=DefenceConfig())
     assert plain['w'].tolist() == pytest.approx([2.25, 3.5]) and events == []
@@ -125,6 +159,7 @@ def test_no_defences_is_the_plain_weighted_mean():
     ({'norm_bound': {'max_relative': 0}}, 'defences.norm_bound: max_relative must be positive'),
     ({'norm_bound': {'max_norm': 1, 'action': 'drop'}}, "defences.norm_bound.action: 'drop' is not one of"),
     ({'norm_bound': {'max_norm': 1, 'server_action': 'drop'}}, "defences.norm_bound.server_action: 'drop'"),
+    ({'direction_z': -1}, 'defences: direction_z must be non-negative, got -1'),
 ])
 def test_bad_defences_name_the_field(section, message):
     with pytest.raises(InputError, match=message):
@@ -212,6 +247,39 @@ def test_a_forging_coordinator_is_clipped_at_the_server(tiny_simgrasp, setting):
     assert [(e.tier, e.reason, e.robot_id) for e in events] == [('server', 'clipped', adversary.attacks[0].robot)]
 
 
+def test_the_server_refuses_a_sign_flipped_robot_first_in_flat_fedavg(tiny_simgrasp, setting):
+    config = _config(tiny_simgrasp, direction_z=3.0)
+    *_, events, _, _ = _round(config, setting, method='fedavg', attacks=[Attack('robot_0', 'sign_flip')])
+    first = events[0]
+    assert (first.tier, first.reason, first.robot_id) == ('server', 'misdirected', 'robot_0')
+    assert first.cosine < 0 < first.bound and first.detail().startswith('update cosine -0.')
+    assert len(events) <= (N - 1) // 2 and {e.reason for e in events} == {'misdirected'}
+
+
+@pytest.mark.parametrize('method, attacker', [('fedavg', 'robot_2'), ('mtf_avg', 'low:1')])
+def test_a_robot_claiming_a_hundred_times_its_samples_weighs_what_it_registered(tiny_simgrasp, setting, method,
+                                                                                  attacker):
+    """A flat robot's model weighs its registered count, so the round is the honest one; in a tier the
+    cluster model weighs its registered total at the server (inside the cluster the claim still counts)."""
+    config = _config(tiny_simgrasp)
+    _, honest, *_ = _round(config, setting, method=method)
+    _, attacked, _, events, _, adversary = _round(config, setting, method=method,
+                                                  attacks=[Attack(attacker, 'inflated_weight')])
+    robot, sizes = adversary.attacks[0].robot, {r: len(ix) for r, ix in setting[1].items()}
+    [event] = events
+    assert (event.tier, event.reason, event.claimed) == ('server', 'weight_capped', 100 * sizes[robot] + (
+        event.bound - sizes[robot]))
+    if method == 'fedavg':
+        assert (event.robot_id, event.bound) == (robot, sizes[robot])
+        for name, value in honest.items():
+            torch.testing.assert_close(attacked[name], value, rtol=1e-6, atol=1e-7)
+    else:
+        plan = plan_round(setting[2], round_index=0, method=method, top_level_count=2)
+        coordinator = plan.coordinator_of(robot)
+        assert event.robot_id == coordinator
+        assert event.bound == sizes[coordinator] + sum(sizes[m] for m in plan.clusters[coordinator])
+
+
 def test_a_dropped_member_still_moves_its_models(tiny_simgrasp, setting):
     *_, summary, _, _, _ = _round(_config(tiny_simgrasp), setting, attacks=[Attack('top:2', 'dropped_member')])
     assert summary['transfers'] == 2 * N
@@ -243,7 +311,7 @@ def test_experiment_writes_attacks_and_defences_per_round(tmp_path, tiny_simgras
     assert result['attacks'] == [{'robot': attacker, 'kind': 'scale100', 'from_round': 1}]
     rounds = result['methods']['mtf_avg']['defences_per_round']
     assert rounds[0] == {'clipped': 0, 'rejected': 0, 'implausible': 0, 'audit_mismatch': 0, 'member_missing': 0,
-                         'events': []}
+                         'weight_capped': 0, 'events': []}
     assert rounds[1]['rejected'] == 1 and rounds[1]['events'][0]['robot_id'] == attacker
     capsys.readouterr()
     assert main(['experiment', '--config', str(config), '--out', str(out), '--attack', 'low:9:noise']) == 2

@@ -1,5 +1,5 @@
 """Defences: norm bounding against the round's reference, coordinate-wise trimmed mean and median,
-on hand-computed numbers; and the property that one malicious update (per cluster) cannot move a
+the direction check, on hand-computed numbers; and the property that one malicious update (per cluster) cannot move a
 trimmed mean outside the honest updates' coordinate range."""
 import math
 
@@ -8,8 +8,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mtf_grasp.federated.robust import (BoundAction, BoundReason, NormBound, StreamingTrimmedMean,
-                                        bound_update, coordinate_median, trim_count, trimmed_mean,
+from mtf_grasp.federated.robust import (BoundAction, BoundReason, Misdirected, NormBound, StreamingTrimmedMean,
+                                        bound_update, coordinate_median, misdirected, trim_count, trimmed_mean,
                                         update_norm)
 
 
@@ -157,3 +157,50 @@ def test_at_most_one_malicious_update_per_cluster_cannot_move_the_two_tier_trimm
     for i, value in enumerate(merged):
         low, high = _range([h[i] for h in honest_values])
         assert low <= value <= high
+
+
+# -- the direction check ----------------------------------------------------------------------
+
+ORIGIN = {'w': t(0.0, 0.0), 'bn.running_var': t(1.0)}
+
+
+def delta(*w, var=1.0):
+    return {'w': t(*w), 'bn.running_var': t(var)}
+
+
+def test_a_flipped_update_is_dropped_by_its_leave_one_out_cosine():
+    # Δ = (1,0), (0,1), (1,1), (−1,−1): the last one's cosine with the others' sum (2,2) is −1; every
+    # other update's is ≥ 0. d = 2, z = 0 -> threshold 0. At most ⌊(4−1)/2⌋ = 1 update goes.
+    states = [delta(1, 0), delta(0, 1), delta(1, 1), delta(-1, -1, var=1e6)]
+    assert misdirected(states, ORIGIN, z=0.0) == [Misdirected(3, pytest.approx(-1.0), 0.0)]
+
+
+def test_the_threshold_is_z_over_root_d_and_at_most_a_minority_goes():
+    # Three updates (1,0), (0,1), (1,1): leave-one-out cosines 1/√5, 1/√5, 1. With z = 1, the
+    # threshold is 1/√2 > 1/√5: the first of the two lowest goes, and then no more (⌊(3−1)/2⌋ = 1).
+    dropped = misdirected([delta(1, 0), delta(0, 1), delta(1, 1)], ORIGIN, z=1.0)
+    assert dropped == [Misdirected(0, pytest.approx(1 / math.sqrt(5)), pytest.approx(1 / math.sqrt(2)))]
+
+
+def test_two_updates_or_zero_updates_are_not_judged():
+    assert misdirected([delta(1, 0), delta(-1, 0)], ORIGIN, z=3.0) == []
+    # A zero update (a coordinator's own seed, under seed_only) neither is judged nor counts.
+    assert misdirected([delta(0, 0), delta(1, 0), delta(-1, 0)], ORIGIN, z=3.0) == []
+
+
+def test_random_noise_is_dropped_and_correlated_updates_are_kept():
+    generator = torch.Generator().manual_seed(0)
+    d = 20_000
+    shared = torch.randn(d, generator=generator)
+    reference = {'w': torch.zeros(d)}
+    honest = [{'w': shared + 2 * torch.randn(d, generator=generator)} for _ in range(4)]
+    noise = {'w': torch.randn(d, generator=generator) * float(honest[0]['w'].norm()) / math.sqrt(d)}
+    dropped = misdirected([*honest[:2], noise, *honest[2:]], reference, z=3.0)
+    # Honest cosines with the others' sum ≈ 0.38; the noise's ≈ N(0, 1/d), far under 3/√d ≈ 0.021.
+    assert [m.index for m in dropped] == [2] and abs(dropped[0].cosine) < 3 / math.sqrt(d)
+    assert misdirected(honest, reference, z=3.0) == []
+
+
+def test_a_negative_z_is_refused():
+    with pytest.raises(ValueError, match='direction z must be non-negative, got -1'):
+        misdirected([delta(1, 0)] * 3, ORIGIN, z=-1.0)

@@ -39,6 +39,7 @@ class RejectReason(enum.StrEnum):
     WRONG_TENSORS = 'wrong_tensors'
     NON_FINITE = 'non_finite'
     NORM_EXCEEDED = 'norm_exceeded'          # admitted, then refused by the aggregation's norm bound
+    MISDIRECTED = 'misdirected'              # admitted, then refused by the aggregation's direction check
 
 
 # What malformed bytes can make a parser raise (RecursionError: deeply nested JSON headers);

@@ -10,6 +10,8 @@
 - `rotated_labels`: trains on its grasps turned by 90° (data poisoning; `RotatedLabels`).
 - `inflated_profile`: claims 20× its sample count with a perfectly uniform class histogram, to be
   ranked top-level (`inflated`).
+- `inflated_weight`: every model it sends claims 100× its sample count (the weight of eq. 8/9),
+  while its registered profile stays honest.
 - `forged_aggregate`: as a coordinator, sends a `scale100` model of its cluster aggregate (against
   the round's global model); `dropped_member`: as a coordinator, silently leaves its first member
   out of eq. 8 (the member still trains and uploads).
@@ -18,8 +20,8 @@ Pure functions over states (name -> tensor); no rclpy.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import torch
 
@@ -27,12 +29,17 @@ from mtf_grasp.federated.planning import robot_seed
 from mtf_grasp.federated.profiles import RobotProfile
 from mtf_grasp.federated.robust import is_moved
 
+if TYPE_CHECKING:   # rounds.py does not import this module, but keeps it free of the attacks
+    from mtf_grasp.federated.rounds import ModelUpdate
+
 State = Mapping[str, torch.Tensor]
 
 UPDATE_KINDS = {'scale10': 10.0, 'scale100': 100.0, 'sign_flip': -1.0, 'noise': None}
-KINDS = (*UPDATE_KINDS, 'rotated_labels', 'inflated_profile', 'forged_aggregate', 'dropped_member')
+KINDS = (*UPDATE_KINDS, 'rotated_labels', 'inflated_profile', 'inflated_weight', 'forged_aggregate',
+         'dropped_member')
 TIERS = ('top', 'low')
 PROFILE_FACTOR = 20
+WEIGHT_FACTOR = 100
 FORGE_FACTOR = 100.0
 
 
@@ -176,11 +183,13 @@ class Adversary:
         """What `robot_id` trains on in `round_index`: `dataset`, its grasps turned under rotated_labels."""
         return RotatedLabels(dataset) if 'rotated_labels' in self.kinds(robot_id, round_index) else dataset
 
-    def sent(self, state: State, start: State, *, robot_id: str, round_index: int, base_seed: int,
-             purpose: str) -> State:
-        """The model `robot_id` sends for `state`, trained from `start` with `purpose` (noise seeded by
-        both): `state` itself unless an update attack is on."""
-        for kind in sorted(self.kinds(robot_id, round_index) & UPDATE_KINDS.keys()):
-            seed = robot_seed(base_seed, robot_id, round_index, f'attack:{purpose}')
+    def sent(self, update: ModelUpdate, start: State, *, base_seed: int, purpose: str) -> ModelUpdate:
+        """What the robot sends for its trained `update`, trained from `start` with `purpose` (noise
+        seeded by both): `update` itself unless an update or weight attack is on."""
+        kinds = self.kinds(update.robot_id, update.round_index)
+        state = update.state
+        for kind in sorted(kinds & UPDATE_KINDS.keys()):
+            seed = robot_seed(base_seed, update.robot_id, update.round_index, f'attack:{purpose}')
             state = poisoned(kind, state, start, seed=seed)
-        return state
+        samples = update.sample_count * (WEIGHT_FACTOR if 'inflated_weight' in kinds else 1)
+        return replace(update, state=state, sample_count=samples)

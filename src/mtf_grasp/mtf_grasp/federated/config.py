@@ -96,6 +96,9 @@ class DefenceConfig:
     # 'trimmed_mean' and 'median' are coordinate-wise and unweighted; 'mean' is eq. 8/9 as written
     aggregator: Literal[AGGREGATORS] = 'mean'
     trim_fraction: float = 0.25     # cut ⌊fraction·k⌋ of k models at each end (1/3 trims one of three)
+    # Direction check (robust.misdirected): an update whose cosine with the others' sum is below
+    # z/√d (d: trained coordinates), i.e. no better than a random direction, is refused. null: off.
+    direction_z: float | None = None
     # Profile plausibility (plausibility.py): a claimed count ranks as at most count_cap × the median
     # claim; with check_claims, a robot whose training reports too few steps for its claimed count
     # is not selected top-level from the next round on.
@@ -110,13 +113,20 @@ class DefenceConfig:
         trim_count(1, self.trim_fraction)   # ValueError outside [0, 0.5)
         if self.count_cap is not None and not self.count_cap >= 1:
             raise ValueError(f'count_cap must be at least 1, got {self.count_cap}')
+        if self.direction_z is not None and not self.direction_z >= 0:
+            raise ValueError(f'direction_z must be non-negative, got {self.direction_z}')
         if not 0.0 <= self.audit_rate <= 1.0:
             raise ValueError(f'audit_rate must lie in [0, 1], got {self.audit_rate}')
 
     @property
+    def needs_reference(self) -> bool:
+        """Whether a tier needs its reference model (the seed, the global model) to aggregate."""
+        return self.norm_bound.bound() is not None or self.direction_z is not None
+
+    @property
     def active(self) -> bool:
-        return (self.norm_bound.bound() is not None or self.aggregator != 'mean' or self.count_cap is not None
-                or self.check_claims or self.check_members or self.audit_rate > 0)
+        return (self.norm_bound.bound() is not None or self.aggregator != 'mean' or self.direction_z is not None
+                or self.count_cap is not None or self.check_claims or self.check_members or self.audit_rate > 0)
 
 
 @dataclass(frozen=True)

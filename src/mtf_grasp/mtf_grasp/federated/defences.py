@@ -1,9 +1,12 @@
 """Defences inside one aggregation (eq. 8 or eq. 9), and the record of what they decided.
 
+`capped` holds each model the server receives to the samples its senders registered (always on);
 `screened` passes each incoming model through the norm bound against the tier's reference,
-streaming; `robust_combine` replaces the weighted mean by a coordinate-wise trimmed mean or median
-(robust.py has the maths). rounds.py calls both; every clip, refusal and robust aggregation becomes a
-`DefenceEvent`, and `defence_summary` makes a round's record for results.json and summary.json.
+streaming; `directed` drops the models whose update points away from the others';
+`robust_combine` replaces the weighted mean by a coordinate-wise trimmed mean or median (robust.py
+has the maths). rounds.py calls them in this order; every cap, clip, refusal and robust aggregation
+becomes a `DefenceEvent`, and `defence_summary` makes a round's record for results.json and
+summary.json.
 """
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequenc
 import torch
 
 from mtf_grasp.federated.audit import AUDIT_MISMATCH, MEMBER_MISSING
-from mtf_grasp.federated.robust import BoundReason, bound_update, robust_nova, robust_trim, trimmed_mean
+from mtf_grasp.federated.robust import (BoundReason, bound_update, misdirected, robust_nova, robust_trim,
+                                       trimmed_mean)
 
 if TYPE_CHECKING:   # both import this module
     from mtf_grasp.federated.config import DefenceConfig
@@ -25,8 +29,9 @@ State = Mapping[str, torch.Tensor]
 @dataclass(frozen=True)
 class DefenceEvent:
     """One decision of a defence: a norm-bound verdict on one model (`reason` a robust.BoundReason
-    other than 'within', with ‖Δ‖ and B), or one robust aggregation (`reason` its aggregator, cutting
-    `trimmed` of `models` values at each end)."""
+    other than 'within', with ‖Δ‖ and B), a direction-check refusal ('misdirected', with the
+    leave-one-out cosine and its threshold as `bound`), a capped weight ('weight_capped'), or one
+    robust aggregation (`reason` its aggregator, cutting `trimmed` of `models` values at each end)."""
 
     tier: str                     # 'cluster' (at a coordinator) or 'server'
     by: str                       # who aggregated: the coordinator's id or 'server'
@@ -36,9 +41,19 @@ class DefenceEvent:
     bound: float | None = None
     trimmed: int | None = None
     models: int | None = None
+    cosine: float | None = None
+    claimed: int | None = None    # weight_capped: the sample count the model claimed (`bound`: the ceiling)
+
+    def detail(self) -> str:
+        """What a refusal measured, for logs and fleet status."""
+        if self.cosine is not None:
+            return f'update cosine {self.cosine:.4g} with the others below {self.bound:.4g}'
+        return f'update norm {self.norm:.4g} against a bound of {self.bound:.4g}'
 
 
-REFUSED = ('norm_exceeded', 'non_finite')
+WEIGHT_CAPPED = 'weight_capped'
+MISDIRECTED = 'misdirected'
+REFUSED = ('norm_exceeded', 'non_finite', MISDIRECTED)
 IMPLAUSIBLE = 'implausible_profile'
 
 
@@ -57,13 +72,15 @@ def event_record(event: DefenceEvent) -> dict:
 
 def defence_summary(records: Sequence[dict]) -> dict:
     """One round's record from its events (`event_record`s): how many models the norm bound clipped
-    and refused, how many robots' profile claims failed, how many coordinators the receipts and
-    audits caught (audit.py), and every decision."""
+    and the defences refused, how many robots' profile claims failed, how many coordinators the
+    receipts and audits caught (audit.py), how many models claimed more samples than registered, and
+    every decision."""
     return {'clipped': sum(r['reason'] == 'clipped' for r in records),
             'rejected': sum(r['reason'] in REFUSED for r in records),
             'implausible': sum(r['reason'] == IMPLAUSIBLE for r in records),
             'audit_mismatch': sum(r['reason'] == AUDIT_MISMATCH for r in records),
             'member_missing': sum(r['reason'] == MEMBER_MISSING for r in records),
+            'weight_capped': sum(r['reason'] == WEIGHT_CAPPED for r in records),
             'events': list(records)}
 
 
@@ -72,6 +89,25 @@ def recorder(events: list[DefenceEvent] | None, *, tier: str, by: str) -> Callab
     if events is None:
         return lambda **fields: None
     return lambda **fields: events.append(DefenceEvent(tier=tier, by=by, **fields))
+
+
+def weight_ceilings(plan, registered: Mapping[str, int]) -> dict[str, int]:
+    """The most samples each model the server receives in `plan`'s round may weigh in eq. 9: in a flat
+    round a robot's registered count; a cluster model, its coordinator's plus its planned members'."""
+    if not plan.tiered:
+        return {robot: registered[robot] for robot in plan.robot_ids}
+    return {c: registered[c] + sum(registered[m] for m in plan.clusters[c]) for c in plan.top_level}
+
+
+def capped(updates: Iterable[ModelUpdate], *, ceilings: Mapping[str, int] | None,
+           record: Callable[..., None]) -> Iterator[ModelUpdate]:
+    """`updates`, each weighing at most its sender's ceiling (recorded when it claimed more)."""
+    for update in updates:
+        ceiling = ceilings.get(update.robot_id) if ceilings is not None else None
+        if ceiling is not None and update.sample_count > ceiling:
+            record(reason=WEIGHT_CAPPED, robot_id=update.robot_id, claimed=update.sample_count, bound=ceiling)
+            update = replace(update, sample_count=ceiling)
+        yield update
 
 
 def screened(updates: Iterable[ModelUpdate], *, defences: DefenceConfig | None, reference: State | None,
@@ -92,6 +128,22 @@ def screened(updates: Iterable[ModelUpdate], *, defences: DefenceConfig | None, 
             record(reason=str(verdict.reason), robot_id=update.robot_id, norm=verdict.norm, bound=verdict.bound)
         if verdict.accepted:
             yield replace(update, state=verdict.state)
+
+
+def directed(updates: Iterable[ModelUpdate], *, defences: DefenceConfig | None, reference: State | None,
+             record: Callable[..., None]) -> Iterable[ModelUpdate]:
+    """The updates the direction check keeps (robust.misdirected), each refusal recorded; `updates`
+    untouched when the check is off. Holds the k models: O(k·|θ|)."""
+    if defences is None or defences.direction_z is None:
+        return updates
+    if reference is None:
+        raise ValueError("a direction check needs the tier's reference model")
+    updates = list(updates)
+    dropped = misdirected([u.state for u in updates], reference, z=defences.direction_z)
+    for d in dropped:
+        record(reason=MISDIRECTED, robot_id=updates[d.index].robot_id, cosine=d.cosine, bound=d.threshold)
+    gone = {d.index for d in dropped}
+    return [u for i, u in enumerate(updates) if i not in gone]
 
 
 def robust_combine(updates: list[ModelUpdate], *, base: str, reference: State | None, defences: DefenceConfig,

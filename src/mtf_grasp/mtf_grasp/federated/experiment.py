@@ -111,7 +111,8 @@ class FederatedRounds:
         state = run_round(state, plan=plan, config=config, dataset=self.workload.dataset,
                           indices=self.workload.indices, wire=self.wire, on_update=on_update,
                           crashed=self.crashes.get(index, frozenset()), local_norms=self.norms,
-                          adversary=self.adversary, events=events, reports=reports)
+                          adversary=self.adversary, events=events, reports=reports,
+                          registered={p.robot_id: p.sample_count for p in claimed.profiles})
         if config.defences.check_claims:
             caught = (set(implausible(claimed.profiles, reports, batch_size=config.training.batch_size))
                       - self.flagged)

@@ -17,6 +17,14 @@ scaled (they are averaged as aggregation.py does).
   These need all k values of a coordinate at once: the accumulator holds every added state, so
   memory is O(k·|θ|) from the first model on (a coordinator with m members: m+1 models; the
   server: one per cluster), plus one entry's stacked copy, O(k·max entry), while it sorts.
+- Direction check (`misdirected`): an update must point where the others of its aggregation point.
+  Each non-zero update's cosine with the sum of the other non-zero updates (leave-one-out) is
+  compared with z/√d, d the number of moved coordinates: a direction independent of the others has
+  a cosine of mean 0 and standard deviation about 1/√d, so an update below the threshold is
+  indistinguishable from noise (or points against the others: a sign flip). The worst update is
+  dropped and the cosines recomputed, at most ⌊(k−1)/2⌋ times, and only while 3 or more remain (with
+  two, the disagreeing one cannot be told). Computed from the k×k Gram matrix of the updates, one
+  entry at a time: the k states are held (O(k·|θ|)), the extra memory is O(k·max entry + k²).
 - FedNova under a robust rule (`robust_nova`): the rule replaces the weighted mean of the normalised
   directions d_k = (θ_ref − θ_k)/a_k and of the step counts a_k: θ = θ_ref − trim(a)·trim(d).
 """
@@ -179,6 +187,58 @@ def robust_trim(k: int, *, aggregator: str, fraction: float) -> int:
     if aggregator == 'trimmed_mean':
         return trim_count(k, fraction)
     raise ValueError(f'unknown robust aggregator {aggregator!r} (known: trimmed_mean, median)')
+
+
+@dataclass(frozen=True)
+class Misdirected:
+    """An update the direction check drops: its index among the updates, its leave-one-out cosine
+    and the threshold z/√d it missed."""
+
+    index: int
+    cosine: float
+    threshold: float
+
+
+def misdirected(states: Sequence[State], reference: State, *, z: float) -> list[Misdirected]:
+    """The updates θ_k − θ_ref that the direction check drops, in the order it drops them."""
+    if not z >= 0:
+        raise ValueError(f'direction z must be non-negative, got {z}')
+    gram, dims = _update_gram(states, reference)
+    threshold = z / math.sqrt(dims) if dims else 0.0
+    active = [i for i in range(len(states)) if gram[i, i] > 0]
+    dropped: list[Misdirected] = []
+    while len(active) >= 3 and len(dropped) < (len(active) + len(dropped) - 1) // 2:
+        index, cosine = min(((i, _loo_cosine(gram, i, active)) for i in active), key=lambda ic: ic[1])
+        if cosine >= threshold:
+            break
+        dropped.append(Misdirected(index, cosine, threshold))
+        active.remove(index)
+    return dropped
+
+
+def _update_gram(states: Sequence[State], reference: State) -> tuple[torch.Tensor, int]:
+    """G[i, j] = Δ_i·Δ_j over the moved entries (float64), and the number d of moved coordinates."""
+    k = len(states)
+    gram = torch.zeros(k, k, dtype=torch.float64)
+    dims = 0
+    for name, ref in reference.items():
+        if not is_moved(name, ref):
+            continue
+        ref64 = ref.detach().to(torch.float64).flatten()
+        deltas = torch.stack([s[name].detach().to(torch.float64).flatten() - ref64 for s in states])
+        gram += deltas @ deltas.T
+        dims += ref64.numel()
+    return gram, dims
+
+
+def _loo_cosine(gram: torch.Tensor, i: int, active: Sequence[int]) -> float:
+    """cos(Δ_i, Σ_{j≠i} Δ_j) over the `active` updates, from their Gram matrix."""
+    others = [j for j in active if j != i]
+    dot = float(gram[i, others].sum())
+    rest = float(gram[others][:, others].sum())
+    if rest <= 0:
+        return 0.0
+    return dot / math.sqrt(float(gram[i, i]) * rest)
 
 
 def nova_direction(state: State, reference: State, *, steps: float) -> dict[str, torch.Tensor]:

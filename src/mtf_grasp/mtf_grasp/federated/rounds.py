@@ -14,7 +14,8 @@ epochs after it was sent; with `seed_only` it is the seed itself.
 
 Defences (config `defences:`, robust.py) act inside the two aggregations: each model is bounded
 against the tier's reference (at a coordinator the seed its members started from, at the server the
-round's global model), then combined by the mean or a robust rule. Off, the floats are unchanged.
+round's global model), checked for pointing with the others, then combined by the mean or a robust
+rule. Off, the floats are unchanged.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ import torch
 
 from mtf_grasp.federated.aggregation import StreamingAverage, StreamingNova, effective_steps
 from mtf_grasp.federated.planning import robot_seed
-from mtf_grasp.federated.defences import DefenceEvent, recorder, robust_combine, screened
+from mtf_grasp.federated.defences import DefenceEvent, capped, directed, recorder, robust_combine, screened
 from mtf_grasp.federated.traffic import SERVER
 from mtf_grasp.grasping.train_loop import OptimizerSettings
 
@@ -134,6 +135,13 @@ def _combine(updates: Iterable[ModelUpdate], *, base: str, reference: State | No
     return first, accumulator.result(), samples, steps
 
 
+def _defended(updates: Iterable[ModelUpdate], *, defences: DefenceConfig | None, reference: State | None,
+              tier: str, record: Callable[..., None]) -> Iterator[ModelUpdate] | None:
+    """The updates the norm bound and the direction check of `tier` let through (None: none)."""
+    bounded = screened(updates, defences=defences, reference=reference, tier=tier, record=record)
+    return _peek(directed(bounded, defences=defences, reference=reference, record=record))
+
+
 def tier_aggregate(updates: Iterable[ModelUpdate], *, base: str,
                    global_state: State | None = None) -> ModelUpdate:
     """Eq. 8 at a top-level robot: combine its own update (first) with its members' updates.
@@ -148,17 +156,19 @@ def tier_aggregate(updates: Iterable[ModelUpdate], *, base: str,
 
 
 def server_aggregate(cluster_updates: Iterable[ModelUpdate], *, base: str, global_state: State,
-                     defences: DefenceConfig | None = None,
+                     defences: DefenceConfig | None = None, ceilings: Mapping[str, int] | None = None,
                      events: list[DefenceEvent] | None = None) -> dict[str, torch.Tensor]:
     """Eq. 9 at the server: the next global state from cluster models (or robot updates in flat
     FedAvg/FedNova), weighted by sample totals, normalised by steps for 'nova'.
 
-    `defences` bound each model against `global_state` and pick the aggregator; their decisions go
-    to `events`. When the bound refuses every model, the global model stays as it was.
+    `ceilings` (defences.weight_ceilings) hold each model's weight to what its senders registered.
+    `defences` bound each model against `global_state`, drop those pointing away from the others and
+    pick the aggregator; their decisions go to `events`. When the bound refuses every model, the
+    global model stays as it was.
     """
     record = recorder(events, tier='server', by=SERVER)
-    passed = _peek(screened(cluster_updates, defences=defences, reference=global_state, tier='server',
-                            record=record))
+    passed = _defended(capped(cluster_updates, ceilings=ceilings, record=record), defences=defences,
+                       reference=global_state, tier='server', record=record)
     if passed is None and defences is not None and defences.norm_bound.bound() is not None:
         return {k: v.clone() for k, v in global_state.items()}
     return _combine(passed or (), base=base, reference=global_state, defences=defences, record=record)[1]
@@ -175,15 +185,16 @@ def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base:
     seed put the coordinator's data into every member's model; a cluster whose members all failed
     (or were refused) falls back to `own`, the only model it has.
 
-    `defences` bound each model against `seed_state` (the seed the members started from) and pick
-    the aggregator; their decisions go to `events`. None when the bound refuses every model.
+    `defences` bound each model against `seed_state` (the seed the members started from), drop those
+    pointing away from the others and pick the aggregator; their decisions go to `events`. None when
+    the bound refuses every model.
     """
     if reading not in TIER_AGGREGATES:
         raise ValueError(f'unknown tier_aggregate reading {reading!r} (known: {", ".join(TIER_AGGREGATES)})')
     record = recorder(events, tier='cluster', by=own.robot_id)
 
     def passing(updates):
-        return _peek(screened(updates, defences=defences, reference=seed_state, tier='cluster', record=record))
+        return _defended(updates, defences=defences, reference=seed_state, tier='cluster', record=record)
 
     passed, extra = None, 0
     if reading == 'members_only':

@@ -36,7 +36,7 @@ from mtf_grasp.federated.config import ExperimentConfig
 from mtf_grasp.federated.planning import RoundPlan, method_base
 from mtf_grasp.federated.fedbn import LocalNorms
 from mtf_grasp.federated.plausibility import TrainingReport
-from mtf_grasp.federated.defences import DefenceEvent, recorder
+from mtf_grasp.federated.defences import DefenceEvent, recorder, weight_ceilings
 from mtf_grasp.federated.rounds import ModelUpdate, cluster_aggregate, local_update, server_aggregate
 from mtf_grasp.federated.traffic import SERVER, TrafficLedger
 
@@ -72,8 +72,11 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
               on_update: Callable[[ModelUpdate], None] | None = None, crashed: frozenset[str] = frozenset(),
               local_norms: LocalNorms | None = None, adversary: Adversary = Adversary(),
               events: list[DefenceEvent] | None = None, reports: list[TrainingReport] | None = None,
-              progress: bool = False) -> dict[str, torch.Tensor]:
+              registered: Mapping[str, int] | None = None, progress: bool = False) -> dict[str, torch.Tensor]:
     """Run `plan` from `global_state` without the `crashed` robots; return the next global state.
+
+    `registered` holds the sample counts the robots registered (their profiles; default: their
+    partition's sizes): the server weighs no model more than its senders registered.
 
     `reports` receives every robot's training report (steps, epochs), for profile plausibility.
 
@@ -82,6 +85,8 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
     """
     method, index = plan.method, plan.round_index
     base = method_base(method)
+    ceilings = weight_ceilings(plan, registered if registered is not None else
+                               {robot: len(ix) for robot, ix in indices.items()})
     settings = config.training_for(method)
 
     def train(robot: str, start: State, *, epochs: int, prior_steps: float = 0.0, purpose: str = 'train',
@@ -95,8 +100,7 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
             local_norms.keep(robot, update.state)
         if reports is not None:
             reports.append(TrainingReport(robot, update.steps, update.epochs))
-        update = replace(update, state=adversary.sent(update.state, start, robot_id=robot, round_index=index,
-                                                      base_seed=config.seed, purpose=purpose))
+        update = adversary.sent(update, start, base_seed=config.seed, purpose=purpose)
         if on_update is not None and final:
             on_update(update)
         return update
@@ -110,7 +114,7 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
         received = wire.send(global_state, round_index=index, sender=SERVER, receivers=robots)
         updates = (uploaded(train(robot, received, epochs=config.epochs(method)), SERVER) for robot in robots)
         return server_aggregate(updates, base=base, global_state=global_state, defences=config.defences,
-                                events=events)
+                                ceilings=ceilings, events=events)
 
     coordinators = [c for c in plan.top_level if c not in crashed]
     received = wire.send(global_state, round_index=index, sender=SERVER, receivers=coordinators)
@@ -161,7 +165,7 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
             yield cluster
 
     return server_aggregate(clusters(), base=base, global_state=global_state, defences=config.defences,
-                            events=events)
+                            ceilings=ceilings, events=events)
 
 
 def _noted(into: list, updates: Iterable[ModelUpdate], *, ids: bool = False) -> Iterator[ModelUpdate]:

@@ -67,8 +67,8 @@ class ClusterAuditor:
                 raise Inconclusive('no own model')
             members = [self._fetch(names.sent_model(m), m, index, version) for m in plan.clusters[coordinator]]
             seed = own
-            if self._fleet.continuation_epochs and self._fleet.config.defences.norm_bound.bound() is not None:
-                seed = self._fetch(names.seed_model(coordinator), coordinator, index, version)  # the bound's reference
+            if self._fleet.continuation_epochs and self._fleet.config.defences.needs_reference:
+                seed = self._fetch(names.seed_model(coordinator), coordinator, index, version)  # the tier's reference
                 if seed is None:
                     raise Inconclusive('no seed model')
         except Inconclusive as exc:

@@ -28,7 +28,7 @@ from std_msgs.msg import UInt64
 
 from mtf_grasp.errors import InputError
 from mtf_grasp.federated.admission import SubmissionGuard
-from mtf_grasp.federated.defences import IMPLAUSIBLE, REFUSED, recorder, ruled_out
+from mtf_grasp.federated.defences import IMPLAUSIBLE, REFUSED, recorder, ruled_out, weight_ceilings
 from mtf_grasp.federated.plausibility import implausible_in_fleet
 from mtf_grasp.federated.rounds import server_aggregate, step_momentum
 from mtf_grasp.federated.signing import WireProfile, verify_profile
@@ -180,7 +180,10 @@ class FlServer(Node):
         if plan.tiered and self._auditor.rate > 0:
             arrived = self._auditor.audit(plan, arrived, global_state=state, version=self._version, record=record)
         aggregation_started = time.perf_counter()
-        state = server_aggregate(arrived, base=self.fleet.base, global_state=state, defences=defences, events=events)
+        with self._lock:
+            registered = {robot: profile.sample_count for robot, profile in self._profiles.items()}
+        state = server_aggregate(arrived, base=self.fleet.base, global_state=state, defences=defences,
+                                 ceilings=weight_ceilings(plan, registered), events=events)
         work_s = time.perf_counter() - aggregation_started
         self._flagged |= ruled_out(events, top_level=plan.top_level)
         if defences.check_claims:
@@ -191,7 +194,7 @@ class FlServer(Node):
         with self._lock:   # counted in /fleet/status with the admission's refusals
             for event in refusals:
                 self._guard.count_refusal(sender=event.robot_id, round_id=plan.round_index, reason=event.reason,
-                                          detail=f'update norm {event.norm:.4g} against a bound of {event.bound:.4g}')
+                                          detail=event.detail())
         evaluation_started = time.perf_counter()
         accuracy = self.fleet.evaluate(state)
         evaluation_s = time.perf_counter() - evaluation_started

@@ -5,7 +5,6 @@ With FedBN on, the robot trains with its own BatchNorm layers, and a robot the f
 name trains on rotated labels or sends a poisoned model, as in the in-process experiment."""
 from __future__ import annotations
 
-import dataclasses
 import time
 
 from mtf_grasp.federated.admission import SubmissionGuard
@@ -50,9 +49,7 @@ class RobotTraining:
                               base_seed=self.fleet.seed, prior_steps=prior_steps, purpose=purpose)
         if self._norms is not None:
             self._norms.keep(self.robot_id, update.state)
-        update = dataclasses.replace(update, state=adversary.sent(
-            update.state, start_state, robot_id=self.robot_id, round_index=round_index, base_seed=self.fleet.seed,
-            purpose=purpose))
+        update = adversary.sent(update, start_state, base_seed=self.fleet.seed, purpose=purpose)
         self._report.training(round_index=round_index, robot_id=self.robot_id, role=role,
                               seconds=time.perf_counter() - started)
         return update

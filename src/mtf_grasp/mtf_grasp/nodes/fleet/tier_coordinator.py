@@ -130,7 +130,7 @@ class TierCoordinator(Node):
                              members=[update.robot_id for update in arrived if update.robot_id not in refused])
         self._report.defences(round_index=round_index, events=events)
         if cluster is None:
-            log.warning(f'round {round_index}: the norm bound refused every model of the cluster; nothing to send')
+            log.warning(f'round {round_index}: the defences refused every model of the cluster; nothing to send')
             return True
         if 'forged_aggregate' in kinds:
             cluster = dataclasses.replace(cluster, state=forged(cluster.state, global_state))
@@ -147,8 +147,9 @@ class TierCoordinator(Node):
         return True
 
     def _as_members_got(self, seed_blob):
-        """The seed as the members decode it: the norm bound's reference (only needed with a bound)."""
-        if self.fleet.config.defences.norm_bound.bound() is None:
+        """The seed as the members decode it: the tier's reference (only needed by a norm bound or a
+        direction check)."""
+        if not self.fleet.config.defences.needs_reference:
             return None
         return self.fleet.decode(wire_blob(seed_blob).payload, seed_blob)
 
