@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -27,9 +26,11 @@ from pathlib import Path
 import yaml
 
 from mtf_grasp.federated.statistics import paired_difference
+from mtf_grasp.grasping.device import describe_machine
 
 ATTACKS = ('clean', 'low:1:scale10', 'low:1:scale100', 'top:1:scale100', 'low:1:sign_flip', 'low:1:noise',
-           'low:1:rotated_labels', 'low:1:inflated_profile', 'top:1:forged_aggregate', 'top:1:dropped_member')
+           'low:1:rotated_labels', 'low:1:inflated_profile', 'low:1:inflated_weight', 'top:1:forged_aggregate',
+           'top:1:dropped_member')
 # Relative to the tier's reference model; honest updates measured 0.12 to 0.19 of it on a clean seed-0 run
 # (each clipped to report its norm), so this bound clips none of them.
 BOUND = {'max_relative': 0.3, 'action': 'clip'}
@@ -74,8 +75,8 @@ def run_one(work: Path, data: str, defence: str, attack: str, seed: int) -> dict
     run = json.loads(results.read_text())['methods']['mtf_avg']
     accuracy = run['accuracy_per_round']
     decided = run.get('defences_per_round', [])
-    counts = {k: sum(d[k] for d in decided) for k in ('clipped', 'rejected', 'implausible', 'audit_mismatch',
-                                                         'member_missing')}
+    counts = {k: sum(d.get(k, 0) for d in decided) for k in ('clipped', 'rejected', 'implausible', 'audit_mismatch',
+                                                                'member_missing', 'weight_capped')}
     return {'defence': defence, 'attack': attack, 'seed': seed,
             'final_accuracy': accuracy[-1], 'accuracy_per_round': accuracy,
             'decisions': counts}
@@ -130,9 +131,9 @@ def main() -> int:
             print(f'{defence:>12} {attack:>24}: {100 * sum(cells[-1]["final_accuracy"]) / len(mine):5.1f} %  '
                   f'{diff["mean_pp"]:+5.1f} [{low:+5.1f}, {high:+5.1f}] pp', flush=True)
     Path(args.out).with_suffix('.md').write_text(markdown(cells, args.defences.split(',')))
-    Path(args.out).write_text(json.dumps({'command': ' '.join(sys.argv), 'cpu': platform.processor() or platform.machine(),
-                                          'seeds': seeds, 'defences': {k: DEFENCES[k] for k in args.defences.split(',')},
-                                          'cells': cells, 'runs': runs}, indent=1) + '\n')
+    result = {'command': ' '.join(sys.argv), 'cpu': describe_machine('cpu', 'fp32')['cpu'], 'seeds': seeds,
+              'defences': {k: DEFENCES[k] for k in args.defences.split(',')}, 'cells': cells, 'runs': runs}
+    Path(args.out).write_text(json.dumps(result, indent=1) + '\n')
     return 0
 
 

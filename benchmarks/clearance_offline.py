@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import subprocess
 import sys
 from pathlib import Path
 
 from mtf_grasp.federated.statistics import paired_difference
+from mtf_grasp.grasping.device import describe_machine
 
 
 def evaluation(work: Path, name: str, args, extra: list[str]) -> dict:
@@ -50,7 +50,7 @@ def main() -> int:
     failed_by_both = plain['samples'] - len(names)
     with_check = [float(n in clear['successes']) for n in names] + [0.0] * failed_by_both
     without = [float(n in plain['successes']) for n in names] + [0.0] * failed_by_both
-    result = {'command': ' '.join(sys.argv), 'cpu': platform.processor() or platform.machine(),
+    result = {'command': ' '.join(sys.argv), 'cpu': describe_machine('cpu', 'fp32')['cpu'],
               'samples': plain['samples'], 'accuracy_without': plain['accuracy'], 'accuracy_with': clear['accuracy'],
               'clearance': clear['clearance'],
               'only_without': sorted(set(plain['successes']) - set(clear['successes'])),

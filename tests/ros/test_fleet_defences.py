@@ -60,15 +60,17 @@ def test_the_coordinators_direction_check_decides_as_in_the_experiment(ros_proce
 
 
 def test_a_member_claiming_a_hundred_times_its_samples_weighs_what_it_registered(ros_processes, tmp_path):
-    """A low-level robot signs blobs claiming 100× its samples: its coordinator counts the claim inside
-    its cluster, and the server holds the cluster model to the samples its robots registered
+    """A low-level robot signs blobs claiming 100× its samples: its coordinator, which reads the
+    registered counts from the round plan, weighs the model at what the robot registered
     (`weight_capped`, every round), as the in-process run does; the models are equal."""
     expected = []
     summary = fleet_matches_experiment(ros_processes, tmp_path, attacks=['low:1:inflated_weight'], events=expected)
+    attacker = summary['attacks'][0]['robot']
     for record, decided in zip(summary['rounds'], expected, strict=True):
         capped = [(e['tier'], e['reason'], e['robot_id'], e['claimed'], e['bound']) for e in record['defences']['events']]
         assert capped == [(e.tier, e.reason, e.robot_id, e.claimed, e.bound) for e in decided]
-        assert [c[:2] for c in capped] == [('server', 'weight_capped')] and capped[0][3] > capped[0][4]
+        [(tier, reason, robot, claimed, bound)] = capped
+        assert (tier, reason, robot, claimed) == ('cluster', 'weight_capped', attacker, 100 * bound)
         assert record['defences']['weight_capped'] == 1
 
 

@@ -3,6 +3,7 @@ numbers, their recorded decisions, and a real round with a scale100 low-level ro
 import itertools
 import json
 from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -12,7 +13,7 @@ from mtf_grasp.errors import InputError
 from mtf_grasp.federated import RobotProfile, TrafficLedger, plan_round
 from mtf_grasp.federated.attacks import Adversary, Attack, resolve
 from mtf_grasp.federated.config import DefenceConfig, NormBoundConfig, experiment_from_mapping
-from mtf_grasp.federated.experiment import initial_state
+from mtf_grasp.federated.experiment import initial_state, plan_for
 from mtf_grasp.federated.defences import weight_ceilings
 from mtf_grasp.federated.rounds import ModelUpdate, cluster_aggregate, server_aggregate
 from mtf_grasp.federated.simulation import Wire, run_round
@@ -141,11 +142,23 @@ def test_weight_ceilings_sum_a_cluster_and_take_a_robot_s_own_in_flat_rounds():
     profiles = [RobotProfile(f'robot_{i}', n, (n,)) for i, n in enumerate([50, 30, 20, 10, 5])]
     registered = {p.robot_id: p.sample_count for p in profiles}
     tiered = plan_round(profiles, round_index=0, method='mtf_avg', top_level_count=2)
-    ceilings = weight_ceilings(tiered, registered)
+    assert tiered.registered == registered
+    ceilings = weight_ceilings(tiered)
     assert ceilings == {c: registered[c] + sum(registered[m] for m in tiered.clusters[c]) for c in tiered.top_level}
     assert sum(ceilings.values()) == 115
     flat = plan_round(profiles, round_index=0, method='fedavg', top_level_count=2)
-    assert weight_ceilings(flat, registered) == registered
+    assert weight_ceilings(flat) == registered
+    # A plan without counts (made by hand) caps nothing.
+    assert weight_ceilings(replace(flat, registered={})) == {}
+
+
+def test_the_plan_keeps_the_counts_robots_claimed_though_the_count_cap_ranks_them():
+    config = experiment_from_mapping({'partition': {'robots': 3}, 'federation': {'top_level': 1},
+                                      'defences': {'count_cap': 25}}, 'test')
+    profiles = [RobotProfile(f'robot_{i}', n, (n,)) for i, n in enumerate([50, 30, 20])]
+    workload = SimpleNamespace(profiles=profiles)
+    plan = plan_for('mtf_avg', 0, config, workload)
+    assert plan.registered == {'robot_0': 50, 'robot_1': 30, 'robot_2': 20}
 
 
 def test_no_defences_is_the_plain_weighted_mean():
@@ -259,25 +272,21 @@ def test_the_server_refuses_a_sign_flipped_robot_first_in_flat_fedavg(tiny_simgr
 @pytest.mark.parametrize('method, attacker', [('fedavg', 'robot_2'), ('mtf_avg', 'low:1')])
 def test_a_robot_claiming_a_hundred_times_its_samples_weighs_what_it_registered(tiny_simgrasp, setting, method,
                                                                                   attacker):
-    """A flat robot's model weighs its registered count, so the round is the honest one; in a tier the
-    cluster model weighs its registered total at the server (inside the cluster the claim still counts)."""
+    """The model weighs the robot's registered count, at the server in a flat round, at its coordinator
+    in a tier (which then sends the cluster's honest total): the round is the honest one."""
     config = _config(tiny_simgrasp)
     _, honest, *_ = _round(config, setting, method=method)
     _, attacked, _, events, _, adversary = _round(config, setting, method=method,
                                                   attacks=[Attack(attacker, 'inflated_weight')])
     robot, sizes = adversary.attacks[0].robot, {r: len(ix) for r, ix in setting[1].items()}
+    plan = plan_round(setting[2], round_index=0, method=method, top_level_count=2)
     [event] = events
-    assert (event.tier, event.reason, event.claimed) == ('server', 'weight_capped', 100 * sizes[robot] + (
-        event.bound - sizes[robot]))
-    if method == 'fedavg':
-        assert (event.robot_id, event.bound) == (robot, sizes[robot])
-        for name, value in honest.items():
-            torch.testing.assert_close(attacked[name], value, rtol=1e-6, atol=1e-7)
-    else:
-        plan = plan_round(setting[2], round_index=0, method=method, top_level_count=2)
-        coordinator = plan.coordinator_of(robot)
-        assert event.robot_id == coordinator
-        assert event.bound == sizes[coordinator] + sum(sizes[m] for m in plan.clusters[coordinator])
+    assert (event.reason, event.robot_id, event.claimed, event.bound) == (
+        'weight_capped', robot, 100 * sizes[robot], sizes[robot])
+    assert (event.tier, event.by) == (('server', 'server') if method == 'fedavg' else
+                                      ('cluster', plan.coordinator_of(robot)))
+    for name, value in honest.items():
+        torch.testing.assert_close(attacked[name], value, rtol=1e-6, atol=1e-7)
 
 
 def test_a_dropped_member_still_moves_its_models(tiny_simgrasp, setting):

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mtf_grasp.federated.robust import (BoundAction, BoundReason, Misdirected, NormBound, StreamingTrimmedMean,
-                                        bound_update, coordinate_median, misdirected, trim_count, trimmed_mean,
-                                        update_norm)
+                                        agreement, bound_update, coordinate_median, misdirected, trim_count,
+                                        trimmed_mean, update_norm)
 
 
 def t(*values, dtype=torch.float32):
@@ -180,6 +180,12 @@ def test_the_threshold_is_z_over_root_d_and_at_most_a_minority_goes():
     # threshold is 1/√2 > 1/√5: the first of the two lowest goes, and then no more (⌊(3−1)/2⌋ = 1).
     dropped = misdirected([delta(1, 0), delta(0, 1), delta(1, 1)], ORIGIN, z=1.0)
     assert dropped == [Misdirected(0, pytest.approx(1 / math.sqrt(5)), pytest.approx(1 / math.sqrt(2)))]
+
+
+def test_agreement_reports_every_cosine_before_anything_is_dropped():
+    cosines, unit = agreement([delta(1, 0), delta(0, 0), delta(0, 1), delta(1, 1)], ORIGIN)
+    assert cosines == pytest.approx([1 / math.sqrt(5), None, 1 / math.sqrt(5), 1.0])
+    assert unit == pytest.approx(1 / math.sqrt(2))
 
 
 def test_two_updates_or_zero_updates_are_not_judged():

@@ -91,12 +91,15 @@ def recorder(events: list[DefenceEvent] | None, *, tier: str, by: str) -> Callab
     return lambda **fields: events.append(DefenceEvent(tier=tier, by=by, **fields))
 
 
-def weight_ceilings(plan, registered: Mapping[str, int]) -> dict[str, int]:
+def weight_ceilings(plan) -> dict[str, int]:
     """The most samples each model the server receives in `plan`'s round may weigh in eq. 9: in a flat
-    round a robot's registered count; a cluster model, its coordinator's plus its planned members'."""
+    round a robot's registered count (`plan.registered`); a cluster model, its coordinator's plus its
+    planned members'. Robots the plan holds no count for are not capped."""
+    registered = plan.registered
     if not plan.tiered:
-        return {robot: registered[robot] for robot in plan.robot_ids}
-    return {c: registered[c] + sum(registered[m] for m in plan.clusters[c]) for c in plan.top_level}
+        return {robot: registered[robot] for robot in plan.robot_ids if robot in registered}
+    return {c: registered[c] + sum(registered[m] for m in plan.clusters[c]) for c in plan.top_level
+            if c in registered and all(m in registered for m in plan.clusters[c])}
 
 
 def capped(updates: Iterable[ModelUpdate], *, ceilings: Mapping[str, int] | None,

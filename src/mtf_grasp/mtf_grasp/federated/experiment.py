@@ -78,13 +78,15 @@ def accuracy_on_test_set(state, config: ExperimentConfig, workload: Workload) ->
 def plan_for(method: str, round_index: int, config: ExperimentConfig, workload: Workload, *,
              ineligible: frozenset[str] = frozenset()):
     """The round plan the config prescribes for `workload.profiles` (the fleet server calls this too):
-    claimed counts capped by `defences.count_cap`, robots in `ineligible` never top-level."""
+    claimed counts capped by `defences.count_cap` for the ranking (the plan's `registered` counts stay
+    as claimed), robots in `ineligible` never top-level."""
     fed = config.federation
     cap = config.defences.count_cap
     profiles = capped(workload.profiles, cap=cap) if cap is not None else workload.profiles
-    return plan_round(profiles, round_index=round_index, method=method, top_level_count=fed.top_level,
+    plan = plan_round(profiles, round_index=round_index, method=method, top_level_count=fed.top_level,
                       lambda_dds=fed.lambda_dds, lambda_dqs=fed.lambda_dqs, ranking=fed.ranking,
                       assignment=fed.assignment, seed=config.seed, ineligible=ineligible)
+    return dataclasses.replace(plan, registered={p.robot_id: p.sample_count for p in workload.profiles})
 
 
 class FederatedRounds:
@@ -111,8 +113,7 @@ class FederatedRounds:
         state = run_round(state, plan=plan, config=config, dataset=self.workload.dataset,
                           indices=self.workload.indices, wire=self.wire, on_update=on_update,
                           crashed=self.crashes.get(index, frozenset()), local_norms=self.norms,
-                          adversary=self.adversary, events=events, reports=reports,
-                          registered={p.robot_id: p.sample_count for p in claimed.profiles})
+                          adversary=self.adversary, events=events, reports=reports)
         if config.defences.check_claims:
             caught = (set(implausible(claimed.profiles, reports, batch_size=config.training.batch_size))
                       - self.flagged)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from dataclasses import dataclass
-from typing import Literal, Sequence, Union
+from dataclasses import dataclass, field
+from typing import Literal, Mapping, Sequence, Union
 
 from mtf_grasp.federated.assignment import assign
 from mtf_grasp.federated.profiles import RobotProfile, id_order
@@ -66,7 +66,8 @@ class RoundPlan:
 
     `ranking` lists (robot_id, IS, DDS, DQS) best first; `top_level` holds the coordinators in rank
     order and `clusters` maps each coordinator to its low-level members. Flat methods (FedAvg,
-    FedNova, FedProx) have no tiers: `top_level` and `clusters` are empty.
+    FedNova, FedProx) have no tiers: `top_level` and `clusters` are empty. `registered` holds the
+    samples each robot registered: no model it sends weighs more (defences.weight_ceilings).
     """
 
     round_index: int
@@ -74,6 +75,7 @@ class RoundPlan:
     ranking: tuple[tuple[str, float, float, float], ...]
     top_level: tuple[str, ...]
     clusters: dict[str, tuple[str, ...]]
+    registered: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def tiered(self) -> bool:
@@ -126,8 +128,9 @@ def plan_round(profiles: Sequence[RobotProfile], *, round_index: int, method: st
     ranked = _ranked(profiles, ranking=ranking, lambda_dds=lambda_dds, lambda_dqs=lambda_dqs,
                      seed=seed, round_index=round_index)
     table = tuple((s.robot_id, s.importance, s.distribution, s.quantity) for s in ranked)
+    registered = {p.robot_id: p.sample_count for p in profiles}
     if method not in TIERED_METHODS:
-        return RoundPlan(round_index, method, table, (), {})
+        return RoundPlan(round_index, method, table, (), {}, registered)
     j = resolve_top_level(top_level_count, len(profiles))
     if not 1 <= j < len(profiles):
         raise ValueError(f'top-level count j={j} must lie in [1, n-1] for n={len(profiles)}')
@@ -139,4 +142,4 @@ def plan_round(profiles: Sequence[RobotProfile], *, round_index: int, method: st
     ordered = [by_id[s.robot_id] for s in ranked]
     clusters = assign(ordered, top, strategy=assignment)
     return RoundPlan(round_index, method, table, tuple(top),
-                     {c: tuple(members) for c, members in clusters.items()})
+                     {c: tuple(members) for c, members in clusters.items()}, registered)

@@ -216,6 +216,14 @@ def misdirected(states: Sequence[State], reference: State, *, z: float) -> list[
     return dropped
 
 
+def agreement(states: Sequence[State], reference: State) -> tuple[list[float | None], float]:
+    """Each update's cosine with the sum of the other non-zero updates (None for a zero update), and
+    1/√d: what the direction check measures, before it drops anything."""
+    gram, dims = _update_gram(states, reference)
+    active = [i for i in range(len(states)) if gram[i, i] > 0]
+    return [_loo_cosine(gram, i, active) if i in active else None for i in range(len(states))], 1 / math.sqrt(dims)
+
+
 def _update_gram(states: Sequence[State], reference: State) -> tuple[torch.Tensor, int]:
     """G[i, j] = Δ_i·Δ_j over the moved entries (float64), and the number d of moved coordinates."""
     k = len(states)

@@ -176,7 +176,7 @@ def server_aggregate(cluster_updates: Iterable[ModelUpdate], *, base: str, globa
 
 def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base: str, reading: str,
                       global_state: State | None = None, defences: DefenceConfig | None = None,
-                      seed_state: State | None = None,
+                      seed_state: State | None = None, ceilings: Mapping[str, int] | None = None,
                       events: list[DefenceEvent] | None = None) -> ModelUpdate | None:
     """Eq. 8 under `reading` (one of TIER_AGGREGATES), streaming over `members`.
 
@@ -185,13 +185,15 @@ def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base:
     seed put the coordinator's data into every member's model; a cluster whose members all failed
     (or were refused) falls back to `own`, the only model it has.
 
-    `defences` bound each model against `seed_state` (the seed the members started from), drop those
-    pointing away from the others and pick the aggregator; their decisions go to `events`. None when
-    the bound refuses every model.
+    `ceilings` (the plan's `registered` counts) hold each member's model to the samples it registered,
+    as the server holds the cluster model. `defences` bound each model against `seed_state` (the seed
+    the members started from), drop those pointing away from the others and pick the aggregator;
+    their decisions go to `events`. None when the bound refuses every model.
     """
     if reading not in TIER_AGGREGATES:
         raise ValueError(f'unknown tier_aggregate reading {reading!r} (known: {", ".join(TIER_AGGREGATES)})')
     record = recorder(events, tier='cluster', by=own.robot_id)
+    members = capped(members, ceilings=ceilings, record=record)
 
     def passing(updates):
         return _defended(updates, defences=defences, reference=seed_state, tier='cluster', record=record)

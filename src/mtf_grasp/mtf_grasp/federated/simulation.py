@@ -72,11 +72,11 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
               on_update: Callable[[ModelUpdate], None] | None = None, crashed: frozenset[str] = frozenset(),
               local_norms: LocalNorms | None = None, adversary: Adversary = Adversary(),
               events: list[DefenceEvent] | None = None, reports: list[TrainingReport] | None = None,
-              registered: Mapping[str, int] | None = None, progress: bool = False) -> dict[str, torch.Tensor]:
+              progress: bool = False) -> dict[str, torch.Tensor]:
     """Run `plan` from `global_state` without the `crashed` robots; return the next global state.
 
-    `registered` holds the sample counts the robots registered (their profiles; default: their
-    partition's sizes): the server weighs no model more than its senders registered.
+    No model weighs more than its senders registered (`plan.registered`): the coordinators hold their
+    members to it, the server each model it receives.
 
     `reports` receives every robot's training report (steps, epochs), for profile plausibility.
 
@@ -85,8 +85,7 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
     """
     method, index = plan.method, plan.round_index
     base = method_base(method)
-    ceilings = weight_ceilings(plan, registered if registered is not None else
-                               {robot: len(ix) for robot, ix in indices.items()})
+    ceilings = weight_ceilings(plan)
     settings = config.training_for(method)
 
     def train(robot: str, start: State, *, epochs: int, prior_steps: float = 0.0, purpose: str = 'train',
@@ -143,7 +142,8 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
             if 'dropped_member' in kinds and members:   # it still trains and uploads; it is not counted
                 fine_tuned = (u for u in fine_tuned if u.robot_id != members[0])
             aggregate = partial(cluster_aggregate, base=base, reading=config.federation.tier_aggregate,
-                                global_state=received, defences=checks, seed_state=seed_state)
+                                global_state=received, defences=checks, seed_state=seed_state,
+                                ceilings=plan.registered)
             cluster = aggregate(own, _noted(counted, fine_tuned, ids=True), events=events)
             if cluster is None:   # the norm bound refused every model of the cluster: nothing to send
                 continue

@@ -76,7 +76,8 @@ class ClusterAuditor:
             return None
         honest = cluster_aggregate(own, [m for m in members if m is not None], base=self._fleet.base,
                                    reading=self._fleet.tier_reading, global_state=global_state,
-                                   defences=self._fleet.config.defences, seed_state=seed.state)
+                                   defences=self._fleet.config.defences, seed_state=seed.state,
+                                   ceilings=plan.registered)
         if honest is None:
             return None
         encoded = self._fleet.encode(honest.state)

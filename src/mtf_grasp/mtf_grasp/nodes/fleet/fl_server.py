@@ -180,10 +180,8 @@ class FlServer(Node):
         if plan.tiered and self._auditor.rate > 0:
             arrived = self._auditor.audit(plan, arrived, global_state=state, version=self._version, record=record)
         aggregation_started = time.perf_counter()
-        with self._lock:
-            registered = {robot: profile.sample_count for robot, profile in self._profiles.items()}
         state = server_aggregate(arrived, base=self.fleet.base, global_state=state, defences=defences,
-                                 ceilings=weight_ceilings(plan, registered), events=events)
+                                 ceilings=weight_ceilings(plan), events=events)
         work_s = time.perf_counter() - aggregation_started
         self._flagged |= ruled_out(events, top_level=plan.top_level)
         if defences.check_claims:

@@ -30,8 +30,8 @@ class MemberReceipts:
         self._node = node
         self._keys = keys
         self._changed = threading.Condition()
-        self._sent: dict[int, dict[str, str]] = {}                 # round -> member -> sha256 (its own receipt)
-        self._steps: dict[int, dict[str, float]] = {}              # round -> robot -> the local_steps it signed
+        # round -> robot -> (sha256, local_steps) of its own receipt
+        self._signed: dict[int, dict[str, tuple[str, float]]] = {}
         self._counted: dict[tuple[int, str], dict[str, str]] = {}  # (round, coordinator) -> member -> sha256
         node.create_subscription(ModelBlob, names.RECEIPTS, self._on_receipt, names.RECEIPT_QOS,
                                  callback_group=callback_group)
@@ -51,8 +51,7 @@ class MemberReceipts:
     def _on_receipt(self, message) -> None:
         for robot, (round_index, sha256, steps) in self._verified([message]).items():
             with self._changed:
-                self._sent.setdefault(round_index, {})[robot] = sha256
-                self._steps.setdefault(round_index, {})[robot] = steps
+                self._signed.setdefault(round_index, {})[robot] = (sha256, steps)
                 self._changed.notify_all()
 
     def forwarded(self, *, round_index: int, coordinator: str, receipts) -> None:
@@ -69,10 +68,10 @@ class MemberReceipts:
         clusters = {u.robot_id: plan.clusters[u.robot_id] for u in arrived if u.robot_id in plan.clusters}
         planned = {m for members in clusters.values() for m in members}
         with self._changed:
-            self._changed.wait_for(lambda: planned <= set(self._sent.get(index, {})), RECEIPT_GRACE_S)
-            sent = self._sent.pop(index, {})
-            steps = self._steps.pop(index, {})
+            self._changed.wait_for(lambda: planned <= set(self._signed.get(index, {})), RECEIPT_GRACE_S)
+            signed = self._signed.pop(index, {})
             counted = {c: self._counted.pop((index, c), {}) for c in clusters}
+        sent = {robot: sha256 for robot, (sha256, _) in signed.items()}
         for coordinator, members in (clusters.items() if check_members else ()):
             matching = [m for m, sha in counted[coordinator].items() if sent.get(m) == sha]
             missing = missing_members([m for m in members if m in sent], matching)
@@ -81,4 +80,4 @@ class MemberReceipts:
                 self._node.get_logger().warning(
                     f'round {index}: {coordinator} did not count the models {", ".join(missing)} sent it; '
                     'it is not top-level again')
-        return steps
+        return {robot: steps for robot, (_, steps) in signed.items()}

@@ -17,16 +17,19 @@ def plan_to_msg(plan: RoundPlan, *, version: int, seed_epochs: int, local_epochs
                    assignment=[TierAssignment(coordinator=c, members=list(m)) for c, m in plan.clusters.items()],
                    ranked_ids=[entry[0] for entry in plan.ranking],
                    importance_scores=[entry[1] for entry in plan.ranking],
+                   registered_samples=[plan.registered.get(entry[0], 0) for entry in plan.ranking],
                    seed_epochs=seed_epochs, local_epochs=local_epochs, deadline=deadline)
 
 
 def plan_from_msg(msg: PlanMsg) -> RoundPlan:
-    """The plan a robot acts on (DDS/DQS are not sent: robots only need roles and order)."""
+    """The plan a robot acts on (DDS/DQS are not sent: robots only need roles, order and the counts
+    that cap each member's weight)."""
     ranking = tuple((rid, score, float('nan'), float('nan'))
                     for rid, score in zip(msg.ranked_ids, msg.importance_scores))
     return RoundPlan(round_index=msg.round, method=msg.method, ranking=ranking,
                      top_level=tuple(msg.top_level_ids),
-                     clusters={a.coordinator: tuple(a.members) for a in msg.assignment})
+                     clusters={a.coordinator: tuple(a.members) for a in msg.assignment},
+                     registered=dict(zip(msg.ranked_ids, msg.registered_samples)))
 
 
 def profile_to_msg(profile: RobotProfile, *, labeller: str) -> ProfileMsg:

@@ -77,9 +77,10 @@ class TierCoordinator(Node):
     def _take_part(self, plan, seq: int) -> bool:
         if self._crash.missed(plan.round_index, self.get_logger().warning) or self.robot_id not in plan.top_level:
             return True
-        return self._coordinate(plan.round_index, seq, members=plan.clusters[self.robot_id])
+        return self._coordinate(plan.round_index, seq, members=plan.clusters[self.robot_id],
+                                registered=plan.registered)
 
-    def _coordinate(self, round_index: int, seq: int, *, members) -> bool:
+    def _coordinate(self, round_index: int, seq: int, *, members, registered) -> bool:
         log = self.get_logger()
         planned = time.monotonic()
         if self._training is None:
@@ -124,7 +125,8 @@ class TierCoordinator(Node):
         work_started = time.perf_counter()
         cluster = cluster_aggregate(own, arrived, base=self.fleet.base, reading=self.fleet.tier_reading,
                                     global_state=global_state, defences=self.fleet.config.defences,
-                                    seed_state=self._as_members_got(seed_blob), events=events)
+                                    seed_state=self._as_members_got(seed_blob), ceilings=registered,
+                                    events=events)
         refused = {e.robot_id for e in events if e.reason in REFUSED}
         self._report.cluster(round_index=round_index, coordinator=self.robot_id,
                              members=[update.robot_id for update in arrived if update.robot_id not in refused])

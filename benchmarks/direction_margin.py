@@ -1,0 +1,85 @@
+"""How far honest updates clear the direction check's threshold: a clean run's cosines.
+
+The direction check (`defences.direction_z`) refuses an update whose cosine with the sum of the
+other updates of its aggregation is below z/√d. It can be trusted where honest updates clear that
+threshold by a wide margin. For each seed, this runs the attack table's clean MTF-Grasp-Avg run
+(benchmarks/attack_table.py: n = 7, j = 2, GG-CNN2 on 40 px depth, 300 training scenes, 5 rounds;
+`--rounds` for more) round by round (the experiment's own `FederatedRounds`, no defences) and
+records, for every cluster of 3 or more members, each member's cosine with the others' sum
+(robust.agreement: what the check measures), in units of 1/√d as well.
+
+    python benchmarks/direction_margin.py --data data/simgrasp_1300_depth40 --seeds 0-4 \
+        --out docs/results/direction_margin.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from attack_table import config_for, seeds_of  # noqa: E402  (the table's clean setting)
+
+from mtf_grasp.federated.attacks import Adversary  # noqa: E402
+from mtf_grasp.federated.config import load_experiment_config  # noqa: E402
+from mtf_grasp.federated.experiment import FederatedRounds, initial_state  # noqa: E402
+from mtf_grasp.federated.robust import agreement  # noqa: E402
+from mtf_grasp.federated.simulation import Wire  # noqa: E402
+from mtf_grasp.federated.traffic import TrafficLedger  # noqa: E402
+from mtf_grasp.federated.workload import prepare_workload  # noqa: E402
+from mtf_grasp.grasping.device import describe_machine  # noqa: E402
+
+
+def clusters_of(data: str, seed: int, rounds: int) -> list[dict]:
+    mapping = config_for(data, 'none', seed)
+    mapping['federation']['rounds'] = rounds
+    with tempfile.TemporaryDirectory() as directory:   # `extends:` is resolved by the file loader
+        path = Path(directory) / 'config.yaml'
+        path.write_text(yaml.safe_dump(mapping))
+        config = load_experiment_config(path)
+    torch.set_num_threads(config.torch_threads)
+    workload = prepare_workload(config)
+    runner = FederatedRounds('mtf_avg', config=config, workload=workload, crashes={}, adversary=Adversary(),
+                             wire=Wire(spec=config.model, dtype=config.federation.encoding, ledger=TrafficLedger()))
+    state, records = initial_state(config), []
+    for index in range(rounds):
+        sent: dict[str, dict] = {}
+        state, plan, _ = runner.step(state, index, on_update=lambda u: sent.__setitem__(u.robot_id, u.state))
+        for coordinator, members in plan.clusters.items():
+            if len(members) < 3:
+                continue   # the check judges 3 or more non-zero updates (the coordinator's own Δ is 0)
+            cosines, unit = agreement([sent[m] for m in members], sent[coordinator])
+            records.append({'seed': seed, 'round': index, 'coordinator': coordinator,
+                            'cosines': dict(zip(members, cosines)),
+                            'in_units_of_one_over_root_d': {m: c / unit for m, c in zip(members, cosines)
+                                                            if c is not None}})
+        print(f'seed {seed} round {index}: ' + ', '.join(
+            f'{r["coordinator"]}: min {min(r["in_units_of_one_over_root_d"].values()):.1f}/√d'
+            for r in records if r['round'] == index), flush=True)
+    return records
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--data', required=True)
+    parser.add_argument('--seeds', default='0-4')
+    parser.add_argument('--rounds', type=int, default=5)
+    parser.add_argument('--out', required=True)
+    args = parser.parse_args()
+    records = [r for seed in seeds_of(args.seeds) for r in clusters_of(args.data, seed, args.rounds)]
+    units = [u for r in records for u in r['in_units_of_one_over_root_d'].values()]
+    summary = {'clusters': len(records), 'member_updates': len(units),
+               'min_in_units_of_one_over_root_d': min(units), 'below_3': sum(u < 3 for u in units)}
+    print(json.dumps(summary))
+    Path(args.out).write_text(json.dumps({'command': ' '.join(sys.argv), 'cpu': describe_machine('cpu', 'fp32')['cpu'],
+                                          'summary': summary, 'clusters': records}, indent=1) + '\n')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
