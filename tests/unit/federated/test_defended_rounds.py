@@ -154,10 +154,12 @@ def test_weight_ceilings_sum_a_cluster_and_take_a_robot_s_own_in_flat_rounds():
 
 def test_the_plan_keeps_the_counts_robots_claimed_though_the_count_cap_ranks_them():
     config = experiment_from_mapping({'partition': {'robots': 3}, 'federation': {'top_level': 1},
-                                      'defences': {'count_cap': 25}}, 'test')
+                                      'defences': {'count_cap': 1.0}}, 'test')
     profiles = [RobotProfile(f'robot_{i}', n, (n,)) for i, n in enumerate([50, 30, 20])]
-    workload = SimpleNamespace(profiles=profiles)
-    plan = plan_for('mtf_avg', 0, config, workload)
+    plan = plan_for('mtf_avg', 0, config, SimpleNamespace(profiles=profiles))
+    # robot_0 ranks as 30 (1 × the median claim), but its model may weigh the 50 it registered.
+    quantity = {robot: dqs for robot, _, _, dqs in plan.ranking}
+    assert quantity['robot_0'] == quantity['robot_1'] == 1.0
     assert plan.registered == {'robot_0': 50, 'robot_1': 30, 'robot_2': 20}
 
 

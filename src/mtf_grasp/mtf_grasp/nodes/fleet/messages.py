@@ -23,13 +23,13 @@ def plan_to_msg(plan: RoundPlan, *, version: int, seed_epochs: int, local_epochs
 
 def plan_from_msg(msg: PlanMsg) -> RoundPlan:
     """The plan a robot acts on (DDS/DQS are not sent: robots only need roles, order and the counts
-    that cap each member's weight)."""
+    that cap each member's weight; a count of 0 means none, and caps nothing)."""
     ranking = tuple((rid, score, float('nan'), float('nan'))
                     for rid, score in zip(msg.ranked_ids, msg.importance_scores))
     return RoundPlan(round_index=msg.round, method=msg.method, ranking=ranking,
                      top_level=tuple(msg.top_level_ids),
                      clusters={a.coordinator: tuple(a.members) for a in msg.assignment},
-                     registered=dict(zip(msg.ranked_ids, msg.registered_samples)))
+                     registered={rid: n for rid, n in zip(msg.ranked_ids, msg.registered_samples) if n > 0})
 
 
 def profile_to_msg(profile: RobotProfile, *, labeller: str) -> ProfileMsg:
