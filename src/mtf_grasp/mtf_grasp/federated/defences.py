@@ -1,6 +1,7 @@
 """Defences inside one aggregation (eq. 8 or eq. 9), and the record of what they decided.
 
-`capped` holds each model the server receives to the samples its senders registered (always on);
+`capped` holds each model to the samples its senders registered (always on: a member's at its
+coordinator, each model the server receives at the server);
 `screened` passes each incoming model through the norm bound against the tier's reference,
 streaming; `directed` drops the models whose update points away from the others';
 `robust_combine` replaces the weighted mean by a coordinate-wise trimmed mean or median (robust.py

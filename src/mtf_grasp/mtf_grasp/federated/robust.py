@@ -203,9 +203,8 @@ def misdirected(states: Sequence[State], reference: State, *, z: float) -> list[
     """The updates θ_k − θ_ref that the direction check drops, in the order it drops them."""
     if not z >= 0:
         raise ValueError(f'direction z must be non-negative, got {z}')
-    gram, dims = _update_gram(states, reference)
-    threshold = z / math.sqrt(dims) if dims else 0.0
-    active = [i for i in range(len(states)) if gram[i, i] > 0]
+    gram, active, unit = _judged(states, reference)
+    threshold = z * unit
     dropped: list[Misdirected] = []
     while len(active) >= 3 and len(dropped) < (len(active) + len(dropped) - 1) // 2:
         index, cosine = min(((i, _loo_cosine(gram, i, active)) for i in active), key=lambda ic: ic[1])
@@ -219,9 +218,16 @@ def misdirected(states: Sequence[State], reference: State, *, z: float) -> list[
 def agreement(states: Sequence[State], reference: State) -> tuple[list[float | None], float]:
     """Each update's cosine with the sum of the other non-zero updates (None for a zero update), and
     1/√d: what the direction check measures, before it drops anything."""
+    gram, active, unit = _judged(states, reference)
+    return [_loo_cosine(gram, i, active) if i in active else None for i in range(len(states))], unit
+
+
+def _judged(states: Sequence[State], reference: State) -> tuple[torch.Tensor, list[int], float]:
+    """The updates' Gram matrix, the indices of the non-zero updates (the only ones judged) and 1/√d
+    (0 when no coordinate is trained)."""
     gram, dims = _update_gram(states, reference)
     active = [i for i in range(len(states)) if gram[i, i] > 0]
-    return [_loo_cosine(gram, i, active) if i in active else None for i in range(len(states))], 1 / math.sqrt(dims)
+    return gram, active, 1 / math.sqrt(dims) if dims else 0.0
 
 
 def _update_gram(states: Sequence[State], reference: State) -> tuple[torch.Tensor, int]:
