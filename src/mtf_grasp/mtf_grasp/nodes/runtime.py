@@ -14,10 +14,19 @@ Two kinds of node, two ways to run and to stop:
 Exit codes: 0 when the work is done or the process is stopped, 1 when a fleet node's work failed
 (a round that cannot finish), 2 for bad parameters or input files (one line naming them); a
 process of several nodes exits with the worst of them.
+
+A fleet node's exit is bounded: once its work is done, tearing down DDS gets `TEARDOWN_S`, then the
+process prints every thread's stack and leaves with its code anyway; and it never waits for the
+interpreter's own shutdown, which joins the executor's worker threads (one stuck in a DDS call
+holds the process for ever). Seen once in CI: a server that had finished its rounds never exited,
+after a client beside it had been SIGKILLed and restarted. `kill -USR1 PID` prints every thread's
+stack of any node process into its log without stopping it.
 """
 from __future__ import annotations
 
 import contextlib
+import faulthandler
+import os
 import signal
 import sys
 import threading
@@ -40,6 +49,7 @@ def run_node(name: str, build: Callable[[], Node], *, work: Callable[[Node], obj
              executor_factory: Callable[[], object] = SingleThreadedExecutor, args=None) -> int:
     """Build the node and spin it until Ctrl-C (or, with `work`, call `work(node)` and return when
     it does). A bad parameter (InputError) prints `name: error: ...` and returns 2."""
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     rclpy.init(args=args)
     node = None
     try:
@@ -96,6 +106,7 @@ def run_fleet_nodes(factories: Sequence[Callable[[], object]], *, args=None) -> 
     """Create a node with each factory, spin them all on one executor in the background and call
     every node's blocking `run()` (in the main thread for one node, else one thread each)."""
     signal.signal(signal.SIGTERM, _interrupt)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     nodes = []
     code = 0
@@ -113,10 +124,13 @@ def run_fleet_nodes(factories: Sequence[Callable[[], object]], *, args=None) -> 
     except Exception as exc:  # noqa: BLE001 - building a node failed: bad input, or a bug
         code = _verdict(None, exc)
     finally:
+        _leave_within(TEARDOWN_S, code)
         for node in nodes:
             node.destroy_node()
         rclpy.try_shutdown()
-    sys.exit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _work_all(nodes) -> int:
@@ -152,6 +166,24 @@ def _verdict(node, exc: BaseException) -> int:
     # A bug: log where it happened, then fail the run.
     _log(node, f'crashed:\n{"".join(traceback.format_exception(exc))}')
     return 1
+
+
+TEARDOWN_S = 10.0   # DDS teardown of a fleet process: a few hundred ms when healthy
+
+
+def _leave_within(seconds: float, code: int) -> None:
+    """End the process with `code` after `seconds` unless it has ended by then, stacks first. A
+    Python timer covers a teardown that waits with the GIL released; faulthandler's own C thread
+    (exit code 1) one that holds it."""
+    def expire():
+        print(f'teardown still running after {seconds:.0f} s; leaving with code {code}. Every thread:',
+              file=sys.stderr, flush=True)
+        faulthandler.dump_traceback(all_threads=True)
+        os._exit(code)
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    faulthandler.dump_traceback_later(2 * seconds, exit=True)
 
 
 def _interrupt(signum, frame):
