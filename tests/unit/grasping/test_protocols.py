@@ -121,7 +121,7 @@ def test_evaluate_command_runs_each_protocol_on_the_real_samples(tiny_model):
     import json
     runs = {'cornell': ['--protocol', 'cornell', '--split', 'object-wise', '--fold', 4],
             'deploy': ['--protocol', 'deploy', '--crop-size', 300, '--crop-x0', 170, '--crop-y0', 90,
-                       '--workspace-roi', '100,40,540,440', '--max-height', 0.25],
+                       '--workspace-roi', '100,40,540,440', '--max-height', 0.25, '--edge-margin', 0.08],
             'jacquard': ['--protocol', 'jacquard']}
     for protocol, extra in runs.items():
         done = _evaluate('--model', tiny_model, '--data', CORNELL_DEV, '--json', *extra)
@@ -131,7 +131,7 @@ def test_evaluate_command_runs_each_protocol_on_the_real_samples(tiny_model):
         assert report['samples'] == (4 if protocol == 'cornell' else 20)
     assert report['crop_size'] == 0 and report['workspace'] is None
     assert json.loads(_evaluate('--model', tiny_model, '--data', CORNELL_DEV, '--json', *runs['deploy']).stdout)[
-        'workspace'] == {'roi': [100, 40, 540, 440], 'min_height_m': 0.01, 'max_height_m': 0.25}
+        'workspace'] == {'roi': [100, 40, 540, 440], 'min_height_m': 0.01, 'max_height_m': 0.25, 'edge_margin': 0.08}
 
 
 @pytest.mark.slow
@@ -157,6 +157,8 @@ def test_evaluate_clearance_reranks_the_nodes_candidates(tiny_model):
     (['--workspace-roi', '1,2'], "--workspace-roi '1,2': expected x0,y0,x1,y1"),
     (['--protocol', 'cornell', '--crop-size', '0'], '--protocol cornell: the cornell protocol needs a crop side'),
     (['--min-height', '0.3', '--max-height', '0.2'], 'workspace band [0.3, 0.2] m'),
+    (['--protocol', 'cornell', '--edge-margin', '0.08'], '--edge-margin: a workspace belongs to the deploy protocol'),
+    (['--edge-margin', '0.5'], 'workspace edge margin 0.5: need 0 <= edge_margin < 0.5'),
 ])
 def test_evaluate_protocol_options_are_checked_in_one_line(tiny_model, args, message):
     done = _evaluate('--model', tiny_model, '--data', CORNELL_DEV, *args)

@@ -72,7 +72,7 @@ def test_region_of_interest_limits_grasps_and_must_fit_the_frame():
 
 
 @pytest.mark.parametrize('kwargs', [dict(roi=(10, 0, 5, 20)), dict(min_height_m=0.3, max_height_m=0.2),
-                                    dict(max_height_m=-1.0)])
+                                    dict(max_height_m=-1.0), dict(edge_margin=0.5), dict(edge_margin=-0.1)])
 def test_bad_workspace_settings_are_refused(kwargs):
     with pytest.raises(ValueError):
         WorkspaceSettings(**kwargs)
@@ -101,3 +101,21 @@ def test_detector_reports_no_grasp_outside_the_workspace():
     assert all(mask[int(round(g.cy)), int(round(g.cx))] for g in grasps)
     free = GraspDetector(model, version=0, settings=DetectorSettings(max_grasps=20)).detect(rgb, board_scene()).grasps
     assert len(free) > len(grasps)
+
+
+def test_edge_margin_keeps_grasp_centres_off_the_edges_of_the_crop():
+    torch.manual_seed(0)
+    model = build_model(ModelSpec(width=8, input_size=32))
+    rgb = np.full((H, W, 3), 128, np.uint8)
+
+    def grasps(margin):
+        settings = DetectorSettings(max_grasps=20, workspace=WorkspaceSettings(edge_margin=margin))
+        return GraspDetector(model, version=0, settings=settings).detect(rgb, board_scene()).grasps
+
+    # The crop is the centred 120 px square (x from 20); a margin of 0.25 is 8 of 32 model pixels, 30
+    # source pixels: centres in x 50-110, y 30-90 (2 px for the mapping's rounding).
+    def near_an_edge(g):
+        return not (48 <= g.cx <= 112 and 28 <= g.cy <= 92)
+    assert any(near_an_edge(g) for g in grasps(0.0))
+    kept = grasps(0.25)
+    assert kept and not any(near_an_edge(g) for g in kept)

@@ -28,6 +28,8 @@ def register(subparsers) -> None:
                                                     '(default as the node: 0.01)')
     p.add_argument('--max-height', type=float, help='deploy: depth band top, metres above the support surface; '
                                                     'sets the band on (default as the node: 0 = off)')
+    p.add_argument('--edge-margin', type=float, help="deploy: no grasp centred within this fraction of the crop's "
+                                                     'side from its edges (default as the node: 0 = none)')
     p.add_argument('--clearance', action='store_true',
                    help="deploy: re-rank the node's top_k candidates by grasp_inference's depth clearance check "
                         '(its default margin and blocked share) before scoring the first --top-k')
@@ -49,7 +51,7 @@ def _workspace(args):
     from mtf_grasp.perception.workspace import WorkspaceSettings
 
     given = [f'--{n}' for n, v in (('workspace-roi', args.workspace_roi), ('min-height', args.min_height),
-                                   ('max-height', args.max_height)) if v is not None]
+                                   ('max-height', args.max_height), ('edge-margin', args.edge_margin)) if v is not None]
     if args.protocol != 'deploy':
         if given:
             raise InputError(f'{given[0]}: a workspace belongs to the deploy protocol, not {args.protocol}')
@@ -66,7 +68,8 @@ def _workspace(args):
     try:
         return WorkspaceSettings(roi=roi, min_height_m=defaults.min_height_m if args.min_height is None
                                  else args.min_height,
-                                 max_height_m=defaults.max_height_m if args.max_height is None else args.max_height)
+                                 max_height_m=defaults.max_height_m if args.max_height is None else args.max_height,
+                                 edge_margin=defaults.edge_margin if args.edge_margin is None else args.edge_margin)
     except ValueError as exc:
         raise InputError(str(exc)) from None
 
@@ -118,7 +121,8 @@ def run(args) -> int:
               'clearance': {'candidates': candidates, 'margin_m': InferenceConfig.clearance_margin_m,
                             'max_blocked': InferenceConfig.clearance_max_blocked} if args.clearance else None,
               'workspace': {'roi': workspace.roi, 'min_height_m': workspace.min_height_m,
-                            'max_height_m': workspace.max_height_m} if workspace.active else None,
+                            'max_height_m': workspace.max_height_m, 'edge_margin': workspace.edge_margin}
+              if workspace.active else None,
               'split': None if args.split is None else {'split': args.split, 'fold': args.fold, 'folds': args.folds},
               'backend': args.backend, 'precision': args.precision,
               'format': ds.format, 'model': str(args.model), 'data': str(args.data),

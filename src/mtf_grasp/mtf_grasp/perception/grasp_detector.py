@@ -10,7 +10,7 @@ import numpy as np
 
 from mtf_grasp.perception.inference_backend import check_runtime, make_backend
 from mtf_grasp.perception.step_timer import StepTimer
-from mtf_grasp.perception.workspace import WorkspaceSettings, grasps_inside, workspace_mask
+from mtf_grasp.perception.workspace import WorkspaceSettings, grasps_inside, inner_mask, workspace_mask
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class DetectorSettings:
     threads: int = 0                             # CPU threads of the forward pass; 0: one per core
     precision: str = 'fp32'                      # 'fp32', 'bf16' (torch) or 'int8' (onnxruntime)
     calibration_frames: int = 8                  # int8: first frames, served in fp32, that set its ranges
-    workspace: WorkspaceSettings = WorkspaceSettings()   # region and height band grasps must lie in
+    workspace: WorkspaceSettings = WorkspaceSettings()   # region, height band and edge margin grasps must keep
 
     def __post_init__(self):
         check_runtime(self.backend, self.precision)
@@ -108,9 +108,12 @@ class GraspDetector:
         timer.mark('preprocess')
         maps = self.forward(x)
         timer.mark('forward')
+        size = self.spec.input_size
+        model_mask = None if mask is None else transform.to_model_mask(mask, size)
+        if self.settings.workspace.edge_margin > 0:
+            model_mask &= inner_mask(size, self.settings.workspace.edge_margin)
         grasps = maps_to_grasps(maps, max_grasps=self.settings.max_grasps, min_quality=self.settings.min_quality,
-                                spec=self.spec,
-                                mask=None if mask is None else transform.to_model_mask(mask, self.spec.input_size))
+                                spec=self.spec, mask=model_mask)
         grasps = [transform.to_source(g) for g in grasps]
         detection = Detection(grasps=grasps if mask is None else grasps_inside(grasps, mask), transform=transform)
         timer.mark('decode')

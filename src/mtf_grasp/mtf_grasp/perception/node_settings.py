@@ -38,6 +38,8 @@ class InferenceConfig(CameraExtrinsics):
         'help': 'depth band: grasps nearer the support surface (estimated from the frame) than this are not reported'})
     workspace_max_height_m: float = field(default=WorkspaceSettings.max_height_m, metadata={
         'help': 'depth band: grasps higher above the support surface than this are not reported; 0: no band'})
+    workspace_edge_margin: float = field(default=WorkspaceSettings.edge_margin, metadata={
+        'help': "no grasp centred within this fraction of the crop's side from its edges (0.08: 9 of 112 px); 0: none"})
     top_k: int = field(default=5, metadata={'help': 'most grasps published per frame'})
     min_quality: float = field(default=0.0, metadata={'help': 'grasps below this quality are not published'})
     slop_s: float = field(default=0.02, metadata={'help': 'largest stamp difference matched across topics'})
@@ -74,7 +76,7 @@ class InferenceConfig(CameraExtrinsics):
     def workspace_settings(self) -> WorkspaceSettings:
         roi = (self.workspace_x0, self.workspace_y0, self.workspace_x1, self.workspace_y1)
         return WorkspaceSettings(roi=roi if roi[2] or roi[3] else None, min_height_m=self.workspace_min_height_m,
-                                 max_height_m=self.workspace_max_height_m)
+                                 max_height_m=self.workspace_max_height_m, edge_margin=self.workspace_edge_margin)
 
     def detector_settings(self) -> DetectorSettings:
         crop = (self.crop_x0, self.crop_y0, self.crop_size) if self.crop_size > 0 else None

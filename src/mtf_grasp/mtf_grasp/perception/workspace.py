@@ -12,6 +12,11 @@ against flying pixels. A pixel is in the workspace when it is inside the region,
 height lies in [min_height_m, max_height_m]. The edge of a board, a table edge with the floor beyond
 it, or anything lower than the support therefore lies outside: such edges are long depth steps that
 a detector trained on clean table tops takes for graspable rims.
+
+An edge margin (a fraction of the crop's side) keeps grasp centres away from the edges of the view
+the network sees: next to an edge part of the gripper lies outside the image, and the network's
+padding there can make a strong but meaningless peak (on real Cornell frames the best grasp of a
+SimGrasp-trained model sat on the crop's top row in 16 of 20 frames; docs/grasp-learning.md).
 """
 from __future__ import annotations
 
@@ -30,10 +35,12 @@ SURFACE_DEGREE = 3      # a cubic: distance along the ray over a 58° view at a 
 @dataclass(frozen=True)
 class WorkspaceSettings:
     """`roi` = (x0, y0, x1, y1) source pixels, x1/y1 exclusive; None: the whole frame. The depth band
-    is on when `max_height_m` > 0."""
+    is on when `max_height_m` > 0. `edge_margin`: no grasp centre within this fraction of the crop's
+    side from its edges."""
     roi: tuple[int, int, int, int] | None = None
     min_height_m: float = 0.01
     max_height_m: float = 0.0
+    edge_margin: float = 0.0
 
     def __post_init__(self):
         if self.roi is not None:
@@ -43,10 +50,20 @@ class WorkspaceSettings:
         if self.max_height_m < 0 or (self.max_height_m > 0 and self.min_height_m >= self.max_height_m):
             raise ValueError(f'workspace band [{self.min_height_m}, {self.max_height_m}] m: need max_height_m >= 0 '
                              f'(0: no band) and min_height_m < max_height_m')
+        if not 0 <= self.edge_margin < 0.5:
+            raise ValueError(f'workspace edge margin {self.edge_margin}: need 0 <= edge_margin < 0.5')
 
     @property
     def active(self) -> bool:
-        return self.roi is not None or self.max_height_m > 0
+        return self.roi is not None or self.max_height_m > 0 or self.edge_margin > 0
+
+
+def inner_mask(size: int, edge_margin: float) -> np.ndarray:
+    """size×size bool, False within round(edge_margin·size) pixels of an edge."""
+    margin = int(round(edge_margin * size))
+    mask = np.zeros((size, size), bool)
+    mask[margin:size - margin, margin:size - margin] = True
+    return mask
 
 
 def _roi_slices(settings: WorkspaceSettings, shape: tuple[int, int]) -> tuple[slice, slice]:
