@@ -188,10 +188,21 @@ def test_agreement_reports_every_cosine_before_anything_is_dropped():
     assert unit == pytest.approx(1 / math.sqrt(2))
 
 
-def test_two_updates_or_zero_updates_are_not_judged():
+def test_two_updates_alone_or_zero_updates_are_not_judged():
     assert misdirected([delta(1, 0), delta(-1, 0)], ORIGIN, z=3.0) == []
-    # A zero update (a coordinator's own seed, under seed_only) neither is judged nor counts.
-    assert misdirected([delta(0, 0), delta(1, 0), delta(-1, 0)], ORIGIN, z=3.0) == []
+    # A zero update (a coordinator's own seed, under seed_only) is never judged.
+    assert misdirected([delta(0, 0), delta(0, 0), delta(1, 0)], ORIGIN, z=3.0) == []
+
+
+def test_two_members_that_disagree_beside_the_seed_are_both_dropped():
+    # Beside a zero update (the seed), Δ = (1,0) and (−1,0) have cosine −1; with z = 0 the threshold
+    # is 0. Which of the two points away cannot be told, so both go and the seed stands.
+    pair = misdirected([delta(0, 0), delta(1, 0), delta(-1, 0)], ORIGIN, z=0.0)
+    assert pair == [Misdirected(1, pytest.approx(-1.0), 0.0), Misdirected(2, pytest.approx(-1.0), 0.0)]
+    # (1,0) and (1,1): cosine 1/√2; with d = 2 the threshold z/√2 keeps them below z = 1, not above.
+    agreeing = [delta(0, 0), delta(1, 0), delta(1, 1)]
+    assert misdirected(agreeing, ORIGIN, z=0.99) == []
+    assert [m.index for m in misdirected(agreeing, ORIGIN, z=1.01)] == [1, 2]
 
 
 def test_random_noise_is_dropped_and_correlated_updates_are_kept():

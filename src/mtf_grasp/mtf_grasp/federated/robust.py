@@ -200,11 +200,19 @@ class Misdirected:
 
 
 def misdirected(states: Sequence[State], reference: State, *, z: float) -> list[Misdirected]:
-    """The updates θ_k − θ_ref that the direction check drops, in the order it drops them."""
+    """The updates θ_k − θ_ref that the direction check drops, in the order it drops them.
+
+    Three or more non-zero updates: the worst by leave-one-out cosine while below z/√d, never more
+    than a minority. Exactly two beside zero ones (a cluster of two members whose coordinator's own
+    model is the seed they started from, under seed_only): two cannot say which of them points away,
+    so a pair whose cosine is below z/√d is dropped whole, and the seed stands for the cluster."""
     if not z >= 0:
         raise ValueError(f'direction z must be non-negative, got {z}')
     gram, active, unit = _judged(states, reference)
     threshold = z * unit
+    if len(active) == 2 and len(states) > 2:
+        cosine = _loo_cosine(gram, active[0], active)
+        return [Misdirected(i, cosine, threshold) for i in active] if cosine < threshold else []
     dropped: list[Misdirected] = []
     while len(active) >= 3 and len(dropped) < (len(active) + len(dropped) - 1) // 2:
         index, cosine = min(((i, _loo_cosine(gram, i, active)) for i in active), key=lambda ic: ic[1])
