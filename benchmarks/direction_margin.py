@@ -6,7 +6,8 @@ threshold by a wide margin. For each seed, this runs the attack table's clean MT
 (benchmarks/attack_table.py: n = 7, j = 2, GG-CNN2 on 40 px depth, 300 training scenes, 5 rounds;
 `--rounds` for more) round by round (the experiment's own `FederatedRounds`, no defences) and
 records, for every cluster of 3 or more members, each member's cosine with the others' sum
-(robust.agreement: what the check measures), in units of 1/√d as well.
+(robust.agreement: what the check measures), in units of 1/√d as well; and for every cluster of
+2 or more members, the cosine of each pair of members (what the check measures in a cluster of 2).
 
     python benchmarks/direction_margin.py --data data/simgrasp_1300_depth40 --seeds 0-4 \
         --out docs/results/direction_margin.json
@@ -14,7 +15,9 @@ records, for every cluster of 3 or more members, each member's cosine with the o
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -51,16 +54,21 @@ def clusters_of(data: str, seed: int, rounds: int) -> list[dict]:
         sent: dict[str, dict] = {}
         state, plan, _ = runner.step(state, index, on_update=lambda u: sent.__setitem__(u.robot_id, u.state))
         for coordinator, members in plan.clusters.items():
-            if len(members) < 3:
-                continue   # the check judges 3 or more non-zero updates (the coordinator's own Δ is 0)
-            cosines, unit = agreement([sent[m] for m in members], sent[coordinator])
-            records.append({'seed': seed, 'round': index, 'coordinator': coordinator,
-                            'cosines': dict(zip(members, cosines)),
-                            'in_units_of_one_over_root_d': {m: c / unit for m, c in zip(members, cosines)
-                                                            if c is not None}})
+            if len(members) < 2:
+                continue   # the check judges 2 or more non-zero updates (the coordinator's own Δ is 0)
+            pairs = {f'{a}+{b}': agreement([sent[a], sent[b]], sent[coordinator])
+                     for a, b in itertools.combinations(members, 2)}
+            record = {'seed': seed, 'round': index, 'coordinator': coordinator, 'members': len(members),
+                      'pair_in_units_of_one_over_root_d': {k: c[0] / unit for k, (c, unit) in pairs.items()}}
+            if len(members) >= 3:
+                cosines, unit = agreement([sent[m] for m in members], sent[coordinator])
+                record.update(cosines=dict(zip(members, cosines)),
+                              in_units_of_one_over_root_d={m: c / unit for m, c in zip(members, cosines)
+                                                           if c is not None})
+            records.append(record)
         print(f'seed {seed} round {index}: ' + ', '.join(
-            f'{r["coordinator"]}: min {min(r["in_units_of_one_over_root_d"].values()):.1f}/√d'
-            for r in records if r['round'] == index), flush=True)
+            f'{r["coordinator"]}: min pair {min(r["pair_in_units_of_one_over_root_d"].values()):.1f}/√d'
+            for r in records if r['round'] == index and r['seed'] == seed), flush=True)
     return records
 
 
@@ -72,9 +80,13 @@ def main() -> int:
     parser.add_argument('--out', required=True)
     args = parser.parse_args()
     records = [r for seed in seeds_of(args.seeds) for r in clusters_of(args.data, seed, args.rounds)]
-    units = [u for r in records for u in r['in_units_of_one_over_root_d'].values()]
-    summary = {'clusters': len(records), 'member_updates': len(units),
-               'min_in_units_of_one_over_root_d': min(units), 'below_3': sum(u < 3 for u in units)}
+    units = [u for r in records for u in r.get('in_units_of_one_over_root_d', {}).values()]
+    pairs = [u for r in records for u in r['pair_in_units_of_one_over_root_d'].values()]
+    summary = {'clusters': sum('cosines' in r for r in records), 'member_updates': len(units),
+               'min_in_units_of_one_over_root_d': min(units), 'below_3': sum(u < 3 for u in units),
+               'pair_clusters': len(records), 'pairs': len(pairs), 'pair_min_in_units_of_one_over_root_d': min(pairs),
+               'pair_median_in_units_of_one_over_root_d': statistics.median(pairs),
+               'pairs_below_3': sum(u < 3 for u in pairs)}
     print(json.dumps(summary))
     Path(args.out).write_text(json.dumps({'command': ' '.join(sys.argv), 'cpu': describe_machine('cpu', 'fp32')['cpu'],
                                           'summary': summary, 'clusters': records}, indent=1) + '\n')
