@@ -2,6 +2,7 @@
 executor worker stuck in a callback (the interpreter's own exit would join it for ever), or a DDS
 teardown that never returns (cut after runtime.TEARDOWN_S, every thread's stack in the log).
 `kill -USR1` prints the stacks of a running node and leaves it running."""
+import signal
 import time
 from pathlib import Path
 
@@ -23,8 +24,6 @@ def wait_for(proc, log, text: str, timeout_s: float = 60) -> None:
 
 
 def test_a_worker_stuck_in_a_callback_does_not_hold_the_process_and_usr1_prints_its_stack(ros_processes, tmp_path):
-    import signal
-
     proc = ros_processes.python(STUCK_NODE, 'done', str(tmp_path), name='stuck')
     log = lambda: ros_processes.log(proc)  # noqa: E731
     wait_for(proc, log, 'ready')

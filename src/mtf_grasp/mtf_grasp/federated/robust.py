@@ -24,8 +24,9 @@ scaled (they are averaged as aggregation.py does).
   indistinguishable from noise (or points against the others: a sign flip). The worst update is
   dropped and the cosines recomputed, at most ⌊(k−1)/2⌋ times, and only while 3 or more remain (with
   two, the disagreeing one cannot be told: two beside a zero update, the seed of a cluster of two
-  members, are dropped together when they disagree, and the seed stands). Computed from the k×k Gram matrix of the updates, one
-  entry at a time: the k states are held (O(k·|θ|)), the extra memory is O(k·max entry + k²).
+  members, are dropped together when they disagree, and the seed stands). Computed from the k×k
+  Gram matrix of the updates, one entry at a time: the k states are held (O(k·|θ|)), the extra
+  memory is O(k·max entry + k²).
 - FedNova under a robust rule (`robust_nova`): the rule replaces the weighted mean of the normalised
   directions d_k = (θ_ref − θ_k)/a_k and of the step counts a_k: θ = θ_ref − trim(a)·trim(d).
 """
