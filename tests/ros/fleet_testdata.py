@@ -182,7 +182,18 @@ def fleet_matches_experiment(ros_processes, directory: Path, *, attacks=(), even
     assert_same_state(fleet_final_state(directory / 'run', 2), state)
     assert [r['global_accuracy'] for r in summary['rounds']] == pytest.approx(accuracies)
     assert [r['bytes_sent'] for r in summary['rounds']] == sent
+    assert_round_timelines(summary)
     return summary
+
+
+def assert_round_timelines(summary: dict) -> None:
+    """Each round splits along a causal chain of records from several processes: no segment runs
+    backwards (beyond the clock's jitter) and the segments add up to the round."""
+    for record in summary['rounds']:
+        timeline = record['timeline']
+        assert timeline is not None, f"round {record['round']}: a record on its chain is missing"
+        assert min(timeline.values()) > -0.02, timeline
+        assert sum(timeline.values()) == pytest.approx(record['duration_s'], abs=1e-3)
 
 
 def free_udp_port() -> int:

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from fleet_testdata import (assert_same_state, experiment_rounds, fleet_final_state, fleet_matches_experiment,
+from fleet_testdata import (assert_round_timelines, assert_same_state, experiment_rounds, fleet_final_state, fleet_matches_experiment,
                             run_fleet, write_configs, write_jacquard_boxes)
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -32,6 +32,7 @@ def test_two_round_fleet_ends_with_the_experiments_global_model(ros_processes, t
     assert [r['global_accuracy'] for r in summary['rounds']] == pytest.approx(accuracies)
     assert summary['final_accuracy'] == pytest.approx(accuracies[-1])
     assert [r['bytes_sent'] for r in summary['rounds']] == sent
+    assert_round_timelines(summary)
 
 
 @pytest.mark.parametrize('federation', [{'tier_aggregate': 'members_only', 'fedbn': True},

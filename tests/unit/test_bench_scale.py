@@ -44,3 +44,12 @@ def test_the_plot_has_a_line_per_discovery_mode(tmp_path):
             for n in (7, 25, 200) for mode in scale.MODES]
     scale.plot_scaling(runs, tmp_path / 'scaling.png')
     assert (tmp_path / 'scaling.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_mean_timeline_counts_a_missing_segment_as_zero_and_still_adds_up():
+    rounds = [{'seed_cpu': 1.0, 'fine_tuning_cpu': 2.0, 'server_closing': 1.0},
+              {'seed_cpu': 2.0, 'server_closing': 1.0}]   # a cluster without members
+    mean = scale.mean_timeline(rounds)
+    assert mean == {'seed_cpu': 1.5, 'fine_tuning_cpu': 1.0, 'server_closing': 1.0}
+    assert sum(mean.values()) == 3.5
+    assert scale.mean_timeline([rounds[0], None]) is None and scale.mean_timeline([]) is None

@@ -99,12 +99,12 @@ def test_summary_counts_each_transfer_once_and_splits_the_round_time(tmp_path):
     coordinator.transfer(round_index=0, sender='server', receiver='a', payload_bytes=100)
     coordinator.transfer(round_index=0, sender='b', receiver='a', payload_bytes=100)
     client.transfer(round_index=0, sender='a', receiver='b', payload_bytes=100)
-    coordinator.training(round_index=0, robot_id='a', role='seed', seconds=2.0)
-    client.training(round_index=0, robot_id='b', role='fine_tune', seconds=3.0)
+    coordinator.training(round_index=0, robot_id='a', role='seed', started_at=0.0, seconds=2.0, cpu_seconds=1.5)
+    client.training(round_index=0, robot_id='b', role='fine_tune', started_at=2.5, seconds=3.0, cpu_seconds=3.0)
     coordinator.work(round_index=0, seconds=0.25)
     RoundReport(str(tmp_path), 'd.c').work(round_index=0, seconds=0.75)
     server.round(round=0, method='mtf_avg', global_accuracy=0.5, participants=['a', 'b'], duration_s=6.0,
-                 evaluation_s=0.5, server_work_s=0.125, global_sha256='ab', clusters={'a': ['b']},
+                 evaluation_s=0.5, server_work_s=0.125, global_sha256='ab', clusters={'a': ['b']}, started_at=0.0,
                  ranking=[{'robot_id': 'a'}, {'robot_id': 'b'}])
     summary = summarize(read_records(tmp_path))
     (only,) = summary['rounds']
@@ -115,6 +115,7 @@ def test_summary_counts_each_transfer_once_and_splits_the_round_time(tmp_path):
     assert (only['server_work_s'], only['coordinator_work_s']) == (0.125, 0.75)   # the busiest coordinator
     assert summary['final_accuracy'] == 0.5 and summary['final_sha256'] == 'ab'
     assert [r['robot_id'] for r in summary['ranking']] == ['a', 'b']
+    assert {'seed_cpu': 1.5, 'fine_tuning_cpu': 3.0}.items() <= only['timeline'].items()   # test_round_timeline
 
 
 def test_critical_path_of_a_flat_round_is_the_slowest_robot():

@@ -7,8 +7,9 @@ discovery or a Fast DDS discovery server started for the run on a free loopback 
 discovery, registration); the mean round wall time, its training on the critical path and the
 overhead outside training and evaluation (after the first round, which warms up), and the
 server's and the busiest coordinator's own work in it, timed directly (`work_ratio`: their sum
-over the round); the server's
-peak RSS; the bytes of all model transfers per round against 2·n·|θ|; the DDS participants (one
+over the round); the round split along the chain of events that ended it (`timeline_s`,
+nodes/fleet/round_timeline.py: transfers, time before each training, its CPU time and its wait
+for a core); the server's peak RSS; the bytes of all model transfers per round against 2·n·|θ|; the DDS participants (one
 per process).
 """
 from __future__ import annotations
@@ -129,10 +130,20 @@ def measure_fleet(config: str, *, robots: int, rounds: int, discovery: str, robo
         'overhead_s': round(mean['overhead_s'], 3), 'overhead_ratio': round(mean['overhead_s'] / mean['duration_s'], 4),
         'server_work_s': round(mean['server_work_s'], 3), 'coordinator_work_s': round(mean['coordinator_work_s'], 3),
         'work_ratio': round((mean['server_work_s'] + mean['coordinator_work_s']) / mean['duration_s'], 4),
+        'timeline_s': mean_timeline([r['timeline'] for r in counted]),
         'server_peak_rss_mb': round(max(r['server_peak_rss_mb'] for r in summary['rounds']), 1),
         'model_bytes': theta, 'bytes_per_round': per_round, 'bytes_expected': 2 * robots * theta,
         'final_accuracy': summary['final_accuracy'], 'wall_s': round(wall_s, 1),
     }
+
+
+def mean_timeline(timelines: list[dict | None]) -> dict[str, float] | None:
+    """Mean seconds per segment over rounds; a segment a round lacks (a cluster without members
+    has no fine-tuning) counts 0 there, so the means still add up to the mean round."""
+    if not timelines or None in timelines:
+        return None
+    names = list(dict.fromkeys(name for timeline in timelines for name in timeline))
+    return {name: round(statistics.mean(t.get(name, 0.0) for t in timelines), 3) for name in names}
 
 
 def with_top_level(experiment: Path, top_level: int | str, out: Path) -> Path:

@@ -104,7 +104,7 @@ class FlServer(Node):
                                  + ', '.join(missing))
         self._report.registration(seconds=time.perf_counter() - self._started, robots=len(self.params.robots))
         for round_index in range(first_round, self.params.rounds):
-            started = time.perf_counter()
+            started = (time.perf_counter(), time.time())   # the wall clock too, for the round's timeline
             plan = self._open_round(round_index, state)
             arrived = self._collect(plan)
             state, sha256 = self._close_round(plan, state, arrived, previous_sha256=sha256, started=started)
@@ -167,7 +167,7 @@ class FlServer(Node):
                                           'their members are re-assigned')
         return arrived
 
-    def _close_round(self, plan, state, arrived, *, previous_sha256: str, started: float):
+    def _close_round(self, plan, state, arrived, *, previous_sha256: str, started: tuple[float, float]):
         """Aggregate what arrived (eq. 9), evaluate, checkpoint, publish and record the round."""
         events = []
         record = recorder(events, tier='server', by=SERVER)
@@ -212,9 +212,10 @@ class FlServer(Node):
         submitted = [update.robot_id for update in arrived if update.robot_id not in refused]
         participants = planned_participants(submitted, clusters=plan.clusters)
         self._publish_status(accuracy=accuracy, participants=participants, sha256=sha256)
-        duration_s = time.perf_counter() - started
+        duration_s = time.perf_counter() - started[0]
         self._report.round(round=plan.round_index, method=plan.method, global_accuracy=accuracy,
                            participants=participants, submitted=submitted, duration_s=duration_s,
+                           started_at=started[1],
                            evaluation_s=evaluation_s, server_work_s=work_s,
                            global_sha256=sha256, previous_sha256=previous_sha256,
                            server_peak_rss_mb=peak_rss_mb(),
@@ -302,15 +303,15 @@ class FlServer(Node):
             return response
         blob = request.blob
 
-        def forwarded():   # the coordinator's receipts, known before its model can close the round
-            self._receipts.forwarded(round_index=blob.round, coordinator=blob.sender, receipts=request.receipts)
-
-        verdict = inbox.admit(wire_blob(blob), guard=self._guard,
-                              on_accept=forwarded if self._receipts is not None else None)
-        response.accepted = verdict.accepted
-        if verdict.accepted:
+        def accepted():   # known before the model can close the round: the receipts and the record
+            if self._receipts is not None:
+                self._receipts.forwarded(round_index=blob.round, coordinator=blob.sender, receipts=request.receipts)
             self._report.transfer(round_index=blob.round, sender=blob.sender, receiver=SERVER,
                                   payload_bytes=len(blob.payload))
+
+        verdict = inbox.admit(wire_blob(blob), guard=self._guard, on_accept=accepted)
+        response.accepted = verdict.accepted
+        if verdict.accepted:
             response.message = f'accepted {blob.sender} for round {blob.round}'
         else:
             response.message = verdict.message

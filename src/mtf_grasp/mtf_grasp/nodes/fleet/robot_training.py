@@ -38,7 +38,7 @@ class RobotTraining:
 
     def train(self, start_state, *, epochs: int, round_index: int, role: str,
               prior_steps: float = 0.0, purpose: str = 'train') -> ModelUpdate:
-        started = time.perf_counter()
+        started, cpu_started, started_at = time.perf_counter(), time.thread_time(), time.time()
         if self._norms is not None:
             start_state = self._norms.apply(self.robot_id, start_state)
         adversary = self.fleet.adversary
@@ -51,7 +51,8 @@ class RobotTraining:
             self._norms.keep(self.robot_id, update.state)
         update = adversary.sent(update, start_state, base_seed=self.fleet.seed, purpose=purpose)
         self._report.training(round_index=round_index, robot_id=self.robot_id, role=role,
-                              seconds=time.perf_counter() - started)
+                              started_at=started_at, seconds=time.perf_counter() - started,
+                              cpu_seconds=time.thread_time() - cpu_started)
         return update
 
     def blob_of(self, update: ModelUpdate, *, version: int):

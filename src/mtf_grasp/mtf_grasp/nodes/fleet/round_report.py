@@ -3,19 +3,23 @@
 Each node appends JSON lines to `<report_dir>/<node>.jsonl`: the receiver of every model transfer
 records it (so each transfer is counted once), robots record their training time, the server
 records each finished round. When a round ends at the server every record of that round has been
-written, because each node writes before it sends the model that lets the round go on.
+written, because each node writes before it sends the model that lets the round go on. Each record
+carries `at`, the wall clock when it was written; trainings and rounds also carry `started_at`;
+round_timeline splits a round with them.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 import threading
+import time
 from collections import defaultdict
 from pathlib import Path
 
 from mtf_grasp.federated.defences import defence_summary, event_record
 from mtf_grasp.federated.profiles import id_order
 from mtf_grasp.fleet import SERVER_ID as SERVER
+from mtf_grasp.nodes.fleet.round_timeline import round_timeline
 
 
 class RoundReport:
@@ -31,8 +35,12 @@ class RoundReport:
         self._write(kind='transfer', round=round_index, sender=sender, receiver=receiver,
                     payload_bytes=payload_bytes)
 
-    def training(self, *, round_index: int, robot_id: str, role: str, seconds: float) -> None:
-        self._write(kind='training', round=round_index, robot=robot_id, role=role, train_s=seconds)
+    def training(self, *, round_index: int, robot_id: str, role: str, started_at: float, seconds: float,
+                 cpu_seconds: float) -> None:
+        """A training that began at `started_at` (time.time()) and took `seconds` of wall time,
+        `cpu_seconds` of its thread's CPU time."""
+        self._write(kind='training', round=round_index, robot=robot_id, role=role, started_at=started_at,
+                    train_s=seconds, cpu_s=cpu_seconds)
 
     def cluster(self, *, round_index: int, coordinator: str, members: list[str]) -> None:
         """The members whose models a coordinator aggregated (late ones are left out)."""
@@ -60,7 +68,7 @@ class RoundReport:
         if self._path is None:
             return
         with self._lock, self._path.open('a') as out:
-            out.write(json.dumps(record) + '\n')
+            out.write(json.dumps({**record, 'at': time.time()}) + '\n')
 
 
 def read_records(report_dir: str | Path) -> list[dict]:
@@ -111,6 +119,7 @@ def summarize(records: list[dict]) -> dict:
             # checkpoint) and the busiest coordinator's; both wall time, stretched on a busy CPU.
             'server_work_s': record.get('server_work_s'),
             'coordinator_work_s': max(work[index], default=0.0),
+            'timeline': round_timeline(records, record),
             'global_sha256': record['global_sha256'],
             'defences': defence_summary(defences[index]),
             'server_peak_rss_mb': record.get('server_peak_rss_mb'),

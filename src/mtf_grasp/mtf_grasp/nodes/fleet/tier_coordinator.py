@@ -168,16 +168,16 @@ class TierCoordinator(Node):
             inbox = self._inbox
         blob = request.blob
 
-        def keep_receipt():   # before the inbox wakes the aggregation that forwards it
-            with self._lock:
-                if inbox is self._inbox:
-                    self._receipts[blob.sender] = receipt_msg(blob)
-
-        verdict = inbox.admit(wire_blob(blob), guard=self._guard,
-                              on_accept=keep_receipt if self.fleet.config.defences.check_members else None)
-        if verdict.accepted:
+        def accepted():   # before the inbox wakes the aggregation: the receipt it forwards, the record
+            if self.fleet.config.defences.check_members:
+                with self._lock:
+                    if inbox is self._inbox:
+                        self._receipts[blob.sender] = receipt_msg(blob)
             self._report.transfer(round_index=blob.round, sender=blob.sender, receiver=self.robot_id,
                                   payload_bytes=len(blob.payload))
+
+        verdict = inbox.admit(wire_blob(blob), guard=self._guard, on_accept=accepted)
+        if verdict.accepted:
             response.message = f'accepted {blob.sender} for round {blob.round}'
         else:
             self.get_logger().warning(f'rejected a submission: {verdict.message}')
