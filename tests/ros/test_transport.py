@@ -31,6 +31,18 @@ def spin_until(node, condition, timeout_s=30.0):
         node.executor.spin_once(timeout_sec=0.1)
 
 
+def registration(robot, *, key):
+    from mtf_grasp_interfaces.msg import RobotProfile
+    from mtf_grasp_interfaces.srv import RegisterRobot
+
+    from mtf_grasp.federated.signing import WireProfile, sign_profile
+
+    profile = WireProfile(robot_id=robot, sample_count=8, class_histogram=(2, 2, 1, 1, 1, 1), labeller='angle')
+    return RegisterRobot.Request(profile=RobotProfile(robot_id=robot, sample_count=8, labeller='angle',
+                                                      class_histogram=list(profile.class_histogram)),
+                                 signature=sign_profile(profile, key))
+
+
 @pytest.fixture
 def server(ros_processes, tmp_path):
     """An fl_server for a three-robot FedAvg fleet, started from the fleet plan's own parameters."""
@@ -47,11 +59,11 @@ def server(ros_processes, tmp_path):
 
 
 def test_server_checks_every_submission_and_counts_refusals(server, ros_node, ros_processes):
-    from mtf_grasp_interfaces.msg import FleetStatus, RobotProfile, RoundPlan
+    from mtf_grasp_interfaces.msg import FleetStatus, RoundPlan
     from mtf_grasp_interfaces.srv import FetchModel, RegisterRobot, SubmitModel
     from safetensors.torch import load
 
-    from mtf_grasp.federated.signing import WireProfile, sign_profile, verify_blob
+    from mtf_grasp.federated.signing import verify_blob
     from mtf_grasp.federated.codec import encode_state
     from mtf_grasp.nodes.fleet import names
     from mtf_grasp.nodes.blob_transport import BlobHeader, make_blob, wire_blob
@@ -64,12 +76,6 @@ def test_server_checks_every_submission_and_counts_refusals(server, ros_node, ro
     register = ros_node.create_client(RegisterRobot, names.REGISTER)
     fetch = ros_node.create_client(FetchModel, names.GLOBAL_MODEL)
     submit = ros_node.create_client(SubmitModel, names.SUBMIT_TO_SERVER)
-
-    def registration(robot, *, key):
-        profile = WireProfile(robot_id=robot, sample_count=8, class_histogram=(2, 2, 1, 1, 1, 1), labeller='angle')
-        return RegisterRobot.Request(profile=RobotProfile(robot_id=robot, sample_count=8, labeller='angle',
-                                                          class_histogram=list(profile.class_histogram)),
-                                     signature=sign_profile(profile, key))
 
     assert not call(ros_node, register, registration('robot_9', key=keys['robot_0']), timeout_s=60).accepted
     forged = call(ros_node, register, registration('robot_0', key=keys['robot_1']))
@@ -115,6 +121,37 @@ def test_server_checks_every_submission_and_counts_refusals(server, ros_node, ro
     assert statuses[-1].last_rejection == duplicate.message
     assert sorted(statuses[-1].registered_ids) == list(setup.robots)
     assert proc.poll() is None, ros_processes.log(proc)
+
+
+def test_the_server_answers_every_one_of_many_simultaneous_fetches(server, ros_node):
+    """30 callers ask for the global model at once, as a cluster's members ask for their seed. Under
+    ROS's default service QoS (the last 10 requests and responses kept) only 10 were answered and
+    the others waited out their timeout; the fleet's services keep every call (names.SERVICE_QOS)."""
+    from mtf_grasp_interfaces.msg import RoundPlan
+    from mtf_grasp_interfaces.srv import FetchModel, RegisterRobot
+
+    from mtf_grasp.nodes.fleet import names
+
+    _, setup = server
+    keys = setup.roster.load_keys()
+    plans = []
+    ros_node.create_subscription(RoundPlan, names.ROUND_PLAN, plans.append, names.LATCHED)
+    register = ros_node.create_client(RegisterRobot, names.REGISTER, qos_profile=names.SERVICE_QOS)
+    for robot in setup.robots:
+        assert call(ros_node, register, registration(robot, key=keys[robot]), timeout_s=60).accepted
+    spin_until(ros_node, lambda: plans, timeout_s=60)
+    callers = [ros_node.create_client(FetchModel, names.GLOBAL_MODEL, qos_profile=names.SERVICE_QOS)
+               for _ in range(30)]
+    for caller in callers:
+        assert caller.wait_for_service(timeout_sec=30)
+    # Every caller's response reader must be matched at the server before the burst, or an answer
+    # can be lost for that reason instead: one call each, one at a time, first.
+    for caller in callers:
+        assert call(ros_node, caller, FetchModel.Request(requester='robot_0', round=0)).available
+    futures = [caller.call_async(FetchModel.Request(requester='robot_0', round=0)) for caller in callers]
+    spin_until(ros_node, lambda: all(f.done() for f in futures), timeout_s=20)
+    assert all(f.result().available for f in futures)
+    assert len({f.result().blob.sha256 for f in futures}) == 1
 
 
 def setup_spec(blob):

@@ -93,8 +93,8 @@ def call_service(client, request, *, timeout_s: float, effect: threading.Event |
 
     `effect`, when given, is set elsewhere once the call's effect is seen (a registration listed in
     the server's latched status): then the wait ends without the response, and None is returned.
-    In large fleets many responses are lost (the server answers before it has matched the
-    caller's response reader); the effect spares the caller a timeout and a second call.
+    A response can still be lost (a server restarting, or one that answers before it has matched
+    the caller's response reader); the effect spares the caller a timeout and a second call.
     """
     if not client.wait_for_service(timeout_sec=timeout_s):
         raise ServiceTimeout(f'service {client.service_name} not available after {timeout_s:.0f} s')

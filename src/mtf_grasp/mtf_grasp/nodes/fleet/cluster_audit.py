@@ -87,7 +87,8 @@ class ClusterAuditor:
         """The ModelUpdate `sender` serves at `service` for the round, judged; None when it answers that
         it has none; Inconclusive when it does not answer or the guard refuses what it sends."""
         if service not in self._clients:
-            self._clients[service] = self._node.create_client(FetchModel, service, callback_group=self._group)
+            self._clients[service] = self._node.create_client(FetchModel, service, qos_profile=names.SERVICE_QOS,
+                                                              callback_group=self._group)
         request = FetchModel.Request(requester=SERVER_ID, round=round_index)
         try:
             response = call_service(self._clients[service], request, timeout_s=self._node.params.service_timeout_s)

@@ -44,7 +44,8 @@ class FlClient(Node):
         self._crash = InjectedCrash(crashes=self.params.crashes, robot_id=self.robot_id, node_name=self.get_name(),
                                     report_dir=self.params.report_dir)
         self.plans = PlanWatch(self, robot_id=self.robot_id, rounds=self.params.rounds, callback_group=self._group)
-        self._register = self.create_client(RegisterRobot, names.REGISTER, callback_group=self._group)
+        self._register = self.create_client(RegisterRobot, names.REGISTER, qos_profile=names.SERVICE_QOS,
+                                            callback_group=self._group)
         self._upstream = {}    # coordinator id ('' for the server) -> (fetch client, submit client)
         self._to_server = None  # (round, blob, plan seq) last sent to the server, for a server that restarts
         # What this robot's coordinator accepted, for an audit of that coordinator by the server.
@@ -139,8 +140,8 @@ class FlClient(Node):
             fetch_name, submit_name = ((names.seed_model(coordinator), names.submit_to_coordinator(coordinator))
                                        if coordinator else (names.GLOBAL_MODEL, names.SUBMIT_TO_SERVER))
             self._upstream[coordinator] = (
-                self.create_client(FetchModel, fetch_name, callback_group=self._group),
-                self.create_client(SubmitModel, submit_name, callback_group=self._group))
+                self.create_client(FetchModel, fetch_name, qos_profile=names.SERVICE_QOS, callback_group=self._group),
+                self.create_client(SubmitModel, submit_name, qos_profile=names.SERVICE_QOS, callback_group=self._group))
         return self._upstream[coordinator]
 
 

@@ -76,9 +76,10 @@ class FlServer(Node):
         defences = self.fleet.config.defences
         self._receipts = (MemberReceipts(self, keys=self._robot_keys, callback_group=group)
                           if defences.check_members or defences.check_claims else None)
-        self.create_service(RegisterRobot, names.REGISTER, self._on_register, callback_group=group)
-        self.create_service(FetchModel, names.GLOBAL_MODEL, self._on_fetch, callback_group=group)
-        self.create_service(SubmitModel, names.SUBMIT_TO_SERVER, self._on_submit, callback_group=group)
+        for kind, name, callback in ((RegisterRobot, names.REGISTER, self._on_register),
+                                     (FetchModel, names.GLOBAL_MODEL, self._on_fetch),
+                                     (SubmitModel, names.SUBMIT_TO_SERVER, self._on_submit)):
+            self.create_service(kind, name, callback, qos_profile=names.SERVICE_QOS, callback_group=group)
         self._plans = self.create_publisher(PlanMsg, names.ROUND_PLAN, names.LATCHED)
         self._status = self.create_publisher(FleetStatus, names.FLEET_STATUS, names.LATCHED)
         self._versions = self.create_publisher(UInt64, names.GLOBAL_VERSION, names.LATCHED)

@@ -17,6 +17,15 @@ RECEIPTS = '/fleet/receipts'   # members' receipts (ModelBlob without payload) o
 
 
 
+# Services: every request and response kept until taken. ROS's default service QoS keeps the last
+# 10, so a server or coordinator that gets more than 10 calls before its executor takes them drops
+# the rest without a word and their callers wait out their timeout (measured with 25 and 50
+# simultaneous fetches of a 296 KB model: 10 answered); and under rmw_fastrtps every client of a
+# service receives every response and discards the others' (ros2/rmw_fastrtps#559), so a client's
+# own answer could be pushed out of a depth-10 queue as well.
+SERVICE_QOS = QoSProfile(history=HistoryPolicy.KEEP_ALL, reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.VOLATILE)
+
 # Receipts: reliable, and kept for a server whose subscription matches late.
 RECEIPT_QOS = QoSProfile(depth=16, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE,
                          durability=DurabilityPolicy.TRANSIENT_LOCAL)

@@ -7,13 +7,16 @@ import threading
 
 from mtf_grasp_interfaces.srv import FetchModel
 
+from mtf_grasp.nodes.fleet import names
+
 
 class RoundModelService:
     def __init__(self, node, name: str, *, what: str, callback_group):
         self._what = what
         self._lock = threading.Lock()
         self._kept = None    # (round, ModelBlob)
-        node.create_service(FetchModel, name, self._on_fetch, callback_group=callback_group)
+        node.create_service(FetchModel, name, self._on_fetch, qos_profile=names.SERVICE_QOS,
+                            callback_group=callback_group)
 
     def keep(self, round_index: int, blob) -> None:
         """Serve `blob` for `round_index` from now on (None: nothing for that round)."""

@@ -64,11 +64,13 @@ class TierCoordinator(Node):
         self._seed = RoundModelService(self, names.seed_model(self.robot_id), what='seed model', callback_group=group)
         self._own = RoundModelService(self, names.own_model(self.robot_id), what='own model', callback_group=group)
         self.create_service(SubmitModel, names.submit_to_coordinator(self.robot_id), self._on_submit,
-                            callback_group=group)
-        self._fetch_global = self.create_client(FetchModel, names.GLOBAL_MODEL, callback_group=group)
+                            qos_profile=names.SERVICE_QOS, callback_group=group)
+        self._fetch_global = self.create_client(FetchModel, names.GLOBAL_MODEL, qos_profile=names.SERVICE_QOS,
+                                                callback_group=group)
         self._seed_receipts = (self.create_publisher(ModelBlob, names.RECEIPTS, names.RECEIPT_QOS)
                                if self.fleet.config.defences.check_claims else None)
-        self._submit_cluster = self.create_client(SubmitModel, names.SUBMIT_TO_SERVER, callback_group=group)
+        self._submit_cluster = self.create_client(SubmitModel, names.SUBMIT_TO_SERVER, qos_profile=names.SERVICE_QOS,
+                                                  callback_group=group)
 
     def run(self) -> None:
         self.plans.follow(act=self._take_part, repeat=self._resend, timeout_s=self.params.round_timeout_s)
