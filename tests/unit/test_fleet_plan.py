@@ -99,8 +99,10 @@ def test_summary_counts_each_transfer_once_and_splits_the_round_time(tmp_path):
     coordinator.transfer(round_index=0, sender='server', receiver='a', payload_bytes=100)
     coordinator.transfer(round_index=0, sender='b', receiver='a', payload_bytes=100)
     client.transfer(round_index=0, sender='a', receiver='b', payload_bytes=100)
-    coordinator.training(round_index=0, robot_id='a', role='seed', started_at=0.0, seconds=2.0, cpu_seconds=1.5)
-    client.training(round_index=0, robot_id='b', role='fine_tune', started_at=2.5, seconds=3.0, cpu_seconds=3.0)
+    coordinator.training(round_index=0, robot_id='a', role='seed', seconds=2.0, cpu_seconds=1.5,
+                         started_at=0.0, ended_at=2.0)
+    client.training(round_index=0, robot_id='b', role='fine_tune', seconds=3.0, cpu_seconds=3.0,
+                    started_at=2.5, ended_at=5.5)
     coordinator.work(round_index=0, seconds=0.25)
     RoundReport(str(tmp_path), 'd.c').work(round_index=0, seconds=0.75)
     server.round(round=0, method='mtf_avg', global_accuracy=0.5, participants=['a', 'b'], duration_s=6.0,

@@ -11,7 +11,8 @@ def transfer(sender, receiver, at, round_index=0):
 
 def training(robot, role, ended, train_s, cpu_s, round_index=0):
     return {'kind': 'training', 'round': round_index, 'robot': robot, 'role': role, 'started_at': ended - train_s,
-            'train_s': train_s, 'cpu_s': cpu_s, 'at': ended + 0.01}   # written a little after it ended
+            'ended_at': ended, 'train_s': train_s + 0.125,   # perf_counter's reading need not match the stamps
+            'cpu_s': cpu_s, 'at': ended + 0.01}   # written a little after it ended
 
 
 def round_record(*, end, duration, clusters, participants):

@@ -51,8 +51,8 @@ class RobotTraining:
             self._norms.keep(self.robot_id, update.state)
         update = adversary.sent(update, start_state, base_seed=self.fleet.seed, purpose=purpose)
         self._report.training(round_index=round_index, robot_id=self.robot_id, role=role,
-                              started_at=started_at, seconds=time.perf_counter() - started,
-                              cpu_seconds=time.thread_time() - cpu_started)
+                              seconds=time.perf_counter() - started, cpu_seconds=time.thread_time() - cpu_started,
+                              started_at=started_at, ended_at=time.time())
         return update
 
     def blob_of(self, update: ModelUpdate, *, version: int):

@@ -4,8 +4,8 @@ Each node appends JSON lines to `<report_dir>/<node>.jsonl`: the receiver of eve
 records it (so each transfer is counted once), robots record their training time, the server
 records each finished round. When a round ends at the server every record of that round has been
 written, because each node writes before it sends the model that lets the round go on. Each record
-carries `at`, the wall clock when it was written; trainings and rounds also carry `started_at`;
-round_timeline splits a round with them.
+carries `at`, the wall clock when it was written; trainings also carry `started_at` and `ended_at`,
+rounds `started_at`; round_timeline splits a round with them.
 """
 from __future__ import annotations
 
@@ -35,12 +35,12 @@ class RoundReport:
         self._write(kind='transfer', round=round_index, sender=sender, receiver=receiver,
                     payload_bytes=payload_bytes)
 
-    def training(self, *, round_index: int, robot_id: str, role: str, started_at: float, seconds: float,
-                 cpu_seconds: float) -> None:
-        """A training that began at `started_at` (time.time()) and took `seconds` of wall time,
-        `cpu_seconds` of its thread's CPU time."""
-        self._write(kind='training', round=round_index, robot=robot_id, role=role, started_at=started_at,
-                    train_s=seconds, cpu_s=cpu_seconds)
+    def training(self, *, round_index: int, robot_id: str, role: str, seconds: float, cpu_seconds: float,
+                 started_at: float, ended_at: float) -> None:
+        """A training of `seconds` (wall time), `cpu_seconds` of its thread's CPU time, between the
+        wall-clock stamps `started_at` and `ended_at` (time.time(), comparable across processes)."""
+        self._write(kind='training', round=round_index, robot=robot_id, role=role, train_s=seconds,
+                    cpu_s=cpu_seconds, started_at=started_at, ended_at=ended_at)
 
     def cluster(self, *, round_index: int, coordinator: str, members: list[str]) -> None:
         """The members whose models a coordinator aggregated (late ones are left out)."""

@@ -1,9 +1,11 @@
 """Where a fleet round's wall time went: the chain of events that ended it, read from the records.
 
 The records carry wall-clock stamps (time.time(), one clock for all processes on a machine): a
-transfer `at` the moment its receiver accepted it, a training its `started_at` with its wall time
-`train_s` and `cpu_s` (the CPU time of the thread that trained), the server's round its
-`started_at` and `duration_s`. The round ended when its last model reached the server; following
+transfer `at` the moment its receiver accepted it, a training its `started_at` and `ended_at` with
+`cpu_s` (the CPU time of the thread that trained), the server's round its `started_at` and
+`duration_s`. (A stamp is taken right after the perf_counter reading it goes with, or after the
+work it closes, never before: a thread that waits for the GIL between the two readings moves the
+wait into the segment before it, and every segment stays ≥ 0.) The round ended when its last model reached the server; following
 that model back (its cluster's last member to submit, the seed that member fine-tuned, the global
 model its coordinator started from) splits the round into consecutive segments, each between two
 events that happened one after the other, adding up to the round's duration. A training's wall time
@@ -30,7 +32,7 @@ def round_timeline(records: list[dict], round_record: dict) -> dict[str, float] 
         if record['kind'] == 'transfer' and record.get('at') is not None:
             key = (record['sender'], record['receiver'])
             arrivals[key] = max(arrivals.get(key, record['at']), record['at'])
-        elif record['kind'] == 'training' and record.get('started_at') is not None:
+        elif record['kind'] == 'training' and record.get('ended_at') is not None:
             trainings[(record['robot'], record['role'])] = record
     clusters = round_record['clusters']
     senders = clusters or round_record['participants']
@@ -55,14 +57,14 @@ def _cluster_chain(coordinator: str, members, arrivals, trainings, *, start: flo
     got_global = arrivals[(SERVER, coordinator)]
     seed = trainings[(coordinator, 'seed')]
     chain = {'global_to_coordinator': got_global - start, **_training('seed', seed, after=got_global)}
-    cursor = seed['started_at'] + seed['train_s']
+    cursor = seed['ended_at']
     submitted = [(arrivals[(m, coordinator)], m) for m in members if (m, coordinator) in arrivals]
     if submitted:   # a cluster whose members all failed sends the coordinator's own model
         member_at, member = max(submitted)
         got_seed = arrivals[(coordinator, member)]
         tuned = trainings[(member, 'fine_tune')]
         chain.update({'seed_to_member': got_seed - cursor, **_training('fine_tuning', tuned, after=got_seed),
-                      'member_to_coordinator': member_at - tuned['started_at'] - tuned['train_s']})
+                      'member_to_coordinator': member_at - tuned['ended_at']})
         cursor = member_at
     return chain, cursor
 
@@ -71,10 +73,10 @@ def _robot_chain(robot: str, arrivals, trainings, *, start: float):
     got_global = arrivals[(SERVER, robot)]
     trained = trainings[(robot, 'local')]
     chain = {'global_to_robot': got_global - start, **_training('training', trained, after=got_global)}
-    return chain, trained['started_at'] + trained['train_s']
+    return chain, trained['ended_at']
 
 
 def _training(name: str, record: dict, *, after: float) -> dict[str, float]:
-    cpu = min(record['cpu_s'], record['train_s'])
-    return {f'before_{name}': record['started_at'] - after,
-            f'{name}_cpu': cpu, f'{name}_waiting': record['train_s'] - cpu}
+    wall = record['ended_at'] - record['started_at']
+    cpu = min(record['cpu_s'], wall)
+    return {f'before_{name}': record['started_at'] - after, f'{name}_cpu': cpu, f'{name}_waiting': wall - cpu}
