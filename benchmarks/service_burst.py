@@ -35,6 +35,7 @@ def qos(name: str):
 
 def serve(qos_name: str) -> None:
     import rclpy
+    from rclpy.executors import ExternalShutdownException
     from mtf_grasp_interfaces.srv import FetchModel
 
     rclpy.init()
@@ -47,7 +48,10 @@ def serve(qos_name: str) -> None:
 
     node.create_service(FetchModel, SERVICE, on_fetch, qos_profile=qos(qos_name))
     print('ready', flush=True)
-    rclpy.spin(node)
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):   # terminated by the benchmark
+        pass
 
 
 def burst(qos_name: str, callers: int, *, wait_s: float) -> dict:
@@ -112,7 +116,7 @@ def main() -> None:
     rclpy.init()
     runs = [burst(name, int(m), wait_s=args.wait) for m in args.callers.split(',') for name in ('default', 'fleet')]
     result = {'command': ' '.join(['python', 'benchmarks/service_burst.py', *sys.argv[1:]]),
-              'machine': describe_machine(), 'payload_bytes': PAYLOAD_BYTES, 'runs': runs}
+              'machine': describe_machine('cpu', 'fp32')['cpu'], 'payload_bytes': PAYLOAD_BYTES, 'runs': runs}
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
