@@ -9,8 +9,8 @@ overhead outside training and evaluation (after the first round, which warms up)
 server's and the busiest coordinator's own work in it, timed directly (`work_ratio`: their sum
 over the round); the round split along the chain of events that ended it (`timeline_s`,
 nodes/fleet/round_timeline.py: transfers, time before each training, its CPU time and its wait
-for a core); the server's peak RSS; the bytes of all model transfers per round against 2·n·|θ|; the DDS participants (one
-per process).
+for a core); the server's peak RSS; the bytes of all model transfers per round against 2·n·|θ|;
+the DDS participants (one per process).
 """
 from __future__ import annotations
 
