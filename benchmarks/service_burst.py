@@ -59,7 +59,10 @@ def burst(qos_name: str, callers: int, *, wait_s: float) -> dict:
     from rclpy.executors import MultiThreadedExecutor
     from mtf_grasp_interfaces.srv import FetchModel
 
-    server = subprocess.Popen([sys.executable, __file__, '--serve', qos_name], stdout=subprocess.PIPE, text=True)
+    from mtf_grasp.supervisor import end_process
+
+    server = subprocess.Popen([sys.executable, __file__, '--serve', qos_name], stdout=subprocess.PIPE, text=True,
+                              start_new_session=True)
     try:
         assert server.stdout.readline().strip() == 'ready'
         nodes = [rclpy.create_node(f'burst_caller_{i}') for i in range(callers)]
@@ -95,8 +98,7 @@ def burst(qos_name: str, callers: int, *, wait_s: float) -> dict:
         return {'qos': qos_name, 'callers': callers, 'answered': len(answers), 'wait_s': wait_s,
                 'last_answer_s': round(max(answers), 3) if answers else None, 'callers_cpu_s': round(cpu_s, 3)}
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        end_process(server)
 
 
 def main() -> None:

@@ -87,7 +87,9 @@ def summarize(records: list[dict]) -> dict:
     clusters = defaultdict(dict)
     defences = defaultdict(list)
     work = defaultdict(list)
+    by_round = defaultdict(list)   # each round's records, for its timeline
     for record in records:
+        by_round[record.get('round')].append(record)
         if record['kind'] == 'transfer':
             transfers[record['round']].append(record)
         elif record['kind'] == 'training':
@@ -119,7 +121,7 @@ def summarize(records: list[dict]) -> dict:
             # checkpoint) and the busiest coordinator's; both wall time, stretched on a busy CPU.
             'server_work_s': record.get('server_work_s'),
             'coordinator_work_s': max(work[index], default=0.0),
-            'timeline': round_timeline(records, record),
+            'timeline': round_timeline(by_round[index], record),
             'global_sha256': record['global_sha256'],
             'defences': defence_summary(defences[index]),
             'server_peak_rss_mb': record.get('server_peak_rss_mb'),
