@@ -41,14 +41,21 @@ def poisoned(blob):
     return encode_state(state, spec=spec, dtype='fp16' if blob.encoding.endswith('fp16') else 'fp32')
 
 
-def main(out_path: str, rounds: int) -> None:
+def on_the_domain(name: str):
+    """A node named `name` on its own executor, following the fleet's plans and status: (node,
+    executor, plans, statuses), the lists growing as messages come."""
     rclpy.init()
-    node = rclpy.create_node('stranger')
+    node = rclpy.create_node(name)
     executor = SingleThreadedExecutor()
     executor.add_node(node)
     plans, statuses = [], []
     node.create_subscription(RoundPlan, names.ROUND_PLAN, plans.append, names.LATCHED)
     node.create_subscription(FleetStatus, names.FLEET_STATUS, statuses.append, names.LATCHED)
+    return node, executor, plans, statuses
+
+
+def main(out_path: str, rounds: int) -> None:
+    node, executor, plans, statuses = on_the_domain('stranger')
     published = []   # the latched global model that grasp_inference nodes swap in
     node.create_subscription(ModelBlob, names.GLOBAL_MODEL_LATEST, published.append, names.LATCHED)
     register = node.create_client(RegisterRobot, names.REGISTER)

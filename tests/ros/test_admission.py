@@ -1,6 +1,7 @@
 """A stranger on the fleet's DDS domain cannot change the global model: its forged registration
 and poisoned submissions (as itself, as a robot with a key of its own, unsigned) are refused with
-a reason, counted in /fleet/status, and the fleet ends with exactly the experiment's model."""
+a reason, counted in /fleet/status, its forged seeds on the coordinators' topics are dropped by
+the members, and the fleet ends with exactly the experiment's model."""
 import json
 from pathlib import Path
 
@@ -12,29 +13,36 @@ from fleet_testdata import (assert_same_state, experiment_rounds, finish, fleet_
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
 
-def test_a_stranger_is_refused_and_the_global_model_is_the_fault_free_one(ros_processes, tmp_path):
+def fleet_beside(ros_processes, tmp_path, script: str, *, method: str, robots: int, ready=None):
+    """A 2-round fleet of `method` with `script OUT 2` (a node of tests/ros) started right after
+    the server, the robots once `ready(OUT)` holds; (summary, the script's JSON lines)."""
     from mtf_grasp.fleet import fleet_nodes, prepare_fleet
     from mtf_grasp.supervisor import Supervisor
 
-    # Enough work that a round outlasts the stranger's three submissions (about 0.1 s).
+    # Enough work that a round outlasts what the script does in it (about 0.1 s).
     data = write_jacquard_boxes(tmp_path / 'data', samples=60)
-    config = write_configs(tmp_path, data=data, robots=3, rounds=2, method='fedavg', input_size=64)
+    config = write_configs(tmp_path, data=data, robots=robots, rounds=2, method=method, input_size=64)
     setup = prepare_fleet(config, out_dir=tmp_path / 'run')
-    answers = tmp_path / 'stranger.jsonl'
+    out = tmp_path / f'{Path(script).stem}.jsonl'
     supervisor = Supervisor(fleet_nodes(setup), workdir=setup.out_dir, echo=None)
     try:
-        # The server and the stranger first: the stranger is refused registration before any robot
-        # starts, so it is on the domain from the first round on.
         supervisor.start(['fl_server'])
-        stranger = ros_processes.python(Path(__file__).with_name('stranger_node.py'), str(answers), '2',
-                                        name='stranger')
-        supervisor.wait(until=lambda: answers.exists() and '"register"' in answers.read_text(), timeout=60)
+        beside = ros_processes.python(Path(__file__).with_name(script), str(out), '2', name=Path(script).stem)
+        if ready is not None:
+            supervisor.wait(until=lambda: ready(out), timeout=60)
         supervisor.start([name for name in supervisor.specs if name != 'fl_server'])
         summary = finish(supervisor, timeout_s=240)
     finally:
         supervisor.stop()
-    stranger.wait(timeout=60)
-    entries = [json.loads(line) for line in answers.read_text().splitlines()]
+    assert beside.wait(timeout=60) == 0
+    return summary, [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def test_a_stranger_is_refused_and_the_global_model_is_the_fault_free_one(ros_processes, tmp_path):
+    # The stranger is refused registration before any robot starts, so it is on the domain from the
+    # first round on.
+    summary, entries = fleet_beside(ros_processes, tmp_path, 'stranger_node.py', method='fedavg', robots=3,
+                                    ready=lambda out: out.exists() and '"register"' in out.read_text())
 
     (registration,) = [e for e in entries if e['kind'] == 'register']
     assert not registration['accepted'] and 'signature does not match' in registration['message']
@@ -61,3 +69,16 @@ def test_a_stranger_is_refused_and_the_global_model_is_the_fault_free_one(ros_pr
                                              'fedavg')
     assert_same_state(fleet_final_state(tmp_path / 'run', 2), state)
     assert [r['global_accuracy'] for r in summary['rounds']] == pytest.approx(accuracies)
+
+
+def test_forged_seeds_on_the_coordinators_topics_are_dropped_and_the_model_is_the_fault_free_one(
+        ros_processes, tmp_path):
+    summary, published = fleet_beside(ros_processes, tmp_path, 'seed_forger.py', method='mtf_avg', robots=4)
+    assert [p['round'] for p in published] == [0, 1] and all(p['published'] >= 1 for p in published)
+
+    state, accuracies, _ = experiment_rounds(tmp_path / 'experiment.yaml', tmp_path / 'run' / 'partition.json',
+                                             'mtf_avg')
+    assert_same_state(fleet_final_state(tmp_path / 'run', 2), state)
+    assert [r['global_accuracy'] for r in summary['rounds']] == pytest.approx(accuracies)
+    logs = ''.join(p.read_text() for p in (tmp_path / 'run' / 'logs').glob('*client*.log'))
+    assert 'tier/seed_model dropped: fetched model refused: bad_signature' in logs

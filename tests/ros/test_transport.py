@@ -43,6 +43,25 @@ def registration(robot, *, key):
                                  signature=sign_profile(profile, key))
 
 
+def first_round_open(server, ros_node):
+    """Every robot of `server`'s fleet registered (by the test, with the robots' keys) and round 0
+    planned: (setup, keys)."""
+    from mtf_grasp_interfaces.msg import RoundPlan
+    from mtf_grasp_interfaces.srv import RegisterRobot
+
+    from mtf_grasp.nodes.fleet import names
+
+    _, setup = server
+    keys = setup.roster.load_keys()
+    plans = []
+    ros_node.create_subscription(RoundPlan, names.ROUND_PLAN, plans.append, names.LATCHED)
+    register = ros_node.create_client(RegisterRobot, names.REGISTER, qos_profile=names.SERVICE_QOS)
+    for robot in setup.robots:
+        assert call(ros_node, register, registration(robot, key=keys[robot]), timeout_s=60).accepted
+    spin_until(ros_node, lambda: plans, timeout_s=60)
+    return setup, keys
+
+
 @pytest.fixture
 def server(ros_processes, tmp_path):
     """An fl_server for a three-robot FedAvg fleet, started from the fleet plan's own parameters."""
@@ -127,19 +146,11 @@ def test_the_server_answers_every_one_of_many_simultaneous_fetches(server, ros_n
     """30 callers ask for the global model at once, as a cluster's members ask for their seed. Under
     ROS's default service QoS (the last 10 requests and responses kept) only 10 were answered and
     the others waited out their timeout; the fleet's services keep every call (names.SERVICE_QOS)."""
-    from mtf_grasp_interfaces.msg import RoundPlan
-    from mtf_grasp_interfaces.srv import FetchModel, RegisterRobot
+    from mtf_grasp_interfaces.srv import FetchModel
 
     from mtf_grasp.nodes.fleet import names
 
-    _, setup = server
-    keys = setup.roster.load_keys()
-    plans = []
-    ros_node.create_subscription(RoundPlan, names.ROUND_PLAN, plans.append, names.LATCHED)
-    register = ros_node.create_client(RegisterRobot, names.REGISTER, qos_profile=names.SERVICE_QOS)
-    for robot in setup.robots:
-        assert call(ros_node, register, registration(robot, key=keys[robot]), timeout_s=60).accepted
-    spin_until(ros_node, lambda: plans, timeout_s=60)
+    first_round_open(server, ros_node)
     callers = [ros_node.create_client(FetchModel, names.GLOBAL_MODEL, qos_profile=names.SERVICE_QOS)
                for _ in range(30)]
     for caller in callers:
@@ -152,6 +163,50 @@ def test_the_server_answers_every_one_of_many_simultaneous_fetches(server, ros_n
     spin_until(ros_node, lambda: all(f.done() for f in futures), timeout_s=20)
     assert all(f.result().available for f in futures)
     assert len({f.result().blob.sha256 for f in futures}) == 1
+
+
+def test_robots_take_the_rounds_model_from_its_topic_and_ask_the_service_only_when_the_topic_fails(
+        server, ros_node):
+    """A robot's ModelWatch against a real fl_server: the round's global model comes from the latched
+    /fleet/round_model; with a topic that brings nothing, the robot asks the service after
+    `ask_every_s` and gets the same model; a model that fails the robot's check is never taken."""
+    from mtf_grasp.federated.admission import SubmissionGuard
+    from mtf_grasp.fleet import SERVER_ID
+    from mtf_grasp.nodes.blob_transport import BlobRejected, wire_blob
+    from mtf_grasp.nodes.fleet import names
+    from mtf_grasp.nodes.fleet.model_watch import ModelWatch
+    from mtf_grasp.nodes.runtime import spinning
+
+    _, keys = first_round_open(server, ros_node)
+
+    checked = []
+
+    def check(blob, *, source):
+        checked.append(source)
+        verdict = SubmissionGuard(keys={source: keys[source]}, spec=setup_spec(blob)).check_fetched(
+            wire_blob(blob), round_id=blob.round)
+        if not verdict.accepted:
+            raise BlobRejected(verdict.message)
+        return verdict.state
+
+    robot = rclpy.create_node('model_watch_probe', context=ros_node.context)
+    try:
+        with spinning(robot):
+            # ask_every_s longer than the wait: only the topic can deliver.
+            by_topic = ModelWatch(robot, requester='robot_0', check=check, callback_group=None, ask_every_s=60.0)
+            blob, state = by_topic.wait(SERVER_ID, names.ROUND_MODEL, names.GLOBAL_MODEL, 0, timeout_s=30.0)
+            assert blob.round == 0 and blob.sender == SERVER_ID and state
+            # A topic nobody publishes on: the service answers the robot's ask.
+            by_service = ModelWatch(robot, requester='robot_0', check=check, callback_group=None, ask_every_s=0.5)
+            asked, _ = by_service.wait(SERVER_ID, '/nobody/round_model', names.GLOBAL_MODEL, 0, timeout_s=30.0)
+            assert asked.sha256 == blob.sha256
+            # Checked as robot_1's model, the server's fails (bad signature): never taken.
+            refusing = ModelWatch(robot, requester='robot_0', check=check, callback_group=None, ask_every_s=0.5)
+            with pytest.raises(TimeoutError, match='no model for round 0'):
+                refusing.wait('robot_1', names.ROUND_MODEL, names.GLOBAL_MODEL, 0, timeout_s=2.0)
+            assert 'robot_1' in checked
+    finally:
+        robot.destroy_node()
 
 
 def setup_spec(blob):

@@ -120,6 +120,19 @@ def test_summary_counts_each_transfer_once_and_splits_the_round_time(tmp_path):
     assert {'seed_cpu': 1.5, 'fine_tuning_cpu': 3.0}.items() <= only['timeline'].items()   # test_round_timeline
 
 
+def test_a_round_played_again_by_a_restarted_server_keeps_its_last_record(tmp_path):
+    """A server killed after recording a round but before committing its checkpoint plays the round
+    again: the summary lists each round once, as last recorded."""
+    first, restarted = (RoundReport(str(tmp_path), name) for name in ('server', 'server'))
+    for report, rounds in ((first, (0, 1)), (restarted, (1, 2))):
+        for index in rounds:
+            report.round(round=index, method='mtf_avg', global_accuracy=0.1 * index + (report is restarted),
+                         participants=['a'], duration_s=1.0, evaluation_s=0.0, global_sha256=f'{index}',
+                         clusters={}, started_at=float(index), ranking=[])
+    summary = summarize(read_records(tmp_path))
+    assert [(r['round'], r['global_accuracy']) for r in summary['rounds']] == [(0, 0.0), (1, 1.1), (2, 1.2)]
+
+
 def test_critical_path_of_a_flat_round_is_the_slowest_robot():
     assert critical_training_s({'a': 1.0, 'b': 4.0}, {}, ['a', 'b']) == 4.0
     assert critical_training_s({'a': 1.0, 'b': 4.0, 'c': 2.0}, {'a': ['b'], 'c': []}, ['a', 'b', 'c']) == 5.0

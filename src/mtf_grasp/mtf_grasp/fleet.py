@@ -33,7 +33,8 @@ TIERED_METHODS = ('mtf_avg', 'mtf_nova')
 
 @dataclass(frozen=True)
 class TransportConfig:
-    service_timeout_s: float = 60.0        # a service must appear and answer within this
+    service_timeout_s: float = 60.0        # a service must appear and answer within this (and a
+    #                                        model on its topic before the robot asks the service)
     round_timeout_s: float = 1800.0        # a round without its quorum by then fails the run
     registration_timeout_s: float = 600.0  # every robot must have registered within this
 

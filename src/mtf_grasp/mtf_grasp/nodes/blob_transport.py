@@ -133,35 +133,6 @@ def with_retries(call, *, retries: int, backoff_s: float, log=None, what: str = 
     raise AssertionError('unreachable')
 
 
-def fetch_when_available(client, request, *, timeout_s: float, poll_s: float = 0.2,
-                         call_timeout_s: float | None = None, give_up=None) -> ModelBlob | None:
-    """Ask a fetch_model service until it has the model of the requested round.
-
-    A seed model exists only once its coordinator finished seed training, so "not available
-    yet" (or, while a server restarts, no service) is the normal answer for a while; only
-    `timeout_s` without a model is an error. Returns None as soon as `give_up()` is true
-    (the fleet has moved past the round).
-    """
-    deadline = time.monotonic() + timeout_s
-    call_timeout_s = call_timeout_s or timeout_s
-    while True:
-        if give_up is not None and give_up():
-            return None
-        message = f'{client.service_name} did not answer'
-        try:
-            response = call_service(client, request, timeout_s=max(
-                1.0, min(call_timeout_s, deadline - time.monotonic())))
-            if response.available:
-                return response.blob
-            message = response.message
-        except ServiceTimeout:
-            pass
-        if time.monotonic() + poll_s > deadline:
-            raise ServiceTimeout(f'{client.service_name}: no model for round {request.round} within '
-                                 f'{timeout_s:.0f} s ({message})')
-        time.sleep(poll_s)
-
-
 class RoundNotOpen(Exception):
     """The receiver has not opened the blob's round yet (e.g. a restarted server still waits
     for registrations); the submission can be tried again."""

@@ -146,7 +146,8 @@ class FleetContext:
 
     def checkpoint(self, directory: str, state, *, round_index: int, sha256: str, previous_sha256: str,
                    accuracy: float) -> None:
-        """`round_NNNN.safetensors` (a model file `mtf-grasp evaluate` reads) and `latest.json`.
+        """`round_NNNN.safetensors` (a model file `mtf-grasp evaluate` reads) and `latest.json`
+        staged beside it; `commit_checkpoint` makes it the one a restarted server resumes from.
 
         Each records its model's wire sha256 and that of the global model the round started
         from, so the checkpoints form a hash chain a restarted server continues."""
@@ -158,10 +159,15 @@ class FleetContext:
         meta = {'round': round_index, 'version': round_index + 1, 'sha256': sha256,
                 'previous_sha256': previous_sha256, 'accuracy': accuracy, 'method': self.params.method}
         save_model(path, state_to_model(dict(state), self.spec), self.spec, extra_meta=meta)
-        latest = Path(directory) / 'latest.json'
-        staged = latest.with_suffix('.tmp')  # a server killed while writing leaves the old one whole
-        staged.write_text(json.dumps({**meta, 'file': path.name}, indent=2) + '\n')
-        staged.replace(latest)
+        _staged_latest(directory).write_text(json.dumps({**meta, 'file': path.name}, indent=2) + '\n')
+
+    @staticmethod
+    def commit_checkpoint(directory: str) -> None:
+        """The staged checkpoint becomes `latest.json` in one rename: a server killed before it
+        resumes from the previous round and plays this one again, one killed while writing leaves
+        the old file whole."""
+        if directory:
+            _staged_latest(directory).replace(Path(directory) / 'latest.json')
 
     def resume_point(self, directory: str):
         """(next round, its global state, that state's sha256) from the latest checkpoint in
@@ -184,3 +190,7 @@ class FleetContext:
             raise InputError(f'{path}: model hashes to {sha256[:12]}, {latest.name} recorded '
                              f'{meta["sha256"][:12]}; refusing to resume from a damaged checkpoint')
         return meta['round'] + 1, state, sha256
+
+
+def _staged_latest(directory: str) -> Path:
+    return Path(directory) / 'latest.tmp'

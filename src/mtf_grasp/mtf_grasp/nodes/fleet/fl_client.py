@@ -11,18 +11,19 @@ that coordinator and, with check_members, reports to the server as a signed rece
 from __future__ import annotations
 
 from mtf_grasp_interfaces.msg import ModelBlob
-from mtf_grasp_interfaces.srv import FetchModel, RegisterRobot, SubmitModel
+from mtf_grasp_interfaces.srv import RegisterRobot, SubmitModel
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 
 from mtf_grasp.federated.signing import WireProfile, sign_profile
 from mtf_grasp.fleet import SERVER_ID
-from mtf_grasp.nodes.blob_transport import call_service, fetch_when_available, receipt_msg, with_retries
+from mtf_grasp.nodes.blob_transport import call_service, receipt_msg, with_retries
 from mtf_grasp.nodes.fleet import names
 from mtf_grasp.nodes.fleet.context import FleetContext
 from mtf_grasp.nodes.fleet.injected_crash import InjectedCrash
 from mtf_grasp.nodes.fleet.keys import roster_keys
 from mtf_grasp.nodes.fleet.messages import profile_to_msg
+from mtf_grasp.nodes.fleet.model_watch import ModelWatch
 from mtf_grasp.nodes.fleet.model_sending import send_model
 from mtf_grasp.nodes.fleet.params import declare_robot
 from mtf_grasp.nodes.fleet.plan_watch import PlanWatch, reopened
@@ -46,7 +47,9 @@ class FlClient(Node):
         self.plans = PlanWatch(self, robot_id=self.robot_id, rounds=self.params.rounds, callback_group=self._group)
         self._register = self.create_client(RegisterRobot, names.REGISTER, qos_profile=names.SERVICE_QOS,
                                             callback_group=self._group)
-        self._upstream = {}    # coordinator id ('' for the server) -> (fetch client, submit client)
+        self._submit = {}      # coordinator id ('' for the server) -> SubmitModel client
+        self._models = ModelWatch(self, requester=self.robot_id, check=self.training.check, callback_group=self._group,
+                                  ask_every_s=self.params.service_timeout_s)
         self._to_server = None  # (round, blob, plan seq) last sent to the server, for a server that restarts
         # What this robot's coordinator accepted, for an audit of that coordinator by the server.
         self._sent = RoundModelService(self, names.sent_model(self.robot_id), what='model sent to a coordinator',
@@ -97,17 +100,17 @@ class FlClient(Node):
         return True
 
     def _fine_tune(self, round_index: int, seq: int, *, coordinator: str) -> bool:
-        fetch, push = self._upstream_of(coordinator)
         source = coordinator or SERVER_ID
-        blob = fetch_when_available(fetch, FetchModel.Request(requester=self.robot_id, round=round_index),
-                                    timeout_s=self.params.round_timeout_s,
-                                    call_timeout_s=self.params.service_timeout_s,
-                                    give_up=lambda: self.plans.moved_on(seq, registration=True))
-        if blob is None:
+        topic, service = ((names.seed_topic(coordinator), names.seed_model(coordinator)) if coordinator
+                          else (names.ROUND_MODEL, names.GLOBAL_MODEL))
+        received = self._models.wait(source, topic, service, round_index, timeout_s=self.params.round_timeout_s,
+                                     give_up=lambda: self.plans.moved_on(seq, registration=True))
+        if received is None:
             self.get_logger().warning(f'round {round_index}: no model from {source} before the fleet moved on '
                                       'or the server restarted')
             return False
-        start = self.training.receive(blob, source=source, round_index=round_index)
+        blob, start = received
+        self.training.record_received(blob)
         # A seed model already carries its coordinator's steps (FedNova counts from the global model).
         update = self.training.train(start, epochs=self.fleet.local_epochs, round_index=round_index,
                                      role='fine_tune' if coordinator else 'local',
@@ -115,7 +118,7 @@ class FlClient(Node):
         model = self.training.blob_of(update, version=blob.version)
         if coordinator:   # kept before sending: the coordinator's cluster, then an audit, can follow at once
             self._sent.keep(round_index, model)
-        if send_model(push, model, params=self.params, logger=self.get_logger(),
+        if send_model(self._submit_to(coordinator), model, params=self.params, logger=self.get_logger(),
                       what=f'round {round_index}: model to {source}'):
             self.get_logger().info(f'round {round_index}: fine-tuned the model from {source} for '
                                    f'{self.fleet.local_epochs} epochs and submitted it')
@@ -131,18 +134,17 @@ class FlClient(Node):
         """A restarted server reopened a round this robot already sent its model for (flat)."""
         if reopened(self._to_server, plan, seq):
             what = f'round {plan.round_index}: model sent again to the restarted server'
-            if send_model(self._upstream_of('')[1], self._to_server[1], params=self.params, logger=self.get_logger(),
+            if send_model(self._submit_to(''), self._to_server[1], params=self.params, logger=self.get_logger(),
                           what=what):
                 self.get_logger().info(f'{what}: accepted')
 
-    def _upstream_of(self, coordinator: str):
-        if coordinator not in self._upstream:
-            fetch_name, submit_name = ((names.seed_model(coordinator), names.submit_to_coordinator(coordinator))
-                                       if coordinator else (names.GLOBAL_MODEL, names.SUBMIT_TO_SERVER))
-            self._upstream[coordinator] = (
-                self.create_client(FetchModel, fetch_name, qos_profile=names.SERVICE_QOS, callback_group=self._group),
-                self.create_client(SubmitModel, submit_name, qos_profile=names.SERVICE_QOS, callback_group=self._group))
-        return self._upstream[coordinator]
+    def _submit_to(self, coordinator: str):
+        """The SubmitModel client of `coordinator` ('' for the server)."""
+        if coordinator not in self._submit:
+            self._submit[coordinator] = self.create_client(
+                SubmitModel, names.submit_to_coordinator(coordinator) if coordinator else names.SUBMIT_TO_SERVER,
+                qos_profile=names.SERVICE_QOS, callback_group=self._group)
+        return self._submit[coordinator]
 
 
 def main(args=None) -> None:

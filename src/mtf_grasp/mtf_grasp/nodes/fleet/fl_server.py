@@ -1,6 +1,7 @@
 """fl_server: registers robot profiles, plans each round, aggregates, evaluates and checkpoints.
 
-The round logic runs in the main thread; registration, global-model fetches and submissions are
+The round logic runs in the main thread; registration, global-model fetches (for audits and
+tools: robots take the round's model from the latched /fleet/round_model) and submissions are
 served by a multi-threaded executor beside it. All learning is the federated core's: the node
 turns messages into core objects and back.
 
@@ -84,6 +85,7 @@ class FlServer(Node):
         self._status = self.create_publisher(FleetStatus, names.FLEET_STATUS, names.LATCHED)
         self._versions = self.create_publisher(UInt64, names.GLOBAL_VERSION, names.LATCHED)
         self._models = self.create_publisher(ModelBlob, names.GLOBAL_MODEL_LATEST, names.LATCHED)
+        self._round_model = self.create_publisher(ModelBlob, names.ROUND_MODEL, names.LATCHED)  # for the robots
         self.get_logger().info(f'{self.params.method} for {self.params.rounds} rounds, waiting for '
                                f'{len(self.params.robots)} robots: {", ".join(self.params.robots)}')
 
@@ -137,6 +139,7 @@ class FlServer(Node):
             self._inbox = RoundInbox(round_index=round_index, senders=plan.top_level or tuple(plan.robot_ids),
                                      version=self._version)
             self._inbox.work_s = time.perf_counter() - started   # serving the global model: encoded and signed
+        self._round_model.publish(self._global)   # before the plan: a robot acting on it finds its model
         deadline = self.get_clock().now() + Duration(seconds=self.params.round_deadline_s)
         self._plans.publish(plan_to_msg(plan, version=self._version, seed_epochs=self.fleet.seed_epochs,
                                         local_epochs=self.fleet.local_epochs, deadline=deadline.to_msg()))
@@ -223,6 +226,9 @@ class FlServer(Node):
                            clusters={c: list(m) for c, m in plan.clusters.items()},
                            ranking=[{'robot_id': r, 'importance': i, 'dds': d, 'dqs': q}
                                     for r, i, d, q in plan.ranking])
+        # Committed once the round is recorded: a server killed in between plays the round again,
+        # and its summary keeps the round's last record (round_report.summarize).
+        self.fleet.commit_checkpoint(self.params.checkpoint_dir)
         self.get_logger().info(f'round {plan.round_index}: global accuracy {accuracy:.3f}, {duration_s:.1f} s '
                                f'(evaluation {evaluation_s:.1f} s), model {sha256[:12]}')
         return state, sha256

@@ -7,7 +7,8 @@ from mtf_grasp.nodes.qos import LATCHED  # noqa: F401 - the fleet's state topics
 
 # Server side (absolute: every robot namespace reaches the same server).
 REGISTER = '/fleet/register_robot'
-GLOBAL_MODEL = '/fleet/fetch_model'
+GLOBAL_MODEL = '/fleet/fetch_model'         # the round's global model, for audits and tools
+ROUND_MODEL = '/fleet/round_model'           # ... latched, for the robots (nodes/fleet/model_watch.py)
 SUBMIT_TO_SERVER = '/fleet/submit_model'
 ROUND_PLAN = '/fleet/round_plan'
 FLEET_STATUS = '/fleet/status'
@@ -31,8 +32,13 @@ RECEIPT_QOS = QoSProfile(depth=16, history=HistoryPolicy.KEEP_LAST, reliability=
                          durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 
+def seed_topic(coordinator_id: str) -> str:
+    """The latched topic on which `coordinator_id` publishes its seed model to its low-level robots."""
+    return f'/{coordinator_id}/tier/seed_model'
+
+
 def seed_model(coordinator_id: str) -> str:
-    """Where the low-level robots of `coordinator_id` pull their seed model."""
+    """Where an audit fetches the seed model of `coordinator_id` (the tier's reference)."""
     return f'/{coordinator_id}/tier/fetch_model'
 
 

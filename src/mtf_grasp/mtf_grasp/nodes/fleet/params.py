@@ -35,7 +35,8 @@ class FleetParams:
     manifest: str = _help('partition manifest: the samples each robot holds and the test set', '')
     robots: list[str] = _help('ids of every robot of the fleet', factory=list)
     report_dir: str = _help('directory for per-node round records (empty: none)', '')
-    service_timeout_s: float = _help('seconds to wait for a service to appear or answer',
+    service_timeout_s: float = _help('seconds to wait for a service to appear or answer, and for a model on '
+                                     'its topic before asking the service for it',
                                      _TRANSPORT.service_timeout_s)
     round_timeout_s: float = _help('seconds a round may take before it fails (also: waits for plans)',
                                    _TRANSPORT.round_timeout_s)

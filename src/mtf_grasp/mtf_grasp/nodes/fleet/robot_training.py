@@ -28,13 +28,23 @@ class RobotTraining:
     def receive(self, blob, *, source: str, round_index: int):
         """The state in a model blob this robot fetched from `source` (the server's id or its
         coordinator's) for `round_index`: signed by `source`, well formed, and recorded."""
+        state = self.check(blob, source=source, round_index=round_index)
+        self.record_received(blob)
+        return state
+
+    def check(self, blob, *, source: str, round_index: int | None = None):
+        """The state in `blob` if it is `source`'s signed, well-formed model (of `round_index`, or of
+        the round it names); BlobRejected otherwise."""
         verdict = SubmissionGuard(keys={source: self.keys[source]}, spec=self.fleet.spec).check_fetched(
-            wire_blob(blob), round_id=round_index)
+            wire_blob(blob), round_id=blob.round if round_index is None else round_index)
         if not verdict.accepted:
             raise BlobRejected(f'fetched model refused: {verdict.message}')
+        return verdict.state
+
+    def record_received(self, blob) -> None:
+        """Count `blob` as received by this robot (the round's traffic and timeline)."""
         self._report.transfer(round_index=blob.round, sender=blob.sender, receiver=self.robot_id,
                               payload_bytes=len(blob.payload))
-        return verdict.state
 
     def train(self, start_state, *, epochs: int, round_index: int, role: str,
               prior_steps: float = 0.0, purpose: str = 'train') -> ModelUpdate:

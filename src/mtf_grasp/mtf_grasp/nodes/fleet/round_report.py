@@ -101,7 +101,9 @@ def summarize(records: list[dict]) -> dict:
         elif record['kind'] == 'work':
             work[record['round']].append(record['seconds'])
     rounds = []
-    for record in sorted((r for r in records if r['kind'] == 'round'), key=lambda r: r['round']):
+    # A round a restarted server played again (killed before its checkpoint was committed) keeps its last record.
+    last_records = {r['round']: r for r in records if r['kind'] == 'round'}
+    for record in (last_records[index] for index in sorted(last_records)):
         index = record['round']
         train_s = critical_training_s(training[index], record['clusters'], record['participants'])
         moved = transfers[index]

@@ -1,13 +1,14 @@
 """tier_coordinator: a robot's top-level role. In a round that ranks its robot top-level it trains
-the global model on the robot's data for `et` epochs into a seed model, serves that seed (signed
-with the robot's key) to its low-level robots, aggregates (eq. 8, under the experiment's
-`tier_aggregate` and `coordinator_epochs` reading) its own model and those of its members that
-passed the SubmissionGuard by the tier deadline (with the config's defences: rounds.py), and submits
-the signed cluster model to the server. Under `seed_then_local` it trains on from the seed while the
-members fine-tune. In other rounds, and in flat methods, it stays idle and loads nothing. For the
-server's checks it forwards the receipts of the member models it counted (check_members) and serves
-its own model of the cluster for an audit (audit_rate). A coordinator the fleet's `attacks` name
-forges its aggregate or leaves a member out, as in the experiment.
+the global model on the robot's data for `et` epochs into a seed model, publishes that seed (signed
+with the robot's key) to its low-level robots on a latched topic (nodes/fleet/seed_watch.py),
+aggregates (eq. 8, under the experiment's `tier_aggregate` and `coordinator_epochs` reading) its own
+model and those of its members that passed the SubmissionGuard by the tier deadline (with the
+config's defences: rounds.py), and submits the signed cluster model to the server. Under
+`seed_then_local` it trains on from the seed while the members fine-tune. In other rounds, and in
+flat methods, it stays idle and loads nothing. For the server's checks it forwards the receipts of
+the member models it counted (check_members) and serves its seed and its own model of the cluster
+for an audit (audit_rate). A coordinator the fleet's `attacks` name forges its aggregate or leaves
+a member out, as in the experiment.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import threading
 import time
 
 from mtf_grasp_interfaces.msg import ModelBlob
-from mtf_grasp_interfaces.srv import FetchModel, SubmitModel
+from mtf_grasp_interfaces.srv import SubmitModel
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 
@@ -25,13 +26,14 @@ from mtf_grasp.federated.attacks import forged
 from mtf_grasp.federated.defences import REFUSED
 from mtf_grasp.federated.rounds import cluster_aggregate
 from mtf_grasp.fleet import SERVER_ID
-from mtf_grasp.nodes.blob_transport import fetch_when_available, receipt_msg, wire_blob
+from mtf_grasp.nodes.blob_transport import receipt_msg, wire_blob
 from mtf_grasp.nodes.fleet import names
 from mtf_grasp.nodes.fleet.context import FleetContext
 from mtf_grasp.nodes.fleet.inbox import RoundInbox
 from mtf_grasp.nodes.fleet.injected_crash import InjectedCrash
 from mtf_grasp.nodes.fleet.keys import roster_keys
 from mtf_grasp.nodes.fleet.model_sending import send_model
+from mtf_grasp.nodes.fleet.model_watch import ModelWatch
 from mtf_grasp.nodes.fleet.params import declare_robot
 from mtf_grasp.nodes.fleet.plan_watch import PlanWatch, reopened
 from mtf_grasp.nodes.fleet.robot_training import RobotTraining
@@ -62,11 +64,14 @@ class TierCoordinator(Node):
         group = ReentrantCallbackGroup()
         self.plans = PlanWatch(self, robot_id=self.robot_id, rounds=self.params.rounds, callback_group=group)
         self._seed = RoundModelService(self, names.seed_model(self.robot_id), what='seed model', callback_group=group)
+        self._seed_topic = self.create_publisher(ModelBlob, names.seed_topic(self.robot_id), names.LATCHED)
         self._own = RoundModelService(self, names.own_model(self.robot_id), what='own model', callback_group=group)
         self.create_service(SubmitModel, names.submit_to_coordinator(self.robot_id), self._on_submit,
                             qos_profile=names.SERVICE_QOS, callback_group=group)
-        self._fetch_global = self.create_client(FetchModel, names.GLOBAL_MODEL, qos_profile=names.SERVICE_QOS,
-                                                callback_group=group)
+        # Subscribes on its first wait, once the robot's training (and its keys) is loaded.
+        self._global = ModelWatch(self, requester=self.robot_id,
+                                  check=lambda blob, source: self._training.check(blob, source=source),
+                                  callback_group=group, ask_every_s=self.params.service_timeout_s)
         self._seed_receipts = (self.create_publisher(ModelBlob, names.RECEIPTS, names.RECEIPT_QOS)
                                if self.fleet.config.defences.check_claims else None)
         self._submit_cluster = self.create_client(SubmitModel, names.SUBMIT_TO_SERVER, qos_profile=names.SERVICE_QOS,
@@ -88,23 +93,23 @@ class TierCoordinator(Node):
         if self._training is None:
             self._training = RobotTraining(fleet=self.fleet, robot_id=self.robot_id, report=self._report,
                                            keys=self._keys)
-        blob = fetch_when_available(self._fetch_global, FetchModel.Request(requester=self.robot_id, round=round_index),
-                                    timeout_s=self.params.round_timeout_s,
-                                    call_timeout_s=self.params.service_timeout_s,
-                                    give_up=lambda: self.plans.moved_on(seq))
-        if blob is None:
+        received = self._global.wait(SERVER_ID, names.ROUND_MODEL, names.GLOBAL_MODEL, round_index,
+                                     timeout_s=self.params.round_timeout_s, give_up=lambda: self.plans.moved_on(seq))
+        if received is None:
             log.warning(f'round {round_index}: no global model before the fleet moved on')
             return False
+        blob, global_state = received
         with self._lock:
             self._inbox = RoundInbox(round_index=round_index, senders=members, version=blob.version)
             self._receipts = {}
-        global_state = self._training.receive(blob, source=SERVER_ID, round_index=round_index)
+        self._training.record_received(blob)
         seed = self._training.train(global_state, epochs=self.fleet.seed_epochs, round_index=round_index,
                                     role='seed')
         work_started = time.perf_counter()
         seed_blob = self._training.blob_of(seed, version=blob.version)
         work_s = time.perf_counter() - work_started   # this node's own work outside training, for the report
-        self._seed.keep(round_index, seed_blob)
+        self._seed.keep(round_index, seed_blob)   # for an audit
+        self._seed_topic.publish(seed_blob)       # for the members
         if self._seed_receipts is not None:   # check_claims: the steps behind the seed, signed
             self._seed_receipts.publish(receipt_msg(seed_blob))
         log.info(f'round {round_index}: seed model trained for {self.fleet.seed_epochs} epochs, '
