@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mtf_grasp.commands.evaluate import _node_detector
+from mtf_grasp.commands.evaluate import node_detector
 from mtf_grasp.grasping import CropRule, load_model, open_dataset
 from mtf_grasp.perception import WorkspaceSettings
 
@@ -40,8 +40,8 @@ def main() -> int:
     rule = CropRule.for_protocol('deploy', side=side, x0=x0, y0=y0)
     ds = open_dataset(args.data, spec=spec, crop=rule, progress=False)
     workspace = WorkspaceSettings(roi=roi, max_height_m=args.max_height, edge_margin=args.edge_margin)
-    detector = _node_detector(model, 'torch', 'fp32', 'cpu', top_k=1, calibration=iter(()), crop=rule.fixed_crop,
-                              workspace=workspace)
+    detector = node_detector(model, 'torch', 'fp32', 'cpu', top_k=1, calibration=iter(()), crop=rule.fixed_crop,
+                             workspace=workspace)
     frames = []
     for i in range(len(ds)):
         sample, labels = ds.sample(i), ds.source_rects(i)

@@ -18,12 +18,15 @@ def test_fleet_sizes_are_a_comma_separated_list():
     assert parse().discovery == 'both'
     assert parse('--top-level', '2').top_level == 2 and parse('--top-level', 'sqrt').top_level == 'sqrt'
     assert parse().top_level is None
+    assert parse('--method', 'fedavg').method == 'fedavg' and parse().method is None
     for bad in ('7,x', '', '1,7'):
         with pytest.raises(SystemExit):
             parse('--robots', bad)
     for bad in ('0', 'half', '-2'):
         with pytest.raises(SystemExit):
             parse('--top-level', bad)
+    with pytest.raises(SystemExit):
+        parse('--method', 'fedprox')
 
 
 def test_a_top_level_rule_gives_the_fleet_an_experiment_with_that_j(tmp_path):

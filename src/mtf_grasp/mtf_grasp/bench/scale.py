@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from mtf_grasp.fleet import FLAT_METHODS, TIERED_METHODS
+
 DEFAULT_CONFIG = 'config/fleet_scale.yaml'
 MODES = ('simple', 'server')
 
@@ -34,6 +36,8 @@ def add_arguments(parser) -> None:
                         help='simple discovery, a discovery server, or each in turn (default)')
     parser.add_argument('--robots-per-process', type=int, default=None,
                         help="robots whose nodes share a process (default: the config's)")
+    parser.add_argument('--method', choices=[*TIERED_METHODS, *FLAT_METHODS], default=None,
+                        help="the fleet's method (default: the config's)")
     parser.add_argument('--top-level', type=_top_level_rule, default=None, metavar='J|sqrt',
                         help="top-level robots j for every n: a number or 'sqrt' (default: the experiment's)")
     parser.add_argument('--out', default=None, help='keep each run under DIR/n<N>-<mode> (default: temporary)')
@@ -68,10 +72,11 @@ def run(args) -> dict:
                 out = Path(args.out or scratch) / f'n{n}-{mode}'
                 runs.append(measure_fleet(args.config, robots=n, rounds=args.rounds, discovery=mode,
                                           robots_per_process=args.robots_per_process, out=out,
-                                          top_level=args.top_level))
+                                          top_level=args.top_level, method=args.method))
     if args.plot:
         plot_scaling(runs, Path(args.plot))
-    return {'config': args.config, 'rounds': args.rounds, 'top_level_rule': args.top_level, 'runs': runs}
+    return {'config': args.config, 'rounds': args.rounds, 'method': runs[0]['method'] if runs else args.method,
+            'top_level_rule': args.top_level, 'runs': runs}
 
 
 def plot_scaling(runs: list[dict], path: Path) -> None:
@@ -98,7 +103,7 @@ def plot_scaling(runs: list[dict], path: Path) -> None:
 
 
 def measure_fleet(config: str, *, robots: int, rounds: int, discovery: str, robots_per_process: int | None,
-                  out: Path, top_level: int | str | None = None) -> dict:
+                  out: Path, top_level: int | str | None = None, method: str | None = None) -> dict:
     from mtf_grasp.fleet import DiscoveryConfig, fleet_nodes, prepare_fleet, run_fleet
 
     setup = prepare_fleet(config, out_dir=out, rounds=rounds, robots=robots)
@@ -106,7 +111,7 @@ def measure_fleet(config: str, *, robots: int, rounds: int, discovery: str, robo
         setup = dataclasses.replace(setup, experiment_path=with_top_level(setup.experiment_path, top_level, out))
     fleet = setup.config
     fleet = dataclasses.replace(
-        fleet, robots_per_process=robots_per_process or fleet.robots_per_process,
+        fleet, method=method or fleet.method, robots_per_process=robots_per_process or fleet.robots_per_process,
         discovery=DiscoveryConfig(server=f'127.0.0.1:{_free_udp_port()}', start=True) if discovery == 'server'
         else DiscoveryConfig())
     setup = dataclasses.replace(setup, config=fleet)
@@ -120,11 +125,12 @@ def measure_fleet(config: str, *, robots: int, rounds: int, discovery: str, robo
     theta = _model_bytes(setup)
     per_round = _bytes_moved(setup.report_dir, rounds=len(summary['rounds']))
     return {
-        'robots': robots, 'discovery': discovery, 'robots_per_process': fleet.robots_per_process,
+        'robots': robots, 'method': fleet.method, 'discovery': discovery,
+        'robots_per_process': fleet.robots_per_process,
         'processes': processes,
         # rclpy makes one DDS participant per process (context); the discovery server is one more.
         'dds_participants': processes + (discovery == 'server'),
-        'top_level': _top_level(setup),
+        'top_level': _top_level(setup) if fleet.method in TIERED_METHODS else 0,
         'registration_s': round(summary['registration_s'], 3),
         'round_s': round(mean['duration_s'], 3), 'training_s': round(mean['training_s'], 3),
         'overhead_s': round(mean['overhead_s'], 3), 'overhead_ratio': round(mean['overhead_s'] / mean['duration_s'], 4),

@@ -105,7 +105,7 @@ def run(args) -> int:
             raise InputError(f'--split {args.split} --fold {args.fold} --folds {args.folds}: {exc}') from None
     if args.protocol == 'deploy':
         candidates = max(args.top_k, InferenceConfig.top_k) if args.clearance else args.top_k
-        detector = _node_detector(model, args.backend, args.precision, device, top_k=candidates,
+        detector = node_detector(model, args.backend, args.precision, device, top_k=candidates,
                                   crop=rule.fixed_crop, workspace=workspace,
                                   calibration=(ds.load(i)[0] for i in indices))
         detect = (_clear_first(detector, _intrinsics(args, ds)) if args.clearance
@@ -113,7 +113,7 @@ def run(args) -> int:
         result = evaluate_frames(detect, ds, indices=indices, top_k=args.top_k)
     else:
         forward = None if (args.backend, args.precision) == ('torch', 'fp32') else \
-            _node_detector(model, args.backend, args.precision, device, top_k=args.top_k,
+            node_detector(model, args.backend, args.precision, device, top_k=args.top_k,
                            calibration=(ds.load(i)[0] for i in indices)).forward
         result = evaluate(model, ds, indices=indices, top_k=args.top_k, device=device, forward=forward)
     report = {'accuracy': result.accuracy, 'samples': result.samples, 'top_k': args.top_k,
@@ -167,8 +167,8 @@ def _clear_first(detector, intrinsics):
                                               depth_m=sample.depth, intrinsics=intrinsics, settings=settings)
 
 
-def _node_detector(model, backend: str, precision: str, device: str, *, top_k: int, calibration,
-                   crop=None, workspace=None):
+def node_detector(model, backend: str, precision: str, device: str, *, top_k: int, calibration,
+                  crop=None, workspace=None):
     """The detector grasp_inference would run; int8 is calibrated on the first inputs of
     `calibration` (as the node is on its first frames)."""
     from itertools import islice
