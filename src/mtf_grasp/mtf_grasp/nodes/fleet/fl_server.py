@@ -138,8 +138,8 @@ class FlServer(Node):
                                      metadata_json=encoded.metadata_json, sha256=encoded.sha256, key=self._key)
             self._inbox = RoundInbox(round_index=round_index, senders=plan.top_level or tuple(plan.robot_ids),
                                      version=self._version)
-            self._inbox.work_s = time.perf_counter() - started   # serving the global model: encoded and signed
         self._round_model.publish(self._global)   # before the plan: a robot acting on it finds its model
+        self._inbox.work_s = time.perf_counter() - started   # serving the global model: encoded, signed, published
         deadline = self.get_clock().now() + Duration(seconds=self.params.round_deadline_s)
         self._plans.publish(plan_to_msg(plan, version=self._version, seed_epochs=self.fleet.seed_epochs,
                                         local_epochs=self.fleet.local_epochs, deadline=deadline.to_msg()))

@@ -1,6 +1,6 @@
 """tier_coordinator: a robot's top-level role. In a round that ranks its robot top-level it trains
 the global model on the robot's data for `et` epochs into a seed model, publishes that seed (signed
-with the robot's key) to its low-level robots on a latched topic (nodes/fleet/seed_watch.py),
+with the robot's key) to its low-level robots on a latched topic (nodes/fleet/model_watch.py),
 aggregates (eq. 8, under the experiment's `tier_aggregate` and `coordinator_epochs` reading) its own
 model and those of its members that passed the SubmissionGuard by the tier deadline (with the
 config's defences: rounds.py), and submits the signed cluster model to the server. Under
