@@ -25,18 +25,11 @@ class RobotTraining:
         self._report = report
         self._norms = LocalNorms() if fleet.config.federation.fedbn else None
 
-    def receive(self, blob, *, source: str, round_index: int):
-        """The state in a model blob this robot fetched from `source` (the server's id or its
-        coordinator's) for `round_index`: signed by `source`, well formed, and recorded."""
-        state = self.check(blob, source=source, round_index=round_index)
-        self.record_received(blob)
-        return state
-
-    def check(self, blob, *, source: str, round_index: int | None = None):
-        """The state in `blob` if it is `source`'s signed, well-formed model (of `round_index`, or of
-        the round it names); BlobRejected otherwise."""
+    def check(self, blob, *, source: str):
+        """The state in `blob` if it is `source`'s signed, well-formed model of the round it names
+        (the global model, or the robot's coordinator's seed); BlobRejected otherwise."""
         verdict = SubmissionGuard(keys={source: self.keys[source]}, spec=self.fleet.spec).check_fetched(
-            wire_blob(blob), round_id=blob.round if round_index is None else round_index)
+            wire_blob(blob), round_id=blob.round)
         if not verdict.accepted:
             raise BlobRejected(f'fetched model refused: {verdict.message}')
         return verdict.state

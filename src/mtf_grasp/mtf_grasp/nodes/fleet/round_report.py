@@ -129,13 +129,13 @@ def summarize(records: list[dict]) -> dict:
             'server_peak_rss_mb': record.get('server_peak_rss_mb'),
         })
     last = rounds[-1] if rounds else None
-    round_records = [r for r in records if r['kind'] == 'round']
+    final = last_records[last['round']] if last else None
     return {
-        'method': round_records[-1]['method'] if round_records else None,
+        'method': final['method'] if final else None,
         'rounds': rounds,
         'final_accuracy': last['global_accuracy'] if last else None,
         'final_sha256': last['global_sha256'] if last else None,
-        'ranking': round_records[-1]['ranking'] if round_records else [],
+        'ranking': final['ranking'] if final else [],
         # The last registration: a restarted server registers the fleet again.
         'registration_s': next((r['registration_s'] for r in reversed(records) if r['kind'] == 'registration'), None),
     }
