@@ -13,6 +13,7 @@ import yaml
 from mtf_grasp.errors import InputError
 from mtf_grasp.fleet import fleet_nodes, load_fleet_config, prepare_fleet
 from mtf_grasp.nodes.fleet.round_report import RoundReport, critical_training_s, read_records, summarize
+from mtf_grasp.nodes.fleet.work_clock import WorkClock
 from mtf_grasp.plan import executable_path
 
 ROBOTS = ['robot_0', 'robot_1', 'robot_2', 'robot_10']
@@ -93,6 +94,12 @@ def test_rounds_override_must_be_positive(tmp_path):
         load_fleet_config(write_fleet(tmp_path), rounds=0)
 
 
+def clock(*, wall_s: float, cpu_s: float) -> WorkClock:
+    work = WorkClock()
+    work.wall_s, work.cpu_s = wall_s, cpu_s
+    return work
+
+
 def test_summary_counts_each_transfer_once_and_splits_the_round_time(tmp_path):
     server, coordinator, client = (RoundReport(str(tmp_path), name) for name in ('server', 'a.c', 'b.c'))
     server.transfer(round_index=0, sender='a', receiver='server', payload_bytes=100)
@@ -103,10 +110,11 @@ def test_summary_counts_each_transfer_once_and_splits_the_round_time(tmp_path):
                          started_at=0.0, ended_at=2.0)
     client.training(round_index=0, robot_id='b', role='fine_tune', seconds=3.0, cpu_seconds=3.0,
                     started_at=2.5, ended_at=5.5)
-    coordinator.work(round_index=0, seconds=0.25)
-    RoundReport(str(tmp_path), 'd.c').work(round_index=0, seconds=0.75)
+    coordinator.work(round_index=0, clock=clock(wall_s=0.25, cpu_s=0.125))
+    RoundReport(str(tmp_path), 'd.c').work(round_index=0, clock=clock(wall_s=0.75, cpu_s=0.0625))
     server.round(round=0, method='mtf_avg', global_accuracy=0.5, participants=['a', 'b'], duration_s=6.0,
-                 evaluation_s=0.5, server_work_s=0.125, global_sha256='ab', clusters={'a': ['b']}, started_at=0.0,
+                 evaluation_s=0.5, server_work_s=0.125, server_work_cpu_s=0.1, global_sha256='ab',
+                 clusters={'a': ['b']}, started_at=0.0,
                  ranking=[{'robot_id': 'a'}, {'robot_id': 'b'}])
     summary = summarize(read_records(tmp_path))
     (only,) = summary['rounds']
@@ -115,6 +123,7 @@ def test_summary_counts_each_transfer_once_and_splits_the_round_time(tmp_path):
     assert only['training_s'] == 5.0      # seed 2 s then fine-tuning 3 s on the critical path
     assert math.isclose(only['overhead_s'], 0.5)
     assert (only['server_work_s'], only['coordinator_work_s']) == (0.125, 0.75)   # the busiest coordinator
+    assert (only['server_work_cpu_s'], only['coordinator_work_cpu_s']) == (0.1, 0.125)   # busiest by CPU
     assert summary['final_accuracy'] == 0.5 and summary['final_sha256'] == 'ab'
     assert [r['robot_id'] for r in summary['ranking']] == ['a', 'b']
     assert {'seed_cpu': 1.5, 'fine_tuning_cpu': 3.0}.items() <= only['timeline'].items()   # test_round_timeline

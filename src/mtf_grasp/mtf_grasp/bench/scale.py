@@ -6,15 +6,18 @@ discovery or a Fast DDS discovery server started for the run on a free loopback 
 `registration_s`, seconds from the server's start until every robot had registered (process start,
 discovery, registration); the mean round wall time, its training on the critical path and the
 overhead outside training and evaluation (after the first round, which warms up), and the
-server's and the busiest coordinator's own work in it, timed directly (`work_ratio`: their sum
-over the round); the round split along the chain of events that ended it (`timeline_s`,
-nodes/fleet/round_timeline.py: transfers, time before each training, its CPU time and its wait
-for a core); the server's peak RSS; the bytes of all model transfers per round against 2·n·|θ|;
-the DDS participants (one per process).
+server's and the busiest coordinator's own work in it, timed directly as wall time (`work_ratio`:
+their sum over the round) and as the CPU time of the threads doing it (`work_cpu_ratio`; on a
+machine simulating many robots the wall time includes waiting for a core or the GIL); the round
+split along the chain of events that ended it (`timeline_s`, nodes/fleet/round_timeline.py:
+transfers, time before each training, its CPU time and its wait for a core); the server's peak
+RSS; the bytes of all model transfers per round against 2·n·|θ|; the DDS participants (one per
+process).
 """
 from __future__ import annotations
 
 import dataclasses
+import os
 import socket
 import statistics
 import tempfile
@@ -75,8 +78,11 @@ def run(args) -> dict:
                                           top_level=args.top_level, method=args.method))
     if args.plot:
         plot_scaling(runs, Path(args.plot))
+    from mtf_grasp.grasping.device import describe_machine
+
     return {'config': args.config, 'rounds': args.rounds, 'method': runs[0]['method'] if runs else args.method,
-            'top_level_rule': args.top_level, 'runs': runs}
+            'top_level_rule': args.top_level, 'cpu': describe_machine('cpu', 'fp32')['cpu'],
+            'cpu_count': os.cpu_count(), 'runs': runs}
 
 
 def plot_scaling(runs: list[dict], path: Path) -> None:
@@ -121,7 +127,8 @@ def measure_fleet(config: str, *, robots: int, rounds: int, discovery: str, robo
     wall_s = time.perf_counter() - started
     counted = summary['rounds'][1:] or summary['rounds']
     mean = {key: statistics.mean(r[key] for r in counted)
-            for key in ('duration_s', 'training_s', 'overhead_s', 'server_work_s', 'coordinator_work_s')}
+            for key in ('duration_s', 'training_s', 'overhead_s', 'server_work_s', 'coordinator_work_s',
+                        'server_work_cpu_s', 'coordinator_work_cpu_s')}
     theta = _model_bytes(setup)
     per_round = _bytes_moved(setup.report_dir, rounds=len(summary['rounds']))
     return {
@@ -136,6 +143,9 @@ def measure_fleet(config: str, *, robots: int, rounds: int, discovery: str, robo
         'overhead_s': round(mean['overhead_s'], 3), 'overhead_ratio': round(mean['overhead_s'] / mean['duration_s'], 4),
         'server_work_s': round(mean['server_work_s'], 3), 'coordinator_work_s': round(mean['coordinator_work_s'], 3),
         'work_ratio': round((mean['server_work_s'] + mean['coordinator_work_s']) / mean['duration_s'], 4),
+        'server_work_cpu_s': round(mean['server_work_cpu_s'], 3),
+        'coordinator_work_cpu_s': round(mean['coordinator_work_cpu_s'], 3),
+        'work_cpu_ratio': round((mean['server_work_cpu_s'] + mean['coordinator_work_cpu_s']) / mean['duration_s'], 4),
         'timeline_s': mean_timeline([r['timeline'] for r in counted]),
         'server_peak_rss_mb': round(max(r['server_peak_rss_mb'] for r in summary['rounds']), 1),
         'model_bytes': theta, 'bytes_per_round': per_round, 'bytes_expected': 2 * robots * theta,

@@ -43,6 +43,7 @@ from mtf_grasp.nodes.fleet.member_receipts import MemberReceipts
 from mtf_grasp.nodes.fleet.messages import plan_to_msg, profile_from_msg
 from mtf_grasp.nodes.fleet.params import ServerParams
 from mtf_grasp.nodes.fleet.round_report import SERVER, RoundReport, planned_participants, write_summary
+from mtf_grasp.nodes.fleet.work_clock import WorkClock
 from mtf_grasp.nodes.parameters import declare_config
 from mtf_grasp.nodes.runtime import NodeWorkFailed, run_fleet_node
 
@@ -70,6 +71,7 @@ class FlServer(Node):
         self._version = 0
         self._global = None          # the signed ModelBlob of the model the current round starts from
         self._inbox = None           # None until a round is open (a restarted server is not yet)
+        self._serving = WorkClock()  # the round's own work before its models arrive
         self._last_status = {'accuracy': float('nan'), 'participants': [], 'sha256': ''}
         group = ReentrantCallbackGroup()
         self._auditor = ClusterAuditor(self, fleet=self.fleet, keys=self._robot_keys, report=self._report,
@@ -128,18 +130,18 @@ class FlServer(Node):
         with self._lock:
             profiles = [self._profiles[r] for r in self.params.robots if r not in self._sidelined]
         plan = self.fleet.plan(profiles, round_index=round_index, ineligible=frozenset(self._flagged))
-        started = time.perf_counter()
-        encoded = self.fleet.encode(state)
-        header = BlobHeader(sender=SERVER, architecture=self.fleet.spec.arch, round_index=round_index,
-                            version=self._version)
-        with self._lock:
-            self._round = round_index
-            self._global = make_blob(encoded.payload, header=header, encoding=encoded.encoding,
-                                     metadata_json=encoded.metadata_json, sha256=encoded.sha256, key=self._key)
-            self._inbox = RoundInbox(round_index=round_index, senders=plan.top_level or tuple(plan.robot_ids),
-                                     version=self._version)
-        self._round_model.publish(self._global)   # before the plan: a robot acting on it finds its model
-        self._inbox.work_s = time.perf_counter() - started   # serving the global model: encoded, signed, published
+        self._serving = WorkClock()
+        with self._serving.timing():   # the global model encoded, signed, published
+            encoded = self.fleet.encode(state)
+            header = BlobHeader(sender=SERVER, architecture=self.fleet.spec.arch, round_index=round_index,
+                                version=self._version)
+            with self._lock:
+                self._round = round_index
+                self._global = make_blob(encoded.payload, header=header, encoding=encoded.encoding,
+                                         metadata_json=encoded.metadata_json, sha256=encoded.sha256, key=self._key)
+                self._inbox = RoundInbox(round_index=round_index, senders=plan.top_level or tuple(plan.robot_ids),
+                                         version=self._version)
+            self._round_model.publish(self._global)   # before the plan: a robot acting on it finds its model
         deadline = self.get_clock().now() + Duration(seconds=self.params.round_deadline_s)
         self._plans.publish(plan_to_msg(plan, version=self._version, seed_epochs=self.fleet.seed_epochs,
                                         local_epochs=self.fleet.local_epochs, deadline=deadline.to_msg()))
@@ -183,10 +185,10 @@ class FlServer(Node):
                      if self._receipts is not None else {})
         if plan.tiered and self._auditor.rate > 0:
             arrived = self._auditor.audit(plan, arrived, global_state=state, version=self._version, record=record)
-        aggregation_started = time.perf_counter()
-        state = server_aggregate(arrived, base=self.fleet.base, global_state=state, defences=defences,
-                                 ceilings=weight_ceilings(plan), events=events)
-        work_s = time.perf_counter() - aggregation_started
+        work = WorkClock()   # aggregating, encoding, signing, checkpointing, publishing
+        with work.timing():
+            state = server_aggregate(arrived, base=self.fleet.base, global_state=state, defences=defences,
+                                     ceilings=weight_ceilings(plan), events=events)
         self._flagged |= ruled_out(events, top_level=plan.top_level)
         if defences.check_claims:
             self._judge_claims(plan, steps, record=record, flagged=flagged)
@@ -200,19 +202,19 @@ class FlServer(Node):
         evaluation_started = time.perf_counter()
         accuracy = self.fleet.evaluate(state)
         evaluation_s = time.perf_counter() - evaluation_started
-        publishing_started = time.perf_counter()
-        encoded = self.fleet.encode(state)
-        sha256 = encoded.sha256
-        self.fleet.checkpoint(self.params.checkpoint_dir, state, round_index=plan.round_index, sha256=sha256,
-                              previous_sha256=previous_sha256, accuracy=accuracy)
-        with self._lock:
-            self._version = plan.round_index + 1
-        # Grasp-serving nodes swap this in live (they check sha256 and tensors, never unpickle).
-        header = BlobHeader(sender=SERVER, architecture=self.fleet.spec.arch, round_index=plan.round_index + 1,
-                            version=plan.round_index + 1)
-        self._models.publish(make_blob(encoded.payload, header=header, encoding=encoded.encoding,
-                                       metadata_json=encoded.metadata_json, sha256=sha256, key=self._key))
-        work_s += time.perf_counter() - publishing_started + self._inbox.work_s
+        with work.timing():
+            encoded = self.fleet.encode(state)
+            sha256 = encoded.sha256
+            self.fleet.checkpoint(self.params.checkpoint_dir, state, round_index=plan.round_index, sha256=sha256,
+                                  previous_sha256=previous_sha256, accuracy=accuracy)
+            with self._lock:
+                self._version = plan.round_index + 1
+            # Grasp-serving nodes swap this in live (they check sha256 and tensors, never unpickle).
+            header = BlobHeader(sender=SERVER, architecture=self.fleet.spec.arch, round_index=plan.round_index + 1,
+                                version=plan.round_index + 1)
+            self._models.publish(make_blob(encoded.payload, header=header, encoding=encoded.encoding,
+                                           metadata_json=encoded.metadata_json, sha256=sha256, key=self._key))
+        work += self._serving + self._inbox.work
         submitted = [update.robot_id for update in arrived if update.robot_id not in refused]
         participants = planned_participants(submitted, clusters=plan.clusters)
         self._publish_status(accuracy=accuracy, participants=participants, sha256=sha256)
@@ -220,7 +222,7 @@ class FlServer(Node):
         self._report.round(round=plan.round_index, method=plan.method, global_accuracy=accuracy,
                            participants=participants, submitted=submitted, duration_s=duration_s,
                            started_at=started[1],
-                           evaluation_s=evaluation_s, server_work_s=work_s,
+                           evaluation_s=evaluation_s, server_work_s=work.wall_s, server_work_cpu_s=work.cpu_s,
                            global_sha256=sha256, previous_sha256=previous_sha256,
                            server_peak_rss_mb=peak_rss_mb(),
                            clusters={c: list(m) for c, m in plan.clusters.items()},

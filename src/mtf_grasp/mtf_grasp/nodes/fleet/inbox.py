@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from typing import Sequence
 
 from mtf_grasp.federated.admission import Accepted, Rejected, SubmissionGuard
 from mtf_grasp.federated.signing import WireBlob
+from mtf_grasp.nodes.fleet.work_clock import WorkClock
 
 
 class RoundInbox:
@@ -24,7 +24,7 @@ class RoundInbox:
         self._items: dict[str, object] = {}
         self._closed = False
         self._changed = threading.Condition()
-        self.work_s = 0.0       # the guard's time on this round's submissions (verification, decoding)
+        self.work = WorkClock()   # the guard's time on this round's submissions (verification, decoding)
 
     def admit(self, blob: WireBlob, *, guard: SubmissionGuard, on_accept=None) -> Accepted | Rejected:
         """Judge `blob` with `guard`; an accepted update is kept for aggregation, after `on_accept()`
@@ -34,10 +34,9 @@ class RoundInbox:
             if self._closed:
                 return guard.refuse_closed(blob, expected_senders=self.senders,
                                            detail=f'round {self.round_index} closed at its deadline')
-            started = time.perf_counter()
-            verdict = guard.check(blob, round_id=self.round_index, submitted=set(self._items),
-                                  expected_senders=self.senders, version=self.version)
-            self.work_s += time.perf_counter() - started
+            with self.work.timing():
+                verdict = guard.check(blob, round_id=self.round_index, submitted=set(self._items),
+                                      expected_senders=self.senders, version=self.version)
             if verdict.accepted:
                 if on_accept is not None:
                     on_accept()

@@ -51,10 +51,10 @@ class RoundReport:
         if events:
             self._write(kind='defences', round=round_index, events=[event_record(e) for e in events])
 
-    def work(self, *, round_index: int, seconds: float) -> None:
-        """A coordinator's own work in a round outside training: admitting its members' models,
-        aggregating them, encoding and signing its seed and cluster models."""
-        self._write(kind='work', round=round_index, seconds=seconds)
+    def work(self, *, round_index: int, clock) -> None:
+        """A coordinator's own work in a round outside training (a WorkClock: wall and CPU seconds):
+        admitting its members' models, aggregating them, encoding and signing its seed and cluster models."""
+        self._write(kind='work', round=round_index, seconds=clock.wall_s, cpu_seconds=clock.cpu_s)
 
     def registration(self, *, seconds: float, robots: int) -> None:
         """The server knew every robot `seconds` after it started (process start, DDS discovery
@@ -99,7 +99,7 @@ def summarize(records: list[dict]) -> dict:
         elif record['kind'] == 'defences':
             defences[record['round']] += record['events']
         elif record['kind'] == 'work':
-            work[record['round']].append(record['seconds'])
+            work[record['round']].append((record['seconds'], record.get('cpu_seconds')))
     rounds = []
     # A round a restarted server played again (killed before its checkpoint was committed) keeps its last record.
     last_records = {r['round']: r for r in records if r['kind'] == 'round'}
@@ -120,9 +120,12 @@ def summarize(records: list[dict]) -> dict:
             'evaluation_s': record['evaluation_s'],
             'overhead_s': max(0.0, record['duration_s'] - train_s - record['evaluation_s']),
             # Measured directly: the server's own work (admission, aggregation, encoding, signing,
-            # checkpoint) and the busiest coordinator's; both wall time, stretched on a busy CPU.
+            # checkpoint) and the busiest coordinator's, as wall time (stretched on a crowded CPU)
+            # and as the CPU time of the threads doing it (work_clock.py).
             'server_work_s': record.get('server_work_s'),
-            'coordinator_work_s': max(work[index], default=0.0),
+            'server_work_cpu_s': record.get('server_work_cpu_s'),
+            'coordinator_work_s': max((wall for wall, _ in work[index]), default=0.0),
+            'coordinator_work_cpu_s': max((cpu for _, cpu in work[index] if cpu is not None), default=0.0),
             'timeline': round_timeline(by_round[index], record),
             'global_sha256': record['global_sha256'],
             'defences': defence_summary(defences[index]),

@@ -39,6 +39,7 @@ from mtf_grasp.nodes.fleet.plan_watch import PlanWatch, reopened
 from mtf_grasp.nodes.fleet.robot_training import RobotTraining
 from mtf_grasp.nodes.fleet.round_models import RoundModelService
 from mtf_grasp.nodes.fleet.round_report import RoundReport
+from mtf_grasp.nodes.fleet.work_clock import WorkClock
 from mtf_grasp.nodes.runtime import run_fleet_node
 
 
@@ -105,9 +106,9 @@ class TierCoordinator(Node):
         self._training.record_received(blob)
         seed = self._training.train(global_state, epochs=self.fleet.seed_epochs, round_index=round_index,
                                     role='seed')
-        work_started = time.perf_counter()
-        seed_blob = self._training.blob_of(seed, version=blob.version)
-        work_s = time.perf_counter() - work_started   # this node's own work outside training, for the report
+        work = WorkClock()   # this node's own work outside training, for the report
+        with work.timing():
+            seed_blob = self._training.blob_of(seed, version=blob.version)
         self._seed.keep(round_index, seed_blob)   # for an audit
         self._seed_topic.publish(seed_blob)       # for the members
         if self._seed_receipts is not None:   # check_claims: the steps behind the seed, signed
@@ -129,11 +130,11 @@ class TierCoordinator(Node):
         if 'dropped_member' in kinds and members:   # the member trained and uploaded; it is not counted
             arrived = [update for update in arrived if update.robot_id != members[0]]
         events = []
-        work_started = time.perf_counter()
-        cluster = cluster_aggregate(own, arrived, base=self.fleet.base, reading=self.fleet.tier_reading,
-                                    global_state=global_state, defences=self.fleet.config.defences,
-                                    seed_state=self._as_members_got(seed_blob), ceilings=registered,
-                                    events=events)
+        with work.timing():
+            cluster = cluster_aggregate(own, arrived, base=self.fleet.base, reading=self.fleet.tier_reading,
+                                        global_state=global_state, defences=self.fleet.config.defences,
+                                        seed_state=self._as_members_got(seed_blob), ceilings=registered,
+                                        events=events)
         refused = {e.robot_id for e in events if e.reason in REFUSED}
         self._report.cluster(round_index=round_index, coordinator=self.robot_id,
                              members=[update.robot_id for update in arrived if update.robot_id not in refused])
@@ -143,9 +144,9 @@ class TierCoordinator(Node):
             return True
         if 'forged_aggregate' in kinds:
             cluster = dataclasses.replace(cluster, state=forged(cluster.state, global_state))
-        model = self._training.blob_of(cluster, version=blob.version)
-        self._report.work(round_index=round_index, seconds=work_s + time.perf_counter() - work_started
-                          + self._inbox.work_s)
+        with work.timing():
+            model = self._training.blob_of(cluster, version=blob.version)
+        self._report.work(round_index=round_index, clock=work + self._inbox.work)
         with self._lock:
             counted = [self._receipts[u.robot_id] for u in arrived if u.robot_id in self._receipts]
         if send_model(self._submit_cluster, model, params=self.params, logger=log, receipts=counted,
