@@ -79,3 +79,35 @@ def test_sigterm_to_the_runner_stops_every_node_and_the_discovery_server(ros_pro
     for pattern in (str(tmp_path / 'run'), f'fast-discovery-server .*-p {port}$'):
         leftovers = subprocess.run(['pgrep', '-f', pattern], capture_output=True, text=True).stdout.split()
         assert not leftovers, f'processes of the fleet still running ({pattern}): {leftovers}'
+
+
+@pytest.mark.parametrize('method, attacks', [('mtf_avg', ['low:1:scale100']), ('fedavg', [])])
+def test_a_streaming_fleet_folds_models_as_they_arrive_and_ends_with_the_experiments_model(
+        ros_processes, tmp_path, method, attacks):
+    """`aggregation: streaming`: the server and coordinators fold each model as it is admitted (in
+    arrival order; the sums' order is the only difference from the experiment, within float
+    rounding), with the defences that allow it: the norm bound refuses the ×100 member at its
+    coordinator as the experiment does, receipts and claims are checked."""
+    data = write_jacquard_boxes(tmp_path / 'data', samples=40)
+    config = write_configs(tmp_path, data=data, robots=5, rounds=2, method=method,
+                           defences={'norm_bound': {'max_relative': 0.05, 'action': 'reject'},
+                                     'check_members': True, 'check_claims': True})
+    scale_out(config, aggregation='streaming', robots_per_process=5)
+    summary = run_fleet(ros_processes, config, tmp_path / 'run', more=[f'--attack={a}' for a in attacks])
+    assert 'folding models as they arrive' in (tmp_path / 'run' / 'logs' / 'fl_server.log').read_text()
+
+    expected = []
+    state, accuracies, sent = experiment_rounds(tmp_path / 'experiment.yaml', tmp_path / 'run' / 'partition.json',
+                                                method, attacks=attacks, events=expected)
+    assert_same_state(fleet_final_state(tmp_path / 'run', 2), state)
+    assert [r['global_accuracy'] for r in summary['rounds']] == pytest.approx(accuracies)
+    assert [r['bytes_sent'] for r in summary['rounds']] == sent
+    for record, decided in zip(summary['rounds'], expected, strict=True):
+        assert sorted((e['tier'], e['reason'], e['robot_id']) for e in record['defences']['events']) == \
+            sorted((e.tier, e.reason, e.robot_id) for e in decided)
+    if attacks:
+        low = summary['attacks'][0]['robot']
+        first = summary['rounds'][0]
+        assert ('cluster', 'norm_exceeded', low) in {(e['tier'], e['reason'], e['robot_id'])
+                                                      for e in first['defences']['events']}
+        assert low not in first['participants']

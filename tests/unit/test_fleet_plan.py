@@ -76,6 +76,7 @@ def test_every_executable_of_the_plan_is_an_installed_entry_point(tmp_path):
     ({'transport': {'round_timeout_s': 0}}, 'round_timeout_s must be positive'),
     ({'transport': {'retries': 3}}, "fleet.yaml.transport: unknown field 'retries'"),
     ({'rounds': 'three'}, 'fleet.yaml.rounds'),
+    ({'aggregation': 'sideways'}, "aggregation must be one of ordered, streaming, got 'sideways'"),
 ])
 def test_bad_fleet_configs_name_the_field(tmp_path, fleet, message):
     with pytest.raises(InputError, match=message.replace('(', r'\(')):
@@ -87,6 +88,17 @@ def test_a_missing_experiment_file_names_the_fleet_config(tmp_path):
     path.write_text(yaml.safe_dump({'experiment': 'experiments/nope.yaml'}))
     with pytest.raises(InputError, match=r'fleet.yaml: experiment: no such file .*nope.yaml'):
         prepare_fleet(path, out_dir=tmp_path / 'run')
+
+
+def test_streaming_aggregation_is_refused_with_defences_that_need_every_model(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = write_fleet(tmp_path, aggregation='streaming')
+    experiment = tmp_path / 'experiments' / 'small.yaml'
+    prepare_fleet(path, out_dir=tmp_path / 'run')   # no defences: streams
+    experiment.write_text(yaml.safe_dump({**yaml.safe_load(experiment.read_text()),
+                                          'defences': {'direction_z': 3, 'norm_bound': {'max_norm': 5.0}}}))
+    with pytest.raises(InputError, match=r'fleet.yaml: aggregation: streaming cannot run with defences.direction_z'):
+        prepare_fleet(path, out_dir=tmp_path / 'run2')
 
 
 def test_rounds_override_must_be_positive(tmp_path):
@@ -195,50 +207,6 @@ def test_a_config_without_a_roster_is_refused(tmp_path):
 def test_bad_fault_settings_name_the_field(tmp_path, faults, message):
     with pytest.raises(InputError, match=message):
         load_fleet_config(write_fleet(tmp_path, faults=faults))
-
-
-def test_inbox_admits_signed_models_once_and_refuses_late_ones_after_closing():
-    import dataclasses
-    import hashlib
-
-    import torch
-
-    from mtf_grasp.federated.signing import WireBlob, signed
-    from mtf_grasp.federated.codec import encode_state, spec_json
-    from mtf_grasp.federated.admission import RejectReason, SubmissionGuard
-    from mtf_grasp.grasping.model_file import build_model
-    from mtf_grasp.grasping.model_spec import ModelSpec
-    from mtf_grasp.nodes.fleet.inbox import RoundInbox
-
-    spec = ModelSpec(arch='ggcnn2', channels='depth', input_size=16)
-    keys = {robot: hashlib.sha256(robot.encode()).digest() for robot in ('a', 'b', 'c')}
-    original = build_model(spec).state_dict()
-    encoded = encode_state(original, spec=spec)
-
-    def blob(sender, round_index=3):
-        return signed(WireBlob(sender=sender, architecture=spec.arch, round=round_index, version=3,
-                               sample_count=10, local_steps=2.0, encoding=encoded.encoding,
-                               metadata_json=spec_json(spec), sha256=encoded.sha256, payload=encoded.payload),
-                      keys[sender])
-
-    guard = SubmissionGuard(keys=keys, spec=spec)
-    inbox = RoundInbox(round_index=3, senders=['b', 'a', 'c'], version=3)
-    assert inbox.quorum(0.5) == 2 and inbox.quorum(1.0) == 3 and inbox.quorum(0.01) == 1
-    assert inbox.admit(blob('a'), guard=guard).accepted
-    assert inbox.admit(blob('a'), guard=guard).reason is RejectReason.DUPLICATE
-    assert inbox.admit(blob('b', round_index=2), guard=guard).reason is RejectReason.STALE_ROUND
-    assert not inbox.wait(0.01, count=2) and inbox.missing() == ['b', 'c']
-    assert inbox.admit(blob('b'), guard=guard).accepted
-    assert inbox.wait(0.01, count=2) and not inbox.wait(0.01)
-    arrived = inbox.close()
-    assert [update.robot_id for update in arrived] == ['b', 'a']  # the senders' order, not arrival
-    forged = dataclasses.replace(blob('c'), sample_count=1000)   # altered after signing
-    assert inbox.admit(forged, guard=guard).reason is RejectReason.BAD_SIGNATURE   # closed or not
-    late = inbox.admit(blob('c'), guard=guard)
-    assert late.reason is RejectReason.STALE_ROUND and 'closed at its deadline' in late.message
-    assert guard.rejected_total == 4 and guard.last_rejection == late.message
-    for name, value in original.items():
-        assert torch.equal(arrived[0].state[name], value), name
 
 
 def test_robots_per_process_puts_several_robots_nodes_in_one_process(tmp_path):

@@ -29,6 +29,7 @@ SERVER_ID = 'server'  # the server's member id in the roster and in ModelBlob.se
 ALL_MEMBERS = '*'     # roster: {'*': DIR} gives every member not listed the key file DIR/<member>.key
 FLAT_METHODS = ('fedavg', 'fednova')
 TIERED_METHODS = ('mtf_avg', 'mtf_nova')
+AGGREGATIONS = ('ordered', 'streaming')   # nodes/fleet/inbox.py
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,12 @@ class FleetConfig:
     # ROBOT:ROUND: that robot's nodes crash (SIGKILL) when the round starts, are restarted by the
     # restart policy and miss the round, as `mtf-grasp experiment --crash`; `--crash` adds to them.
     crashes: tuple[str, ...] = ()
+    # How the server and coordinators aggregate a round's k models: `ordered` holds them all and
+    # folds them in the plan's order, the floats of `mtf-grasp experiment` (O(k·|θ|) memory);
+    # `streaming` folds each as it is admitted (O(|θ|); equal to the experiment up to float
+    # rounding, since the sums run in arrival order). Defences that need every model at once
+    # (robust aggregators, the direction check, audits) need `ordered`.
+    aggregation: str = 'ordered'
 
     def __post_init__(self):
         if self.method not in TIERED_METHODS + FLAT_METHODS:
@@ -164,6 +171,20 @@ class FleetConfig:
                 raise ValueError(f'crashes: {exc}') from None
         if self.crashes and self.robots_per_process > 1:
             raise ValueError('crashes: a crash kills the whole process, so it needs robots_per_process: 1')
+        if self.aggregation not in AGGREGATIONS:
+            raise ValueError(f'aggregation must be one of {", ".join(AGGREGATIONS)}, got {self.aggregation!r}')
+
+
+def streaming_conflict(defences) -> str | None:
+    """Why `aggregation: streaming` cannot run with the experiment's `defences` (they need every
+    model of a round at once), or None."""
+    needing = [name for name, on in (('defences.aggregator ' + repr(defences.aggregator), defences.aggregator != 'mean'),
+                                      ('defences.direction_z', defences.direction_z is not None),
+                                      ('defences.audit_rate', defences.audit_rate > 0)) if on]
+    if not needing:
+        return None
+    return (f'aggregation: streaming cannot run with {", ".join(needing)}: they need every model of a round '
+            "at once (use aggregation: ordered)")
 
 
 @dataclass(frozen=True)
@@ -226,6 +247,9 @@ def prepare_fleet(config_path: str | Path, *, out_dir: str | Path, rounds: int |
     # Like `mtf-grasp experiment`, a relative data root is taken from the working directory.
     data_root = Path(config.data_root or experiment.data.root).resolve()
     experiment = dataclasses.replace(experiment, data=dataclasses.replace(experiment.data, root=str(data_root)))
+    conflict = streaming_conflict(experiment.defences) if config.aggregation == 'streaming' else None
+    if conflict:
+        raise InputError(f'{config_path}: {conflict}')
     if config.robots is not None:
         if isinstance(experiment.federation.top_level, int) and not experiment.federation.top_level < config.robots:
             raise InputError(f'{config_path}: robots: {config.robots} robots cannot have '
@@ -330,7 +354,7 @@ def fleet_nodes(setup: FleetSetup) -> list[NodeSpec]:
         'data_root': str(setup.data_root), 'method': config.method, 'rounds': setup.rounds,
         'manifest': str(setup.manifest_path), 'report_dir': str(setup.report_dir),
         'service_timeout_s': transport.service_timeout_s, 'round_timeout_s': transport.round_timeout_s,
-        **dataclasses.asdict(config.faults),
+        'aggregation': config.aggregation, **dataclasses.asdict(config.faults),
     }
     # Each node gets its own copy of the robot list: a shared object would be written to the
     # params file as a YAML alias, which rcl's parser refuses.

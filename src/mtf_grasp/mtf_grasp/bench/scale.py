@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mtf_grasp.fleet import FLAT_METHODS, TIERED_METHODS
+from mtf_grasp.fleet import AGGREGATIONS, FLAT_METHODS, TIERED_METHODS
 
 DEFAULT_CONFIG = 'config/fleet_scale.yaml'
 MODES = ('simple', 'server')
@@ -41,6 +41,9 @@ def add_arguments(parser) -> None:
                         help="robots whose nodes share a process (default: the config's)")
     parser.add_argument('--method', choices=[*TIERED_METHODS, *FLAT_METHODS], default=None,
                         help="the fleet's method (default: the config's)")
+    parser.add_argument('--aggregation', choices=AGGREGATIONS, default=None,
+                        help="hold a round's models and fold them in order, or fold each as it arrives "
+                             "(default: the config's)")
     parser.add_argument('--top-level', type=_top_level_rule, default=None, metavar='J|sqrt',
                         help="top-level robots j for every n: a number or 'sqrt' (default: the experiment's)")
     parser.add_argument('--out', default=None, help='keep each run under DIR/n<N>-<mode> (default: temporary)')
@@ -75,7 +78,8 @@ def run(args) -> dict:
                 out = Path(args.out or scratch) / f'n{n}-{mode}'
                 runs.append(measure_fleet(args.config, robots=n, rounds=args.rounds, discovery=mode,
                                           robots_per_process=args.robots_per_process, out=out,
-                                          top_level=args.top_level, method=args.method))
+                                          top_level=args.top_level, method=args.method,
+                                          aggregation=args.aggregation))
     if args.plot:
         plot_scaling(runs, Path(args.plot))
     from mtf_grasp.grasping.device import describe_machine
@@ -109,7 +113,8 @@ def plot_scaling(runs: list[dict], path: Path) -> None:
 
 
 def measure_fleet(config: str, *, robots: int, rounds: int, discovery: str, robots_per_process: int | None,
-                  out: Path, top_level: int | str | None = None, method: str | None = None) -> dict:
+                  out: Path, top_level: int | str | None = None, method: str | None = None,
+                  aggregation: str | None = None) -> dict:
     from mtf_grasp.fleet import DiscoveryConfig, fleet_nodes, prepare_fleet, run_fleet
 
     setup = prepare_fleet(config, out_dir=out, rounds=rounds, robots=robots)
@@ -118,6 +123,7 @@ def measure_fleet(config: str, *, robots: int, rounds: int, discovery: str, robo
     fleet = setup.config
     fleet = dataclasses.replace(
         fleet, method=method or fleet.method, robots_per_process=robots_per_process or fleet.robots_per_process,
+        aggregation=aggregation or fleet.aggregation,
         discovery=DiscoveryConfig(server=f'127.0.0.1:{_free_udp_port()}', start=True) if discovery == 'server'
         else DiscoveryConfig())
     setup = dataclasses.replace(setup, config=fleet)
@@ -132,7 +138,7 @@ def measure_fleet(config: str, *, robots: int, rounds: int, discovery: str, robo
     theta = _model_bytes(setup)
     per_round = _bytes_moved(setup.report_dir, rounds=len(summary['rounds']))
     return {
-        'robots': robots, 'method': fleet.method, 'discovery': discovery,
+        'robots': robots, 'method': fleet.method, 'aggregation': fleet.aggregation, 'discovery': discovery,
         'robots_per_process': fleet.robots_per_process,
         'processes': processes,
         # rclpy makes one DDS participant per process (context); the discovery server is one more.

@@ -13,10 +13,11 @@ from functools import cached_property
 from pathlib import Path
 
 from mtf_grasp.errors import InputError
+from mtf_grasp.fleet import streaming_conflict
 
 
 # The parameters a context depends on: equal for every node of one fleet.
-_SHARED_BY = ('experiment', 'quick', 'seed', 'data_root', 'method', 'manifest', 'attacks')
+_SHARED_BY = ('experiment', 'quick', 'seed', 'data_root', 'method', 'manifest', 'attacks', 'aggregation')
 _shared: dict[tuple, 'FleetContext'] = {}
 
 
@@ -44,7 +45,15 @@ class FleetContext:
                                         seed=params.seed if params.seed >= 0 else None)
         if params.data_root:
             config = dataclasses.replace(config, data=dataclasses.replace(config.data, root=params.data_root))
+        conflict = streaming_conflict(config.defences) if params.aggregation == 'streaming' else None
+        if conflict:
+            raise InputError(f'parameter {conflict}')
         return cls(params=params, config=config)
+
+    @property
+    def streaming(self) -> bool:
+        """Whether this node folds a round's models as they are admitted (inbox.py)."""
+        return self.params.aggregation == 'streaming'
 
     # -- settings -------------------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ from mtf_grasp.nodes.blob_transport import NOT_OPEN, BlobHeader, make_blob, wire
 from mtf_grasp.nodes.fleet import names
 from mtf_grasp.nodes.fleet.cluster_audit import ClusterAuditor
 from mtf_grasp.nodes.fleet.context import FleetContext
-from mtf_grasp.nodes.fleet.inbox import RoundInbox
+from mtf_grasp.nodes.fleet.inbox import RoundInbox, noted
 from mtf_grasp.nodes.fleet.keys import roster_keys
 from mtf_grasp.nodes.fleet.member_receipts import MemberReceipts
 from mtf_grasp.nodes.fleet.messages import plan_to_msg, profile_from_msg
@@ -88,8 +88,9 @@ class FlServer(Node):
         self._versions = self.create_publisher(UInt64, names.GLOBAL_VERSION, names.LATCHED)
         self._models = self.create_publisher(ModelBlob, names.GLOBAL_MODEL_LATEST, names.LATCHED)
         self._round_model = self.create_publisher(ModelBlob, names.ROUND_MODEL, names.LATCHED)  # for the robots
-        self.get_logger().info(f'{self.params.method} for {self.params.rounds} rounds, waiting for '
-                               f'{len(self.params.robots)} robots: {", ".join(self.params.robots)}')
+        self.get_logger().info(f'{self.params.method} for {self.params.rounds} rounds'
+                               + (', folding models as they arrive' if self.fleet.streaming else '')
+                               + f', waiting for {len(self.params.robots)} robots: {", ".join(self.params.robots)}')
 
     # -- round logic (main thread) --------------------------------------------------------------
 
@@ -150,19 +151,36 @@ class FlServer(Node):
                                + ''.join(f'; {c} seeds {list(m)}' for c, m in plan.clusters.items()))
         return plan
 
-    def _collect(self, plan) -> list:
+    def _collect(self, plan):
         """The round's models: all expected ones, or at the deadline those that arrived if they
-        reach the quorum (waiting on for it until the round timeout, then failing)."""
+        reach the quorum (waiting on for it until the round timeout, then failing). Ordered: a list,
+        once the round is closed; streaming: each as it is admitted (inbox.py)."""
         inbox = self._inbox
+        needed = inbox.quorum(self.params.quorum)
+
+        def short_of_quorum() -> NodeWorkFailed:
+            return NodeWorkFailed(f'round {plan.round_index}: fewer than the quorum of {needed} models within '
+                                  f'{self.params.round_timeout_s:.0f} s; missing ' + ', '.join(inbox.missing()))
+
+        if self.fleet.streaming:
+            timeout_at = time.monotonic() + self.params.round_timeout_s
+
+            def enough(count: int) -> bool:
+                if count < needed and time.monotonic() >= timeout_at:
+                    raise short_of_quorum()
+                return count >= needed
+
+            return inbox.stream(deadline=time.monotonic() + self.params.round_deadline_s, enough=enough)
         if not inbox.wait(self.params.round_deadline_s):
-            needed = inbox.quorum(self.params.quorum)
             late = max(0.0, self.params.round_timeout_s - self.params.round_deadline_s)
             if not inbox.wait(late, count=needed):
-                raise NodeWorkFailed(f'round {plan.round_index}: fewer than the quorum of {needed} models '
-                                     f'within {self.params.round_timeout_s:.0f} s; missing '
-                                     + ', '.join(inbox.missing()))
-        missing = inbox.missing()
+                raise short_of_quorum()
         arrived = inbox.close()
+        self._note_missing(plan)
+        return arrived
+
+    def _note_missing(self, plan) -> None:
+        missing = self._inbox.missing()
         if missing:
             self.get_logger().warning(f'round {plan.round_index}: closed at the deadline without '
                                       f'{", ".join(missing)}')
@@ -171,7 +189,6 @@ class FlServer(Node):
                     self._sidelined.update(missing)
                 self.get_logger().warning(f'{", ".join(missing)} left out of later rounds; '
                                           'their members are re-assigned')
-        return arrived
 
     def _close_round(self, plan, state, arrived, *, previous_sha256: str, started: tuple[float, float]):
         """Aggregate what arrived (eq. 9), evaluate, checkpoint, publish and record the round."""
@@ -179,16 +196,24 @@ class FlServer(Node):
         record = recorder(events, tier='server', by=SERVER)
         defences = self.fleet.config.defences
         flagged = frozenset(self._flagged)   # before this round's catches, as the experiment judges claims
-        steps = {u.robot_id: u.local_steps for u in arrived}   # flat: the robots' own signed blobs
-        if plan.tiered:
-            steps = (self._receipts.close_round(plan, arrived, record=record, check_members=defences.check_members)
-                     if self._receipts is not None else {})
-        if plan.tiered and self._auditor.rate > 0:
-            arrived = self._auditor.audit(plan, arrived, global_state=state, version=self._version, record=record)
         work = WorkClock()   # aggregating, encoding, signing, checkpointing, publishing
-        with work.timing():
-            state = server_aggregate(arrived, base=self.fleet.base, global_state=state, defences=defences,
-                                     ceilings=weight_ceilings(plan), events=events)
+        if self.fleet.streaming:   # folded as they arrive (no audits: fleet.streaming_conflict)
+            taken = []
+            with work.timing():
+                state = server_aggregate(noted(arrived, taken), base=self.fleet.base, global_state=state,
+                                         defences=defences, ceilings=weight_ceilings(plan), events=events)
+            work.wall_s -= self._inbox.waited_s
+            self._note_missing(plan)
+            arrived = taken
+            steps = self._signed_steps(plan, arrived, record=record)
+        else:
+            steps = self._signed_steps(plan, arrived, record=record)
+            if plan.tiered and self._auditor.rate > 0:
+                arrived = self._auditor.audit(plan, arrived, global_state=state, version=self._version,
+                                              record=record)
+            with work.timing():
+                state = server_aggregate(arrived, base=self.fleet.base, global_state=state, defences=defences,
+                                         ceilings=weight_ceilings(plan), events=events)
         self._flagged |= ruled_out(events, top_level=plan.top_level)
         if defences.check_claims:
             self._judge_claims(plan, steps, record=record, flagged=flagged)
@@ -234,6 +259,16 @@ class FlServer(Node):
         self.get_logger().info(f'round {plan.round_index}: global accuracy {accuracy:.3f}, {duration_s:.1f} s '
                                f'(evaluation {evaluation_s:.1f} s), model {sha256[:12]}')
         return state, sha256
+
+    def _signed_steps(self, plan, arrived, *, record) -> dict[str, float]:
+        """The step counts behind the round's models: in flat rounds the robots' own signed blobs, in
+        tiered ones the members' receipts (which also show a coordinator that left a member out)."""
+        if not plan.tiered:
+            return {u.robot_id: u.local_steps for u in arrived}
+        if self._receipts is None:
+            return {}
+        return self._receipts.close_round(plan, arrived, record=record,
+                                          check_members=self.fleet.config.defences.check_members)
 
     def _judge_claims(self, plan, steps: dict[str, float], *, record, flagged: frozenset[str]) -> None:
         """`implausible_profile` for each robot whose signed step counts cannot cover the count it

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from mtf_grasp.fleet import FaultConfig, TransportConfig, check_limits
+from mtf_grasp.fleet import AGGREGATIONS, FaultConfig, TransportConfig, check_limits
 
 _TRANSPORT, _FAULTS = TransportConfig(), FaultConfig()
 
@@ -53,9 +53,13 @@ class FleetParams:
     retries: int = _help('how often a robot retries a service call that failed', _FAULTS.retries)
     retry_backoff_s: float = _help('first pause between retries (doubles each try, at most 10 s)',
                                    _FAULTS.retry_backoff_s)
+    aggregation: str = _help("ordered: a round's models folded in the plan's order, as the experiment does; "
+                             'streaming: each folded as it is admitted (O(|θ|) memory)', 'ordered')
 
     def __post_init__(self):
         check_limits(_subset(TransportConfig, self), _subset(FaultConfig, self))
+        if self.aggregation not in AGGREGATIONS:
+            raise ValueError(f'aggregation must be one of {", ".join(AGGREGATIONS)}, got {self.aggregation!r}')
 
 
 def _subset(cls, params):

@@ -29,7 +29,7 @@ from mtf_grasp.fleet import SERVER_ID
 from mtf_grasp.nodes.blob_transport import receipt_msg, wire_blob
 from mtf_grasp.nodes.fleet import names
 from mtf_grasp.nodes.fleet.context import FleetContext
-from mtf_grasp.nodes.fleet.inbox import RoundInbox
+from mtf_grasp.nodes.fleet.inbox import RoundInbox, noted
 from mtf_grasp.nodes.fleet.injected_crash import InjectedCrash
 from mtf_grasp.nodes.fleet.keys import roster_keys
 from mtf_grasp.nodes.fleet.model_sending import send_model
@@ -121,23 +121,29 @@ class TierCoordinator(Node):
                                        role='continuation', prior_steps=seed.local_steps, purpose='continue')
         if self.fleet.config.defences.audit_rate > 0:   # what an audit recomputes eq. 8 from
             self._own.keep(round_index, seed_blob if own is seed else self._training.blob_of(own, version=blob.version))
-        remaining = self.params.tier_deadline_s - (time.monotonic() - planned)
-        if not self._inbox.wait(max(0.0, remaining)):
-            log.warning(f'round {round_index}: tier deadline passed without {", ".join(self._inbox.missing())}; '
-                        'aggregating the models that arrived')
-        arrived = self._inbox.close()
+        deadline = planned + self.params.tier_deadline_s
+        if self.fleet.streaming:   # folded as they are admitted: the wait is inside the aggregation
+            arrived = self._inbox.stream(deadline=deadline)
+        else:
+            if not self._inbox.wait(max(0.0, deadline - time.monotonic())):
+                self._deadline_passed(round_index)
+            arrived = self._inbox.close()
         kinds = self.fleet.adversary.kinds(self.robot_id, round_index)
         if 'dropped_member' in kinds and members:   # the member trained and uploaded; it is not counted
-            arrived = [update for update in arrived if update.robot_id != members[0]]
-        events = []
+            arrived = (update for update in arrived if update.robot_id != members[0])
+        taken, events = [], []   # the members' models the aggregation took (without weights), in its order
         with work.timing():
-            cluster = cluster_aggregate(own, arrived, base=self.fleet.base, reading=self.fleet.tier_reading,
-                                        global_state=global_state, defences=self.fleet.config.defences,
+            cluster = cluster_aggregate(own, noted(arrived, taken), base=self.fleet.base,
+                                        reading=self.fleet.tier_reading, global_state=global_state,
+                                        defences=self.fleet.config.defences,
                                         seed_state=self._as_members_got(seed_blob), ceilings=registered,
                                         events=events)
+        work.wall_s -= self._inbox.waited_s
+        if self.fleet.streaming and self._inbox.missing():
+            self._deadline_passed(round_index)
         refused = {e.robot_id for e in events if e.reason in REFUSED}
         self._report.cluster(round_index=round_index, coordinator=self.robot_id,
-                             members=[update.robot_id for update in arrived if update.robot_id not in refused])
+                             members=[u.robot_id for u in taken if u.robot_id not in refused])
         self._report.defences(round_index=round_index, events=events)
         if cluster is None:
             log.warning(f'round {round_index}: the defences refused every model of the cluster; nothing to send')
@@ -148,13 +154,17 @@ class TierCoordinator(Node):
             model = self._training.blob_of(cluster, version=blob.version)
         self._report.work(round_index=round_index, clock=work + self._inbox.work)
         with self._lock:
-            counted = [self._receipts[u.robot_id] for u in arrived if u.robot_id in self._receipts]
+            counted = [self._receipts[u.robot_id] for u in taken if u.robot_id in self._receipts]
         if send_model(self._submit_cluster, model, params=self.params, logger=log, receipts=counted,
                       what=f'round {round_index}: cluster model to the server'):
             log.info(f'round {round_index}: cluster model of {cluster.sample_count} samples submitted to the server')
         self._to_server = (round_index, model, self.plans.seq)
         self._counted = counted
         return True
+
+    def _deadline_passed(self, round_index: int) -> None:
+        self.get_logger().warning(f'round {round_index}: tier deadline passed without '
+                                  f'{", ".join(self._inbox.missing())}; aggregating the models that arrived')
 
     def _as_members_got(self, seed_blob):
         """The seed as the members decode it: the tier's reference (only needed by a norm bound or a
