@@ -126,7 +126,8 @@ def test_an_unknown_preset_and_a_baseline_without_fedavg_are_refused(tiny_study,
 def test_the_shipped_studies_plan_every_reading():
     for name in ('quantity_skew', 'class_noniid'):
         study, base = load_study(f'config/studies/{name}.yaml')
-        for preset in ('cpu', 'gpu'):
+        assert {'cpu', 'gpu'} <= set(study.presets)
+        for preset in study.presets:
             jobs = plan_jobs(study, base, preset=preset, seeds=[0, 1, 2, 3, 4], source=name)
             assert {j.seed for j in jobs} == {0, 1, 2, 3, 4}
     study, base = load_study('config/studies/quantity_skew.yaml')
