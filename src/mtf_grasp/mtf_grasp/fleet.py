@@ -178,7 +178,7 @@ class FleetConfig:
 def streaming_conflict(defences) -> str | None:
     """Why `aggregation: streaming` cannot run with the experiment's `defences` (they need every
     model of a round at once), or None."""
-    needing = [name for name, on in (('defences.aggregator ' + repr(defences.aggregator), defences.aggregator != 'mean'),
+    needing = [name for name, on in ((f'defences.aggregator {defences.aggregator!r}', defences.aggregator != 'mean'),
                                       ('defences.direction_z', defences.direction_z is not None),
                                       ('defences.audit_rate', defences.audit_rate > 0)) if on]
     if not needing:
