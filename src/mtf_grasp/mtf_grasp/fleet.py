@@ -171,8 +171,13 @@ class FleetConfig:
                 raise ValueError(f'crashes: {exc}') from None
         if self.crashes and self.robots_per_process > 1:
             raise ValueError('crashes: a crash kills the whole process, so it needs robots_per_process: 1')
-        if self.aggregation not in AGGREGATIONS:
-            raise ValueError(f'aggregation must be one of {", ".join(AGGREGATIONS)}, got {self.aggregation!r}')
+        check_aggregation(self.aggregation)
+
+
+def check_aggregation(value: str) -> None:
+    """`aggregation` is one of AGGREGATIONS (the fleet config's and the nodes' parameter alike)."""
+    if value not in AGGREGATIONS:
+        raise ValueError(f'aggregation must be one of {", ".join(AGGREGATIONS)}, got {value!r}')
 
 
 def streaming_conflict(defences) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from mtf_grasp.fleet import AGGREGATIONS, FaultConfig, TransportConfig, check_limits
+from mtf_grasp.fleet import FaultConfig, TransportConfig, check_aggregation, check_limits
 
 _TRANSPORT, _FAULTS = TransportConfig(), FaultConfig()
 
@@ -58,8 +58,7 @@ class FleetParams:
 
     def __post_init__(self):
         check_limits(_subset(TransportConfig, self), _subset(FaultConfig, self))
-        if self.aggregation not in AGGREGATIONS:
-            raise ValueError(f'aggregation must be one of {", ".join(AGGREGATIONS)}, got {self.aggregation!r}')
+        check_aggregation(self.aggregation)
 
 
 def _subset(cls, params):
