@@ -3,9 +3,9 @@
 For each attack (one robot of the round-0 plan, from round 0) and the clean run, under each defence
 setting, `mtf-grasp experiment` runs MTF-Grasp-Avg on the quantity-skew protocol (n = 7, j = 2,
 et = 5, er = 15) with the quick-sized model (GG-CNN2, 40 px depth) on 300 training and 1000 test
-SimGrasp scenes (one image = 0.1 points), for every seed. The final accuracy is the last round's
-(the quick protocol's 5 rounds end while the clean model still climbs, so a mean over the last
-rounds would mix stages); each cell is compared with the clean, undefended run of the same seed
+SimGrasp scenes (one image = 0.1 points), for every seed, 5 rounds unless --rounds says otherwise. The
+final accuracy is the last round's (the quick protocol's 5 rounds end while the clean model still climbs,
+so a mean over the last rounds would mix stages); each cell is compared with the clean, undefended run of the same seed
 (paired difference, 95 % t-interval with the sample standard deviation).
 
 Resumable: a run whose results.json exists is not run again.
@@ -54,21 +54,22 @@ DEFENCES = {
 }
 
 
-def config_for(data: str, defence: str, seed: int) -> dict:
+def config_for(data: str, defence: str, seed: int, rounds: int) -> dict:
     return {'extends': str(Path('config/experiments/quantity_skew.yaml').resolve()), 'name': 'attack_table',
             'seed': seed, 'methods': ['mtf_avg'],
             'model': {'arch': 'ggcnn2', 'channels': 'depth', 'input_size': 40, 'norm': 'batch'},
             'data': {'root': data, 'test_samples': 1000, 'max_train_samples': 300},
-            'federation': {'rounds': 5}, 'defences': DEFENCES[defence]}
+            'federation': {'rounds': rounds}, 'defences': DEFENCES[defence]}
 
 
-def run_one(work: Path, data: str, defence: str, attack: str, seed: int) -> dict:
+def run_one(work: Path, data: str, rounds: int, defence: str, attack: str, seed: int) -> dict:
     out = work / defence / attack.replace(':', '_') / f'seed_{seed}'
-    results = out / 'results.json'
+    results, config, wanted = out / 'results.json', out / 'config.yaml', config_for(data, defence, seed, rounds)
+    if results.exists() and yaml.safe_load(config.read_text()) != wanted:
+        raise SystemExit(f'{config}: stored with other settings (data, rounds or defence); use another --work')
     if not results.exists():
         out.mkdir(parents=True, exist_ok=True)
-        config = out / 'config.yaml'
-        config.write_text(yaml.safe_dump(config_for(data, defence, seed)))
+        config.write_text(yaml.safe_dump(wanted))
         more = [] if attack == 'clean' else ['--attack', attack]
         subprocess.run([sys.executable, '-m', 'mtf_grasp.cli', 'experiment', '--config', str(config),
                         '--out', str(out), '--no-progress', *more], check=True, stdout=subprocess.DEVNULL)
@@ -82,11 +83,11 @@ def run_one(work: Path, data: str, defence: str, attack: str, seed: int) -> dict
             'decisions': counts}
 
 
-def markdown(cells: list[dict], defences: list[str]) -> str:
+def markdown(cells: list[dict], attacks: list[str], defences: list[str]) -> str:
     """Attacks down, defences across: mean final accuracy, and the paired difference from the clean,
     undefended run with its 95 % interval (points)."""
     lines = ['| attack | ' + ' | '.join(defences) + ' |', '|---|' + '---|' * len(defences)]
-    for attack in ATTACKS:
+    for attack in attacks:
         row = []
         for defence in defences:
             cell = next(c for c in cells if c['attack'] == attack and c['defence'] == defence)
@@ -111,16 +112,22 @@ def main() -> int:
     parser.add_argument('--work', required=True, help='run directory (resumable)')
     parser.add_argument('--out', required=True)
     parser.add_argument('--defences', default=','.join(DEFENCES))
+    parser.add_argument('--attacks', default=','.join(ATTACKS), help='rows (the clean run is always among them)')
+    parser.add_argument('--rounds', type=int, default=5, help='rounds of every run')
     args = parser.parse_args()
-    seeds, work = seeds_of(args.seeds), Path(args.work)
-    jobs = [(d, a, s) for d in args.defences.split(',') for a in ATTACKS for s in seeds]
+    seeds, work, defences = seeds_of(args.seeds), Path(args.work), args.defences.split(',')
+    unknown = sorted(set(args.attacks.split(',')) - set(ATTACKS)) + sorted(set(defences) - set(DEFENCES))
+    if unknown:
+        parser.error(f'unknown attack or defence: {", ".join(unknown)}')
+    attacks = [a for a in ATTACKS if a == 'clean' or a in args.attacks.split(',')]
+    jobs = [(d, a, s) for d in defences for a in attacks for s in seeds]
     with ThreadPoolExecutor(args.workers) as pool:
-        runs = list(pool.map(lambda job: run_one(work, args.data, *job), jobs))
+        runs = list(pool.map(lambda job: run_one(work, args.data, args.rounds, *job), jobs))
     # Every cell is paired with the clean, undefended run of its seed, whichever columns were asked for.
-    clean = {s: run_one(work, args.data, 'none', 'clean', s)['final_accuracy'] for s in seeds}
+    clean = {s: run_one(work, args.data, args.rounds, 'none', 'clean', s)['final_accuracy'] for s in seeds}
     cells = []
-    for defence in args.defences.split(','):
-        for attack in ATTACKS:
+    for defence in defences:
+        for attack in attacks:
             mine = [r for r in runs if r['defence'] == defence and r['attack'] == attack]
             diff = paired_difference([r['final_accuracy'] for r in mine], [clean[r['seed']] for r in mine])
             cells.append({'defence': defence, 'attack': attack,
@@ -130,9 +137,9 @@ def main() -> int:
             low, high = diff['ci95_pp']
             print(f'{defence:>12} {attack:>24}: {100 * sum(cells[-1]["final_accuracy"]) / len(mine):5.1f} %  '
                   f'{diff["mean_pp"]:+5.1f} [{low:+5.1f}, {high:+5.1f}] pp', flush=True)
-    Path(args.out).with_suffix('.md').write_text(markdown(cells, args.defences.split(',')))
+    Path(args.out).with_suffix('.md').write_text(markdown(cells, attacks, defences))
     result = {'command': ' '.join(sys.argv), 'cpu': describe_machine('cpu', 'fp32')['cpu'], 'seeds': seeds,
-              'defences': {k: DEFENCES[k] for k in args.defences.split(',')}, 'cells': cells, 'runs': runs}
+              'rounds': args.rounds, 'defences': {k: DEFENCES[k] for k in defences}, 'cells': cells, 'runs': runs}
     Path(args.out).write_text(json.dumps(result, indent=1) + '\n')
     return 0
 

@@ -102,6 +102,9 @@ def test_a_streaming_fleet_folds_models_as_they_arrive_and_ends_with_the_experim
     assert_same_state(fleet_final_state(tmp_path / 'run', 2), state)
     assert [r['global_accuracy'] for r in summary['rounds']] == pytest.approx(accuracies)
     assert [r['bytes_sent'] for r in summary['rounds']] == sent
+    for record in summary['rounds']:   # the streams' waits are not counted as work
+        for tier in ('server', 'coordinator'):
+            assert 0.0 <= record[f'{tier}_work_s'] < record['duration_s'] and record[f'{tier}_work_cpu_s'] >= 0.0
     for record, decided in zip(summary['rounds'], expected, strict=True):
         assert sorted((e['tier'], e['reason'], e['robot_id']) for e in record['defences']['events']) == \
             sorted((e.tier, e.reason, e.robot_id) for e in decided)

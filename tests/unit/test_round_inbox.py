@@ -14,6 +14,7 @@ from mtf_grasp.federated.signing import WireBlob, signed
 from mtf_grasp.grasping.model_file import build_model
 from mtf_grasp.grasping.model_spec import ModelSpec
 from mtf_grasp.nodes.fleet.inbox import RoundInbox, noted
+from mtf_grasp.nodes.fleet.work_clock import WorkClock
 
 SPEC = ModelSpec(arch='ggcnn2', channels='depth', input_size=16)
 KEYS = {robot: hashlib.sha256(robot.encode()).digest() for robot in ('a', 'b', 'c')}
@@ -106,3 +107,15 @@ def test_a_stream_short_of_its_quorum_fails_when_enough_says_so(guard):
 
     with pytest.raises(TimeoutError, match='only 0'):
         list(inbox.stream(deadline=time.monotonic(), enough=enough))
+
+
+def test_the_waits_of_a_stream_are_left_out_of_the_clock_timing_its_consumer(guard):
+    inbox = RoundInbox(round_index=3, senders=['a', 'b'], version=3)
+    assert inbox.admit(blob('a'), guard=guard).accepted
+    work = WorkClock()
+    started = time.perf_counter()
+    with work.timing():   # 'b' never sends: the stream waits out its deadline, half a second
+        got = [u.robot_id for u in inbox.stream(deadline=time.monotonic() + 0.5, clock=work)]
+    elapsed = time.perf_counter() - started
+    assert got == ['a'] and elapsed >= 0.5
+    assert 0.0 <= work.wall_s < 0.5 * elapsed and work.cpu_s >= 0.0

@@ -34,3 +34,13 @@ def test_a_block_that_raises_is_still_counted():
     except ValueError:
         pass
     assert work.wall_s > 0.0
+
+
+def test_a_paused_block_is_left_out_of_the_timing_around_it():
+    work = WorkClock()
+    with work.timing():
+        hashlib.sha256(bytes(5_000_000)).digest()
+        with work.paused():
+            threading.Event().wait(0.3)
+    assert 0.0 < work.wall_s < 0.3
+    assert work.cpu_s >= 0.0

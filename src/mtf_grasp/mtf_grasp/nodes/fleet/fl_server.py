@@ -71,7 +71,7 @@ class FlServer(Node):
         self._version = 0
         self._global = None          # the signed ModelBlob of the model the current round starts from
         self._inbox = None           # None until a round is open (a restarted server is not yet)
-        self._serving = WorkClock()  # the round's own work before its models arrive
+        self._work = WorkClock()  # the round's own work: serving its model, aggregating, publishing the next
         self._last_status = {'accuracy': float('nan'), 'participants': [], 'sha256': ''}
         group = ReentrantCallbackGroup()
         self._auditor = ClusterAuditor(self, fleet=self.fleet, keys=self._robot_keys, report=self._report,
@@ -131,8 +131,8 @@ class FlServer(Node):
         with self._lock:
             profiles = [self._profiles[r] for r in self.params.robots if r not in self._sidelined]
         plan = self.fleet.plan(profiles, round_index=round_index, ineligible=frozenset(self._flagged))
-        self._serving = WorkClock()
-        with self._serving.timing():   # the global model encoded, signed, published
+        self._work = WorkClock()
+        with self._work.timing():   # the global model encoded, signed, published
             encoded = self.fleet.encode(state)
             header = BlobHeader(sender=SERVER, architecture=self.fleet.spec.arch, round_index=round_index,
                                 version=self._version)
@@ -170,7 +170,8 @@ class FlServer(Node):
                     raise short_of_quorum()
                 return count >= needed
 
-            return inbox.stream(deadline=time.monotonic() + self.params.round_deadline_s, enough=enough)
+            return inbox.stream(deadline=time.monotonic() + self.params.round_deadline_s, enough=enough,
+                                clock=self._work)
         if not inbox.wait(self.params.round_deadline_s):
             late = max(0.0, self.params.round_timeout_s - self.params.round_deadline_s)
             if not inbox.wait(late, count=needed):
@@ -196,24 +197,23 @@ class FlServer(Node):
         record = recorder(events, tier='server', by=SERVER)
         defences = self.fleet.config.defences
         flagged = frozenset(self._flagged)   # before this round's catches, as the experiment judges claims
-        work = WorkClock()   # aggregating, encoding, signing, checkpointing, publishing
+        work = self._work   # aggregating, encoding, signing, checkpointing, publishing
+        taken = []   # streaming: the models folded (without weights), known once the stream ends
         if self.fleet.streaming:   # folded as they arrive (no audits: fleet.streaming_conflict)
-            taken = []
-            with work.timing():
-                state = server_aggregate(noted(arrived, taken), base=self.fleet.base, global_state=state,
-                                         defences=defences, ceilings=weight_ceilings(plan), events=events)
-            work.wall_s -= self._inbox.waited_s
-            self._note_missing(plan)
-            arrived = taken
-            steps = self._signed_steps(plan, arrived, record=record)
+            updates = noted(arrived, taken)
         else:
             steps = self._signed_steps(plan, arrived, record=record)
             if plan.tiered and self._auditor.rate > 0:
                 arrived = self._auditor.audit(plan, arrived, global_state=state, version=self._version,
                                               record=record)
-            with work.timing():
-                state = server_aggregate(arrived, base=self.fleet.base, global_state=state, defences=defences,
-                                         ceilings=weight_ceilings(plan), events=events)
+            updates = arrived
+        with work.timing():
+            state = server_aggregate(updates, base=self.fleet.base, global_state=state, defences=defences,
+                                     ceilings=weight_ceilings(plan), events=events)
+        if self.fleet.streaming:
+            self._note_missing(plan)
+            arrived = taken
+            steps = self._signed_steps(plan, arrived, record=record)
         self._flagged |= ruled_out(events, top_level=plan.top_level)
         if defences.check_claims:
             self._judge_claims(plan, steps, record=record, flagged=flagged)
@@ -239,7 +239,7 @@ class FlServer(Node):
                                 version=plan.round_index + 1)
             self._models.publish(make_blob(encoded.payload, header=header, encoding=encoded.encoding,
                                            metadata_json=encoded.metadata_json, sha256=sha256, key=self._key))
-        work += self._serving + self._inbox.work
+        work += self._inbox.work
         submitted = [update.robot_id for update in arrived if update.robot_id not in refused]
         participants = planned_participants(submitted, clusters=plan.clusters)
         self._publish_status(accuracy=accuracy, participants=participants, sha256=sha256)

@@ -13,6 +13,7 @@ models admitted but not yet taken), and its sums run in arrival order.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import threading
@@ -35,7 +36,6 @@ class RoundInbox:
         self._closed = False
         self._changed = threading.Condition()
         self.work = WorkClock()   # the guard's time on this round's submissions (verification, decoding)
-        self.waited_s = 0.0       # how long stream() waited for models (inside an aggregation's timing)
 
     def admit(self, blob: WireBlob, *, guard: SubmissionGuard, on_accept=None) -> Accepted | Rejected:
         """Judge `blob` with `guard`; an accepted update is kept for aggregation, after `on_accept()`
@@ -75,19 +75,18 @@ class RoundInbox:
             held, self._held = self._held, {}
             return [held[s] for s in self.senders if s in held]
 
-    def stream(self, *, deadline: float, enough=None) -> Iterator:
+    def stream(self, *, deadline: float, enough=None, clock: WorkClock | None = None) -> Iterator:
         """Each admitted update as it arrives, handed over (the inbox drops it), until every expected
         sender has submitted, or `deadline` (time.monotonic()) has passed and `enough(count)` holds
-        (default: always); then the round is closed. `enough` may raise to fail the round instead."""
+        (default: always); then the round is closed. `enough` may raise to fail the round instead.
+        The waits are paused on `clock` (the aggregation consuming the stream runs in its timing())."""
         while True:
-            with self._changed:
-                started = time.perf_counter()
+            with self._changed, (clock.paused() if clock else contextlib.nullcontext()):
                 while not self._held and len(self._arrived) < len(self.senders):
                     left = deadline - time.monotonic()
                     if left <= 0 and (enough is None or enough(len(self._arrived))):
                         break
                     self._changed.wait(left if left > 0 else 0.5)   # past the deadline: until enough arrive
-                self.waited_s += time.perf_counter() - started
                 if not self._held:
                     self._closed = True
                     return

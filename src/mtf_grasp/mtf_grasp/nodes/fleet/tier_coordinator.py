@@ -123,7 +123,7 @@ class TierCoordinator(Node):
             self._own.keep(round_index, seed_blob if own is seed else self._training.blob_of(own, version=blob.version))
         deadline = planned + self.params.tier_deadline_s
         if self.fleet.streaming:   # folded as they are admitted: the wait is inside the aggregation
-            arrived = self._inbox.stream(deadline=deadline)
+            arrived = self._inbox.stream(deadline=deadline, clock=work)
         else:
             if not self._inbox.wait(max(0.0, deadline - time.monotonic())):
                 self._deadline_passed(round_index)
@@ -138,7 +138,6 @@ class TierCoordinator(Node):
                                         defences=self.fleet.config.defences,
                                         seed_state=self._as_members_got(seed_blob), ceilings=registered,
                                         events=events)
-        work.wall_s -= self._inbox.waited_s
         if self.fleet.streaming and self._inbox.missing():
             self._deadline_passed(round_index)
         refused = {e.robot_id for e in events if e.reason in REFUSED}

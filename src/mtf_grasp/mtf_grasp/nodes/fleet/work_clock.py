@@ -28,6 +28,16 @@ class WorkClock:
             self.wall_s += time.perf_counter() - wall
             self.cpu_s += time.thread_time() - cpu
 
+    @contextlib.contextmanager
+    def paused(self):
+        """Leave the block out of the timing() block around it: waiting for models is not work."""
+        wall, cpu = time.perf_counter(), time.thread_time()
+        try:
+            yield
+        finally:
+            self.wall_s -= time.perf_counter() - wall
+            self.cpu_s -= time.thread_time() - cpu
+
     def __add__(self, other: WorkClock) -> WorkClock:
         total = WorkClock()
         total.wall_s, total.cpu_s = self.wall_s + other.wall_s, self.cpu_s + other.cpu_s
