@@ -81,7 +81,8 @@ class RoundInbox:
         (default: always); then the round is closed. `enough` may raise to fail the round instead.
         The waits are paused on `clock` (the aggregation consuming the stream runs in its timing())."""
         while True:
-            with self._changed, (clock.paused() if clock else contextlib.nullcontext()):
+            # Paused before taking the lock: time spent behind an admission is the admission's (self.work).
+            with (clock.paused() if clock else contextlib.nullcontext()), self._changed:
                 while not self._held and len(self._arrived) < len(self.senders):
                     left = deadline - time.monotonic()
                     if left <= 0 and (enough is None or enough(len(self._arrived))):
