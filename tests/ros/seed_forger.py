@@ -15,7 +15,7 @@ from mtf_grasp_interfaces.srv import FetchModel
 
 from mtf_grasp.nodes.blob_transport import BlobHeader, make_blob
 from mtf_grasp.nodes.fleet import names
-from stranger_node import OWN_KEY, call, on_the_domain, poisoned
+from stranger_node import OWN_KEY, call, finished, on_the_domain, poisoned
 
 
 def main(out_path: str, rounds: int) -> None:
@@ -29,6 +29,9 @@ def main(out_path: str, rounds: int) -> None:
         plan = plans[-1]
         if plan.round not in forged:
             response = call(executor, fetch, FetchModel.Request(requester='seed_forger', round=plan.round))
+            if response is None:
+                finished(executor, statuses, rounds, what=f'the fetch of round {plan.round}')
+                break
             if not response.available:
                 continue
             blob, encoded = response.blob, poisoned(response.blob)

@@ -27,11 +27,22 @@ OWN_KEY = secrets.token_bytes(32)
 
 
 def call(executor, client, request):
+    """The answer, or None when none came within 30 s (see `finished`)."""
     if not client.wait_for_service(timeout_sec=30.0):
-        raise RuntimeError(f'service {client.srv_name} is gone')
+        return None
     future = client.call_async(request)
     executor.spin_until_future_complete(future, timeout_sec=30.0)
     return future.result()
+
+
+def finished(executor, statuses, rounds: int, *, what: str) -> None:
+    """After a call went unanswered: fine once the fleet has ended its last round (a server leaving
+    right after it may take a call still in flight with it), an error before."""
+    for _ in range(100):
+        if statuses and statuses[-1].round >= rounds:
+            return
+        executor.spin_once(timeout_sec=0.1)
+    raise RuntimeError(f'no answer to {what} from a fleet still running')
 
 
 def poisoned(blob):
@@ -80,6 +91,9 @@ def main(out_path: str, rounds: int) -> None:
                 continue
             round_index = plans[-1].round
             response = call(executor, fetch, FetchModel.Request(requester='stranger', round=round_index))
+            if response is None:
+                finished(executor, statuses, rounds, what=f'the fetch of round {round_index}')
+                break
             if not response.available:   # that round is over already; wait for the next plan
                 done.add(round_index)
                 continue
@@ -91,6 +105,10 @@ def main(out_path: str, rounds: int) -> None:
                 forged = make_blob(encoded.payload, header=header, encoding=encoded.encoding,
                                    metadata_json=encoded.metadata_json, sha256=encoded.sha256, key=key)
                 answer = call(executor, submit, SubmitModel.Request(blob=forged))
+                if answer is None:   # recorded as tried, without an answer; the fleet is over
+                    finished(executor, statuses, rounds, what=f'a submission of round {round_index}')
+                    record(kind='submit', round=round_index, sender=sender, accepted=None, message=None)
+                    break
                 record(kind='submit', round=round_index, sender=sender, accepted=answer.accepted,
                        message=answer.message, global_sha256=blob.sha256)
             done.add(round_index)
