@@ -116,10 +116,11 @@ def main() -> int:
     parser.add_argument('--rounds', type=int, default=5, help='rounds of every run')
     args = parser.parse_args()
     seeds, work, defences = seeds_of(args.seeds), Path(args.work), args.defences.split(',')
-    unknown = sorted(set(args.attacks.split(',')) - set(ATTACKS)) + sorted(set(defences) - set(DEFENCES))
+    asked = args.attacks.split(',')
+    unknown = sorted(set(asked) - set(ATTACKS)) + sorted(set(defences) - set(DEFENCES))
     if unknown:
         parser.error(f'unknown attack or defence: {", ".join(unknown)}')
-    attacks = [a for a in ATTACKS if a == 'clean' or a in args.attacks.split(',')]
+    attacks = [a for a in ATTACKS if a == 'clean' or a in asked]
     jobs = [(d, a, s) for d in defences for a in attacks for s in seeds]
     with ThreadPoolExecutor(args.workers) as pool:
         runs = list(pool.map(lambda job: run_one(work, args.data, args.rounds, *job), jobs))

@@ -17,26 +17,23 @@ class WorkClock:
         self.wall_s = 0.0
         self.cpu_s = 0.0
 
-    @contextlib.contextmanager
     def timing(self):
         """Add the wall and thread CPU seconds of the block to the totals (callers serialise blocks
         that share a clock: the inbox times under its lock)."""
-        wall, cpu = time.perf_counter(), time.thread_time()
-        try:
-            yield
-        finally:
-            self.wall_s += time.perf_counter() - wall
-            self.cpu_s += time.thread_time() - cpu
+        return self._counted(+1)
 
-    @contextlib.contextmanager
     def paused(self):
         """Leave the block out of the timing() block around it: waiting for models is not work."""
+        return self._counted(-1)
+
+    @contextlib.contextmanager
+    def _counted(self, sign: int):
         wall, cpu = time.perf_counter(), time.thread_time()
         try:
             yield
         finally:
-            self.wall_s -= time.perf_counter() - wall
-            self.cpu_s -= time.thread_time() - cpu
+            self.wall_s += sign * (time.perf_counter() - wall)
+            self.cpu_s += sign * (time.thread_time() - cpu)
 
     def __add__(self, other: WorkClock) -> WorkClock:
         total = WorkClock()
