@@ -15,7 +15,8 @@ from mtf_grasp_interfaces.srv import FetchModel
 
 from mtf_grasp.nodes.blob_transport import BlobHeader, make_blob
 from mtf_grasp.nodes.fleet import names
-from stranger_node import OWN_KEY, call, finished, on_the_domain, poisoned
+from service_calls import answer
+from stranger_node import OWN_KEY, finished, on_the_domain, poisoned
 
 
 def main(out_path: str, rounds: int) -> None:
@@ -28,7 +29,7 @@ def main(out_path: str, rounds: int) -> None:
             continue
         plan = plans[-1]
         if plan.round not in forged:
-            response = call(executor, fetch, FetchModel.Request(requester='seed_forger', round=plan.round))
+            response = answer(node, fetch, FetchModel.Request(requester='seed_forger', round=plan.round))
             if response is None:
                 finished(executor, statuses, rounds, what=f'the fetch of round {plan.round}')
                 break

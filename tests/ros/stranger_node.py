@@ -21,23 +21,16 @@ from mtf_grasp.federated.signing import WireProfile, sign_profile
 from mtf_grasp.federated.codec import encode_state
 from mtf_grasp.grasping.model_spec import ModelSpec
 from mtf_grasp.nodes.fleet import names
+from service_calls import answer
 from mtf_grasp.nodes.blob_transport import BlobHeader, make_blob
 
 OWN_KEY = secrets.token_bytes(32)
 
 
-def call(executor, client, request):
-    """The answer, or None when none came within 30 s (see `finished`)."""
-    if not client.wait_for_service(timeout_sec=30.0):
-        return None
-    future = client.call_async(request)
-    executor.spin_until_future_complete(future, timeout_sec=30.0)
-    return future.result()
-
-
 def finished(executor, statuses, rounds: int, *, what: str) -> None:
-    """After a call went unanswered: fine once the fleet has ended its last round (a server leaving
-    right after it may take a call still in flight with it), an error before."""
+    """After a call went unanswered (`service_calls.answer` gave None): fine once the fleet has
+    ended its last round (a server leaving right after it may take a call still in flight with it),
+    an error before."""
     for _ in range(100):
         if statuses and statuses[-1].round >= rounds:
             return
@@ -79,7 +72,7 @@ def main(out_path: str, rounds: int) -> None:
 
         profile = WireProfile(robot_id='robot_0', sample_count=1000, class_histogram=(1000, 0, 0, 0, 0, 0),
                               labeller='angle')
-        response = call(executor, register, RegisterRobot.Request(
+        response = answer(node, register, RegisterRobot.Request(
             profile=RobotProfile(robot_id=profile.robot_id, sample_count=profile.sample_count,
                                  class_histogram=list(profile.class_histogram), labeller=profile.labeller),
             signature=sign_profile(profile, OWN_KEY)))
@@ -90,7 +83,7 @@ def main(out_path: str, rounds: int) -> None:
             if not plans or plans[-1].round in done:
                 continue
             round_index = plans[-1].round
-            response = call(executor, fetch, FetchModel.Request(requester='stranger', round=round_index))
+            response = answer(node, fetch, FetchModel.Request(requester='stranger', round=round_index))
             if response is None:
                 finished(executor, statuses, rounds, what=f'the fetch of round {round_index}')
                 break
@@ -104,13 +97,13 @@ def main(out_path: str, rounds: int) -> None:
                                     version=blob.version, sample_count=1000, local_steps=10.0)
                 forged = make_blob(encoded.payload, header=header, encoding=encoded.encoding,
                                    metadata_json=encoded.metadata_json, sha256=encoded.sha256, key=key)
-                answer = call(executor, submit, SubmitModel.Request(blob=forged))
-                if answer is None:   # recorded as tried, without an answer; the fleet is over
+                reply = answer(node, submit, SubmitModel.Request(blob=forged), tries=1, timeout_s=30.0)
+                if reply is None:   # recorded as tried, without an answer; the fleet is over
                     finished(executor, statuses, rounds, what=f'a submission of round {round_index}')
                     record(kind='submit', round=round_index, sender=sender, accepted=None, message=None)
                     break
-                record(kind='submit', round=round_index, sender=sender, accepted=answer.accepted,
-                       message=answer.message, global_sha256=blob.sha256)
+                record(kind='submit', round=round_index, sender=sender, accepted=reply.accepted,
+                       message=reply.message, global_sha256=blob.sha256)
             done.add(round_index)
         while not published or published[-1].version < rounds:
             executor.spin_once(timeout_sec=0.1)

@@ -5,10 +5,10 @@ import time
 from pathlib import Path
 
 import pytest
-import rclpy
 
 from mtf_grasp_interfaces.msg import ModelBlob
 from mtf_grasp_interfaces.srv import SubmitModel
+from service_calls import answer
 
 pytestmark = pytest.mark.ros
 
@@ -24,18 +24,6 @@ def echo_server_client(ros_processes, ros_node):
     return client
 
 
-def call(ros_node, client, request, *, tries=3, timeout_s=10.0):
-    """The service's response, asking again when one is lost: Fast DDS can drop a reply whose
-    reader the server has not yet discovered, although `wait_for_service` already saw the server."""
-    for _ in range(tries):
-        future = client.call_async(request)
-        rclpy.spin_until_future_complete(ros_node, future, executor=ros_node.executor, timeout_sec=timeout_s)
-        if future.result() is not None:
-            return future.result()
-        client.remove_pending_request(future)
-    return None
-
-
 def test_8mb_blob_round_trips_between_processes(ros_processes, ros_node):
     client = echo_server_client(ros_processes, ros_node)
 
@@ -43,7 +31,7 @@ def test_8mb_blob_round_trips_between_processes(ros_processes, ros_node):
     blob = ModelBlob(sender='robot_0', architecture='test', encoding='raw',
                      sha256=hashlib.sha256(payload).hexdigest())
     blob.payload = payload
-    response = call(ros_node, client, SubmitModel.Request(blob=blob))
+    response = answer(ros_node, client, SubmitModel.Request(blob=blob))
     assert response is not None, 'no response in 3 tries of 10 s'
     assert response.message == blob.sha256
     assert response.accepted
@@ -57,6 +45,6 @@ def test_corrupted_blob_is_detected_by_the_receiver(ros_processes, ros_node):
     payload[0] ^= 0xFF
     blob = ModelBlob(sha256=digest)
     blob.payload = bytes(payload)
-    response = call(ros_node, client, SubmitModel.Request(blob=blob))
+    response = answer(ros_node, client, SubmitModel.Request(blob=blob))
     assert response is not None, 'no response in 3 tries of 10 s'
     assert not response.accepted

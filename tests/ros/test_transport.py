@@ -12,16 +12,16 @@ import pytest
 import rclpy
 
 from fleet_testdata import write_configs, write_jacquard_boxes
+from service_calls import answer
 
 pytestmark = pytest.mark.ros
 
 
-def call(node, client, request, timeout_s=30.0):
-    assert client.wait_for_service(timeout_sec=timeout_s), f'{client.service_name} never appeared'
-    future = client.call_async(request)
-    rclpy.spin_until_future_complete(node, future, executor=node.executor, timeout_sec=timeout_s)
-    assert future.result() is not None, f'{client.service_name} did not answer'
-    return future.result()
+def call(node, client, request, *, tries=3):
+    """The answer (`service_calls.answer`, asking `tries` times); an error when none came."""
+    response = answer(node, client, request, tries=tries)
+    assert response is not None, f'{client.service_name} did not answer'
+    return response
 
 
 def spin_until(node, condition, timeout_s=30.0):
@@ -57,7 +57,7 @@ def first_round_open(server, ros_node):
     ros_node.create_subscription(RoundPlan, names.ROUND_PLAN, plans.append, names.LATCHED)
     register = ros_node.create_client(RegisterRobot, names.REGISTER, qos_profile=names.SERVICE_QOS)
     for robot in setup.robots:
-        assert call(ros_node, register, registration(robot, key=keys[robot]), timeout_s=60).accepted
+        assert call(ros_node, register, registration(robot, key=keys[robot])).accepted
     spin_until(ros_node, lambda: plans, timeout_s=60)
     return setup, keys
 
@@ -96,7 +96,7 @@ def test_server_checks_every_submission_and_counts_refusals(server, ros_node, ro
     fetch = ros_node.create_client(FetchModel, names.GLOBAL_MODEL)
     submit = ros_node.create_client(SubmitModel, names.SUBMIT_TO_SERVER)
 
-    assert not call(ros_node, register, registration('robot_9', key=keys['robot_0']), timeout_s=60).accepted
+    assert not call(ros_node, register, registration('robot_9', key=keys['robot_0'])).accepted
     forged = call(ros_node, register, registration('robot_0', key=keys['robot_1']))
     assert not forged.accepted and 'signature does not match' in forged.message
     for robot in setup.robots:
@@ -122,7 +122,8 @@ def test_server_checks_every_submission_and_counts_refusals(server, ros_node, ro
                          key=keys[sender] if key is None else key)
         if payload is not None:
             sent.payload = payload
-        return call(ros_node, submit, SubmitModel.Request(blob=sent))
+        # Asked once: a repeated submission would be refused as a duplicate and counted.
+        return call(ros_node, submit, SubmitModel.Request(blob=sent), tries=1)
 
     corrupted = bytearray(encode_state(state, spec=setup_spec(blob)).payload)
     corrupted[-1] ^= 0xFF
