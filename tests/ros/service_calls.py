@@ -1,6 +1,7 @@
 """A service call from a test, robust to the one reply Fast DDS can drop: a server answers within
 100 ms only to a client whose response reader it has discovered, and under load a call right
-after `wait_for_service` can beat that discovery (ros2/rmw_fastrtps#390, #467; the project's CI on 2e1e4ed)."""
+after `wait_for_service` can beat that discovery (ros2/rmw_fastrtps#390, #467; the project's CI
+on 2e1e4ed)."""
 import rclpy
 
 
