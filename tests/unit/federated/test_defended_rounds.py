@@ -84,13 +84,13 @@ def test_the_tier_refuses_a_member_pointing_against_the_others():
 
 
 def test_a_cluster_of_two_members_that_disagree_falls_back_to_its_seed():
-    # Δ against the seed: (1,0) and (−1,0) (one of them sign-flipped); two cannot say which, so both
-    # go and the cluster model is the coordinator's seed with its own weight.
+    # Δ against the seed: (1,0) and (−1,0) (one of them sign-flipped), cosine −1 < −z/√2 for z = 1;
+    # two cannot say which, so both go and the cluster model is the coordinator's seed with its own weight.
     seed = {'w': torch.tensor([0.0, 0.0])}
     members = [_update('robot_1', [1.0, 0.0], 30), _update('robot_2', [-1.0, 0.0], 30)]
     events = []
     result = cluster_aggregate(_update('robot_0', [0.0, 0.0], 60), members, base='avg', reading='with_coordinator',
-                               seed_state=seed, defences=DefenceConfig(direction_z=3.0), events=events)
+                               seed_state=seed, defences=DefenceConfig(direction_z=1.0), events=events)
     assert result.state['w'].tolist() == [0.0, 0.0] and result.sample_count == 60
     assert [(e.reason, e.robot_id) for e in events] == [('misdirected', 'robot_1'), ('misdirected', 'robot_2')]
 

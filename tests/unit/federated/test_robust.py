@@ -194,15 +194,28 @@ def test_two_updates_alone_or_zero_updates_are_not_judged():
     assert misdirected([delta(0, 0), delta(0, 0), delta(1, 0)], ORIGIN, z=3.0) == []
 
 
-def test_two_members_that_disagree_beside_the_seed_are_both_dropped():
+def test_two_members_pointing_against_each_other_beside_the_seed_are_both_dropped():
     # Beside a zero update (the seed), Δ = (1,0) and (−1,0) have cosine −1; with z = 0 the threshold
-    # is 0. Which of the two points away cannot be told, so both go and the seed stands.
+    # is −0. Which of the two points away cannot be told, so both go and the seed stands.
     pair = misdirected([delta(0, 0), delta(1, 0), delta(-1, 0)], ORIGIN, z=0.0)
     assert pair == [Misdirected(1, pytest.approx(-1.0), 0.0), Misdirected(2, pytest.approx(-1.0), 0.0)]
-    # (1,0) and (1,1): cosine 1/√2; with d = 2 the threshold z/√2 keeps them below z = 1, not above.
-    agreeing = [delta(0, 0), delta(1, 0), delta(1, 1)]
-    assert misdirected(agreeing, ORIGIN, z=0.99) == []
-    assert [m.index for m in misdirected(agreeing, ORIGIN, z=1.01)] == [1, 2]
+    # (1,0) and (−1,1): cosine −1/√2 ≈ −0.707; d = 2, so −z/√2 is above it for z < 1, below for z > 1.
+    against = [delta(0, 0), delta(1, 0), delta(-1, 1)]
+    assert [m.index for m in misdirected(against, ORIGIN, z=0.99)] == [1, 2]
+    assert misdirected(against, ORIGIN, z=1.01) == []
+
+
+def test_two_members_at_chance_level_beside_the_seed_are_kept():
+    # Orthogonal updates, (1,0) and (0,1): cosine 0, below z/√d but not against each other. Late in
+    # training two honest members look so; a pair is refused only for pointing against each other.
+    assert misdirected([delta(0, 0), delta(1, 0), delta(0, 1)], ORIGIN, z=3.0) == []
+    generator = torch.Generator().manual_seed(1)
+    d = 20_000
+    reference = {'w': torch.zeros(d)}
+    first, second = ({'w': torch.randn(d, generator=generator)} for _ in range(2))
+    cosines, unit = agreement([reference, first, second], reference)
+    assert abs(cosines[1]) < 3 * unit   # two independent directions: cosine within chance
+    assert misdirected([reference, first, second], reference, z=3.0) == []
 
 
 def test_random_noise_is_dropped_and_correlated_updates_are_kept():
