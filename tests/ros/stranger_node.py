@@ -21,8 +21,8 @@ from mtf_grasp.federated.signing import WireProfile, sign_profile
 from mtf_grasp.federated.codec import encode_state
 from mtf_grasp.grasping.model_spec import ModelSpec
 from mtf_grasp.nodes.fleet import names
-from service_calls import answer
 from mtf_grasp.nodes.blob_transport import BlobHeader, make_blob
+from service_calls import answer
 
 OWN_KEY = secrets.token_bytes(32)
 

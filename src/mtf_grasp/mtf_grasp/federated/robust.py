@@ -26,9 +26,8 @@ scaled (they are averaged as aggregation.py does).
   two, the disagreeing one cannot be told: two beside a zero update, the seed of a cluster of two
   members, are dropped together when they point against each other beyond chance, cosine below
   −z/√d, and the seed stands; two at chance level are kept, as two honest updates late in training
-  are). Computed from the k×k
-  Gram matrix of the updates, one entry at a time: the k states are held (O(k·|θ|)), the extra
-  memory is O(k·max entry + k²).
+  are). Computed from the k×k Gram matrix of the updates, one entry at a time: the k states are
+  held (O(k·|θ|)), the extra memory is O(k·max entry + k²).
 - FedNova under a robust rule (`robust_nova`): the rule replaces the weighted mean of the normalised
   directions d_k = (θ_ref − θ_k)/a_k and of the step counts a_k: θ = θ_ref − trim(a)·trim(d).
 """
@@ -212,7 +211,7 @@ def misdirected(states: Sequence[State], reference: State, *, z: float) -> list[
     so a pair pointing against each other beyond chance (cosine below −z/√d: a sign flip) is dropped
     whole, and the seed stands for the cluster. A pair at chance level is kept: late in training two
     honest members' updates are nearly orthogonal too (cosines of −1.2 to +2.8 times 1/√d measured on
-    the attack table's runs), and refusing them cost a seed 5 points."""
+    the attack table's runs), and refusing them takes both members' data out of the round."""
     if not z >= 0:
         raise ValueError(f'direction z must be non-negative, got {z}')
     gram, active, unit = _judged(states, reference)
