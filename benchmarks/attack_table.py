@@ -78,9 +78,12 @@ def run_one(work: Path, data: str, rounds: int, defence: str, attack: str, seed:
     decided = run.get('defences_per_round', [])
     counts = {k: sum(d.get(k, 0) for d in decided) for k in ('clipped', 'rejected', 'implausible', 'audit_mismatch',
                                                                 'member_missing', 'weight_capped')}
+    # By round: each decision about one robot's model (a clip, a refusal with its cosine or norm and
+    # bound) and what each direction check measured (every judged model's cosine).
+    about_robots = [[e for e in d.get('events', []) if e.get('robot_id') or 'cosines' in e] for d in decided]
     return {'defence': defence, 'attack': attack, 'seed': seed,
             'final_accuracy': accuracy[-1], 'accuracy_per_round': accuracy,
-            'decisions': counts}
+            'decisions': counts, 'decisions_per_round': about_robots}
 
 
 def markdown(cells: list[dict], attacks: list[str], defences: list[str]) -> str:

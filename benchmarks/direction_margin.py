@@ -6,8 +6,9 @@ threshold by a wide margin. For each seed, this runs the attack table's clean MT
 (benchmarks/attack_table.py: n = 7, j = 2, GG-CNN2 on 40 px depth, 300 training scenes, 5 rounds;
 `--rounds` for more) round by round (the experiment's own `FederatedRounds`, no defences) and
 records, for every cluster of 3 or more members, each member's cosine with the others' sum
-(robust.agreement: what the check measures), in units of 1/√d as well; and for every cluster of
-2 or more members, the cosine of each pair of members (what the check measures in a cluster of 2).
+(robust.direction_check's cosines: what the check measures), in units of 1/√d as well; and for
+every cluster of 2 or more members, the cosine of each pair of members (what the check measures in
+a cluster of 2). `by_round` sums each round up over the seeds: the smallest and median margins.
 
     python benchmarks/direction_margin.py --data data/simgrasp_1300_depth40 --seeds 0-4 \
         --out docs/results/direction_margin.json
@@ -31,7 +32,7 @@ from attack_table import config_for, seeds_of  # noqa: E402  (the table's clean 
 from mtf_grasp.federated.attacks import Adversary  # noqa: E402
 from mtf_grasp.federated.config import load_experiment_config  # noqa: E402
 from mtf_grasp.federated.experiment import FederatedRounds, initial_state  # noqa: E402
-from mtf_grasp.federated.robust import agreement  # noqa: E402
+from mtf_grasp.federated.robust import direction_check  # noqa: E402
 from mtf_grasp.federated.simulation import Wire  # noqa: E402
 from mtf_grasp.federated.traffic import TrafficLedger  # noqa: E402
 from mtf_grasp.federated.workload import prepare_workload  # noqa: E402
@@ -39,8 +40,7 @@ from mtf_grasp.grasping.device import describe_machine  # noqa: E402
 
 
 def clusters_of(data: str, seed: int, rounds: int) -> list[dict]:
-    mapping = config_for(data, 'none', seed)
-    mapping['federation']['rounds'] = rounds
+    mapping = config_for(data, 'none', seed, rounds)
     with tempfile.TemporaryDirectory() as directory:   # `extends:` is resolved by the file loader
         path = Path(directory) / 'config.yaml'
         path.write_text(yaml.safe_dump(mapping))
@@ -56,20 +56,37 @@ def clusters_of(data: str, seed: int, rounds: int) -> list[dict]:
         for coordinator, members in plan.clusters.items():
             if len(members) < 2:
                 continue   # the check judges 2 or more non-zero updates (the coordinator's own Δ is 0)
-            pairs = {f'{a}+{b}': agreement([sent[a], sent[b]], sent[coordinator])
+            # The cosines do not depend on z; z = 0 only completes the call.
+            pairs = {f'{a}+{b}': direction_check([sent[a], sent[b]], sent[coordinator], z=0.0)
                      for a, b in itertools.combinations(members, 2)}
             record = {'seed': seed, 'round': index, 'coordinator': coordinator, 'members': len(members),
-                      'pair_in_units_of_one_over_root_d': {k: c[0] / unit for k, (c, unit) in pairs.items()}}
+                      'pair_in_units_of_one_over_root_d': {k: v.cosines[0] / v.unit for k, v in pairs.items()}}
             if len(members) >= 3:
-                cosines, unit = agreement([sent[m] for m in members], sent[coordinator])
-                record.update(cosines=dict(zip(members, cosines)),
-                              in_units_of_one_over_root_d={m: c / unit for m, c in zip(members, cosines)
+                verdict = direction_check([sent[m] for m in members], sent[coordinator], z=0.0)
+                record.update(cosines=dict(zip(members, verdict.cosines)),
+                              in_units_of_one_over_root_d={m: c / verdict.unit for m, c in zip(members, verdict.cosines)
                                                            if c is not None})
             records.append(record)
         print(f'seed {seed} round {index}: ' + ', '.join(
             f'{r["coordinator"]}: min pair {min(r["pair_in_units_of_one_over_root_d"].values()):.1f}/√d'
             for r in records if r['round'] == index and r['seed'] == seed), flush=True)
     return records
+
+
+def margins_in_round(index: int, records: list[dict]) -> dict:
+    """One round over all seeds, in units of 1/√d: members of clusters of 3 or more (each one's cosine
+    with the others' sum, judged against +z) and clusters of exactly 2 (their pair's cosine, judged
+    against −z)."""
+    members = [u for r in records for u in r.get('in_units_of_one_over_root_d', {}).values()]
+    pairs = [u for r in records if r['members'] == 2 for u in r['pair_in_units_of_one_over_root_d'].values()]
+    row = {'round': index, 'member_updates': len(members), 'two_member_clusters': len(pairs)}
+    if members:
+        row.update(member_min=min(members), member_median=statistics.median(members),
+                   members_below_3=sum(u < 3 for u in members))
+    if pairs:
+        row.update(pair_min=min(pairs), pair_median=statistics.median(pairs),
+                   pairs_below_minus_3=sum(u < -3 for u in pairs))
+    return row
 
 
 def main() -> int:
@@ -88,8 +105,12 @@ def main() -> int:
                'pair_median_in_units_of_one_over_root_d': statistics.median(pairs),
                'pairs_below_3': sum(u < 3 for u in pairs)}
     print(json.dumps(summary))
+    by_round = [margins_in_round(index, [r for r in records if r['round'] == index]) for index in range(args.rounds)]
+    for row in by_round:
+        print(json.dumps(row))
     Path(args.out).write_text(json.dumps({'command': ' '.join(sys.argv), 'cpu': describe_machine('cpu', 'fp32')['cpu'],
-                                          'summary': summary, 'clusters': records}, indent=1) + '\n')
+                                          'summary': summary, 'by_round': by_round, 'clusters': records},
+                                         indent=1) + '\n')
     return 0
 
 

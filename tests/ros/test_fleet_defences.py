@@ -53,10 +53,15 @@ def test_the_coordinators_direction_check_decides_as_in_the_experiment(ros_proce
     summary = fleet_matches_experiment(ros_processes, tmp_path, attacks=['low:1:sign_flip'], events=expected,
                                        federation={'top_level': 1}, defences={'direction_z': 3.0})
     for record, decided in zip(summary['rounds'], expected, strict=True):
-        refused = [(e['tier'], e['reason'], e['robot_id']) for e in record['defences']['events']]
-        assert refused == [(e.tier, e.reason, e.robot_id) for e in decided]
-        assert [(tier, reason) for tier, reason, _ in refused] == [('cluster', 'misdirected')]
-        assert record['defences']['rejected'] == 1 and refused[0][2] not in record['participants']
+        events = record['defences']['events']
+        assert [(e['tier'], e['reason'], e['robot_id']) for e in events] == [
+            (e.tier, e.reason, e.robot_id) for e in decided]
+        checked, refused = events
+        # What the check measured: every member's cosine, as in-process (the models agree to float tolerance).
+        assert checked['reason'] == 'direction_checked' and checked['bound'] == pytest.approx(decided[0].bound)
+        assert checked['cosines'] == pytest.approx(decided[0].cosines, abs=1e-4) and len(checked['cosines']) == 3
+        assert (refused['tier'], refused['reason']) == ('cluster', 'misdirected')
+        assert record['defences']['rejected'] == 1 and refused['robot_id'] not in record['participants']
 
 
 def test_a_member_claiming_a_hundred_times_its_samples_weighs_what_it_registered(ros_processes, tmp_path):

@@ -2,6 +2,7 @@
 numbers, their recorded decisions, and a real round with a scale100 low-level robot."""
 import itertools
 import json
+import math
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -79,8 +80,14 @@ def test_the_tier_refuses_a_member_pointing_against_the_others():
     result = cluster_aggregate(_update('robot_0', [0.0, 0.0], 60), members, base='avg', reading='with_coordinator',
                                seed_state=seed, defences=DefenceConfig(direction_z=0.0), events=events)
     assert result.state['w'].tolist() == pytest.approx([40 / 110, 20 / 110]) and result.sample_count == 110
-    assert [(e.tier, e.by, e.reason, e.robot_id, e.cosine) for e in events] == [
-        ('cluster', 'robot_0', 'misdirected', 'robot_4', pytest.approx(-1.0))]
+    checked, refused = events
+    assert (checked.reason, checked.bound) == ('direction_checked', 0.0)
+    assert checked.unit == pytest.approx(1 / math.sqrt(2))
+    # Leave-one-out: (1,0) against (0,1): 0; (0,1) against (1,0): 0; (1,1) against (0,0): 0 (nothing
+    # to point along); (−1,−1) against (2,2): −1.
+    assert checked.cosines == pytest.approx({'robot_1': 0.0, 'robot_2': 0.0, 'robot_3': 0.0, 'robot_4': -1.0})
+    assert (refused.tier, refused.by, refused.reason, refused.robot_id, refused.cosine) == (
+        'cluster', 'robot_0', 'misdirected', 'robot_4', pytest.approx(-1.0))
 
 
 def test_a_cluster_of_two_members_that_disagree_falls_back_to_its_seed():
@@ -92,7 +99,10 @@ def test_a_cluster_of_two_members_that_disagree_falls_back_to_its_seed():
     result = cluster_aggregate(_update('robot_0', [0.0, 0.0], 60), members, base='avg', reading='with_coordinator',
                                seed_state=seed, defences=DefenceConfig(direction_z=1.0), events=events)
     assert result.state['w'].tolist() == [0.0, 0.0] and result.sample_count == 60
-    assert [(e.reason, e.robot_id) for e in events] == [('misdirected', 'robot_1'), ('misdirected', 'robot_2')]
+    assert [(e.reason, e.robot_id) for e in events] == [
+        ('direction_checked', ''), ('misdirected', 'robot_1'), ('misdirected', 'robot_2')]
+    assert events[0].bound == pytest.approx(-1 / math.sqrt(2)) and events[0].cosines == pytest.approx(
+        {'robot_1': -1.0, 'robot_2': -1.0})
 
 
 def test_the_tier_trims_fednova_directions_and_steps():
@@ -277,10 +287,13 @@ def test_a_forging_coordinator_is_clipped_at_the_server(tiny_simgrasp, setting):
 def test_the_server_refuses_a_sign_flipped_robot_first_in_flat_fedavg(tiny_simgrasp, setting):
     config = _config(tiny_simgrasp, direction_z=3.0)
     *_, events, _, _ = _round(config, setting, method='fedavg', attacks=[Attack('robot_0', 'sign_flip')])
-    first = events[0]
+    checked, first, *more = events
+    assert checked.reason == 'direction_checked' and len(checked.cosines) == N
+    assert min(checked.cosines, key=checked.cosines.get) == 'robot_0' and checked.cosines['robot_0'] < 0
     assert (first.tier, first.reason, first.robot_id) == ('server', 'misdirected', 'robot_0')
-    assert first.cosine < 0 < first.bound and first.detail().startswith('update cosine -0.')
-    assert len(events) <= (N - 1) // 2 and {e.reason for e in events} == {'misdirected'}
+    assert first.cosine == checked.cosines['robot_0'] and first.cosine < 0 < first.bound == checked.bound
+    assert first.detail().startswith('update cosine -0.')
+    assert len(more) < (N - 1) // 2 and {e.reason for e in more} <= {'misdirected'}
 
 
 @pytest.mark.parametrize('method, attacker', [('fedavg', 'robot_2'), ('mtf_avg', 'low:1')])

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mtf_grasp.federated.robust import (BoundAction, BoundReason, Misdirected, NormBound, StreamingTrimmedMean,
-                                        agreement, bound_update, coordinate_median, misdirected, trim_count,
+                                        bound_update, coordinate_median, direction_check, trim_count,
                                         trimmed_mean, update_norm)
 
 
@@ -172,50 +172,54 @@ def test_a_flipped_update_is_dropped_by_its_leave_one_out_cosine():
     # Δ = (1,0), (0,1), (1,1), (−1,−1): the last one's cosine with the others' sum (2,2) is −1; every
     # other update's is ≥ 0. d = 2, z = 0 -> threshold 0. At most ⌊(4−1)/2⌋ = 1 update goes.
     states = [delta(1, 0), delta(0, 1), delta(1, 1), delta(-1, -1, var=1e6)]
-    assert misdirected(states, ORIGIN, z=0.0) == [Misdirected(3, pytest.approx(-1.0), 0.0)]
+    assert direction_check(states, ORIGIN, z=0.0).dropped == [Misdirected(3, pytest.approx(-1.0), 0.0)]
 
 
 def test_the_threshold_is_z_over_root_d_and_at_most_a_minority_goes():
     # Three updates (1,0), (0,1), (1,1): leave-one-out cosines 1/√5, 1/√5, 1. With z = 1, the
     # threshold is 1/√2 > 1/√5: the first of the two lowest goes, and then no more (⌊(3−1)/2⌋ = 1).
-    dropped = misdirected([delta(1, 0), delta(0, 1), delta(1, 1)], ORIGIN, z=1.0)
+    dropped = direction_check([delta(1, 0), delta(0, 1), delta(1, 1)], ORIGIN, z=1.0).dropped
     assert dropped == [Misdirected(0, pytest.approx(1 / math.sqrt(5)), pytest.approx(1 / math.sqrt(2)))]
 
 
-def test_agreement_reports_every_cosine_before_anything_is_dropped():
-    cosines, unit = agreement([delta(1, 0), delta(0, 0), delta(0, 1), delta(1, 1)], ORIGIN)
-    assert cosines == pytest.approx([1 / math.sqrt(5), None, 1 / math.sqrt(5), 1.0])
-    assert unit == pytest.approx(1 / math.sqrt(2))
+def test_the_verdict_reports_every_cosine_before_anything_is_dropped():
+    verdict = direction_check([delta(1, 0), delta(0, 0), delta(0, 1), delta(1, 1)], ORIGIN, z=1.0)
+    assert verdict.cosines == pytest.approx([1 / math.sqrt(5), None, 1 / math.sqrt(5), 1.0])
+    assert verdict.unit == pytest.approx(1 / math.sqrt(2)) and verdict.threshold == pytest.approx(1 / math.sqrt(2))
+    assert [m.index for m in verdict.dropped] == [0]
 
 
 def test_two_updates_alone_or_zero_updates_are_not_judged():
-    assert misdirected([delta(1, 0), delta(-1, 0)], ORIGIN, z=3.0) == []
+    alone = direction_check([delta(1, 0), delta(-1, 0)], ORIGIN, z=3.0)
+    assert alone.dropped == [] and alone.threshold is None and alone.cosines == pytest.approx([-1.0, -1.0])
     # A zero update (a coordinator's own seed, under seed_only) is never judged.
-    assert misdirected([delta(0, 0), delta(0, 0), delta(1, 0)], ORIGIN, z=3.0) == []
+    single = direction_check([delta(0, 0), delta(0, 0), delta(1, 0)], ORIGIN, z=3.0)
+    assert single.dropped == [] and single.threshold is None and single.cosines[:2] == [None, None]
 
 
 def test_two_members_pointing_against_each_other_beside_the_seed_are_both_dropped():
     # Beside a zero update (the seed), Δ = (1,0) and (−1,0) have cosine −1; with z = 0 the threshold
     # is −0. Which of the two points away cannot be told, so both go and the seed stands.
-    pair = misdirected([delta(0, 0), delta(1, 0), delta(-1, 0)], ORIGIN, z=0.0)
-    assert pair == [Misdirected(1, pytest.approx(-1.0), 0.0), Misdirected(2, pytest.approx(-1.0), 0.0)]
+    pair = direction_check([delta(0, 0), delta(1, 0), delta(-1, 0)], ORIGIN, z=0.0)
+    assert pair.dropped == [Misdirected(1, pytest.approx(-1.0), 0.0), Misdirected(2, pytest.approx(-1.0), 0.0)]
+    assert pair.threshold == 0.0 and pair.cosines == pytest.approx([None, -1.0, -1.0])
     # (1,0) and (−1,1): cosine −1/√2 ≈ −0.707; d = 2, so −z/√2 is above it for z < 1, below for z > 1.
     against = [delta(0, 0), delta(1, 0), delta(-1, 1)]
-    assert [m.index for m in misdirected(against, ORIGIN, z=0.99)] == [1, 2]
-    assert misdirected(against, ORIGIN, z=1.01) == []
+    assert [m.index for m in direction_check(against, ORIGIN, z=0.99).dropped] == [1, 2]
+    assert direction_check(against, ORIGIN, z=1.01).dropped == []
 
 
 def test_two_members_at_chance_level_beside_the_seed_are_kept():
     # Orthogonal updates, (1,0) and (0,1): cosine 0, below z/√d but not against each other. Late in
     # training two honest members look so; a pair is refused only for pointing against each other.
-    assert misdirected([delta(0, 0), delta(1, 0), delta(0, 1)], ORIGIN, z=3.0) == []
+    assert direction_check([delta(0, 0), delta(1, 0), delta(0, 1)], ORIGIN, z=3.0).dropped == []
     generator = torch.Generator().manual_seed(1)
     d = 20_000
     reference = {'w': torch.zeros(d)}
     first, second = ({'w': torch.randn(d, generator=generator)} for _ in range(2))
-    cosines, unit = agreement([reference, first, second], reference)
-    assert abs(cosines[1]) < 3 * unit   # two independent directions: cosine within chance
-    assert misdirected([reference, first, second], reference, z=3.0) == []
+    verdict = direction_check([reference, first, second], reference, z=3.0)
+    assert abs(verdict.cosines[1]) < 3 * verdict.unit   # two independent directions: cosine within chance
+    assert verdict.threshold == pytest.approx(-3 / math.sqrt(d)) and verdict.dropped == []
 
 
 def test_random_noise_is_dropped_and_correlated_updates_are_kept():
@@ -225,12 +229,12 @@ def test_random_noise_is_dropped_and_correlated_updates_are_kept():
     reference = {'w': torch.zeros(d)}
     honest = [{'w': shared + 2 * torch.randn(d, generator=generator)} for _ in range(4)]
     noise = {'w': torch.randn(d, generator=generator) * float(honest[0]['w'].norm()) / math.sqrt(d)}
-    dropped = misdirected([*honest[:2], noise, *honest[2:]], reference, z=3.0)
+    dropped = direction_check([*honest[:2], noise, *honest[2:]], reference, z=3.0).dropped
     # Honest cosines with the others' sum ≈ 0.38; the noise's ≈ N(0, 1/d), far under 3/√d ≈ 0.021.
     assert [m.index for m in dropped] == [2] and abs(dropped[0].cosine) < 3 / math.sqrt(d)
-    assert misdirected(honest, reference, z=3.0) == []
+    assert direction_check(honest, reference, z=3.0).dropped == []
 
 
 def test_a_negative_z_is_refused():
     with pytest.raises(ValueError, match='direction z must be non-negative, got -1'):
-        misdirected([delta(1, 0)] * 3, ORIGIN, z=-1.0)
+        direction_check([delta(1, 0)] * 3, ORIGIN, z=-1.0)

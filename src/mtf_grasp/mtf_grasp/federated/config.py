@@ -96,7 +96,7 @@ class DefenceConfig:
     # 'trimmed_mean' and 'median' are coordinate-wise and unweighted; 'mean' is eq. 8/9 as written
     aggregator: Literal[AGGREGATORS] = 'mean'
     trim_fraction: float = 0.25     # cut ⌊fraction·k⌋ of k models at each end (1/3 trims one of three)
-    # Direction check (robust.misdirected): an update whose cosine with the others' sum is below
+    # Direction check (robust.direction_check): an update whose cosine with the others' sum is below
     # z/√d (d: trained coordinates), i.e. no better than a random direction, is refused. null: off.
     direction_z: float | None = None
     # Profile plausibility (plausibility.py): a claimed count ranks as at most count_cap × the median

@@ -5,8 +5,8 @@ coordinator, each model the server receives at the server);
 `screened` passes each incoming model through the norm bound against the tier's reference,
 streaming; `directed` drops the models whose update points away from the others';
 `robust_combine` replaces the weighted mean by a coordinate-wise trimmed mean or median (robust.py
-has the maths). rounds.py calls them in this order; every cap, clip, refusal and robust aggregation
-becomes a `DefenceEvent`, and `defence_summary` makes a round's record for results.json and
+has the maths). rounds.py calls them in this order; every cap, clip, refusal, direction check and robust
+aggregation becomes a `DefenceEvent`, and `defence_summary` makes a round's record for results.json and
 summary.json.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequenc
 import torch
 
 from mtf_grasp.federated.audit import AUDIT_MISMATCH, MEMBER_MISSING
-from mtf_grasp.federated.robust import (BoundReason, bound_update, misdirected, robust_nova, robust_trim,
+from mtf_grasp.federated.robust import (BoundReason, bound_update, direction_check, robust_nova, robust_trim,
                                        trimmed_mean)
 
 if TYPE_CHECKING:   # both import this module
@@ -31,8 +31,10 @@ State = Mapping[str, torch.Tensor]
 class DefenceEvent:
     """One decision of a defence: a norm-bound verdict on one model (`reason` a robust.BoundReason
     other than 'within', with ‖Δ‖ and B), a direction-check refusal ('misdirected', with the
-    leave-one-out cosine and its threshold as `bound`), a capped weight ('weight_capped'), or one
-    robust aggregation (`reason` its aggregator, cutting `trimmed` of `models` values at each end)."""
+    leave-one-out cosine and its threshold as `bound`), what one direction check measured
+    ('direction_checked': every judged model's cosine, the threshold as `bound`, 1/√d as `unit`),
+    a capped weight ('weight_capped'), or one robust aggregation (`reason` its aggregator, cutting
+    `trimmed` of `models` values at each end)."""
 
     tier: str                     # 'cluster' (at a coordinator) or 'server'
     by: str                       # who aggregated: the coordinator's id or 'server'
@@ -44,6 +46,8 @@ class DefenceEvent:
     models: int | None = None
     cosine: float | None = None
     claimed: int | None = None    # weight_capped: the sample count the model claimed (`bound`: the ceiling)
+    cosines: dict[str, float] | None = None   # direction_checked: robot id -> leave-one-out cosine
+    unit: float | None = None     # direction_checked: 1/√d, the spread of a random direction's cosine
 
     def detail(self) -> str:
         """What a refusal measured, for logs and fleet status."""
@@ -54,6 +58,7 @@ class DefenceEvent:
 
 WEIGHT_CAPPED = 'weight_capped'
 MISDIRECTED = 'misdirected'
+DIRECTION_CHECKED = 'direction_checked'
 REFUSED = ('norm_exceeded', 'non_finite', MISDIRECTED)
 IMPLAUSIBLE = 'implausible_profile'
 
@@ -136,17 +141,20 @@ def screened(updates: Iterable[ModelUpdate], *, defences: DefenceConfig | None, 
 
 def directed(updates: Iterable[ModelUpdate], *, defences: DefenceConfig | None, reference: State | None,
              record: Callable[..., None]) -> Iterable[ModelUpdate]:
-    """The updates the direction check keeps (robust.misdirected), each refusal recorded; `updates`
-    untouched when the check is off. Holds the k models: O(k·|θ|)."""
+    """The updates the direction check keeps (robust.direction_check), what it measured and each
+    refusal recorded; `updates` untouched when the check is off. Holds the k models: O(k·|θ|)."""
     if defences is None or defences.direction_z is None:
         return updates
     if reference is None:
         raise ValueError("a direction check needs the tier's reference model")
     updates = list(updates)
-    dropped = misdirected([u.state for u in updates], reference, z=defences.direction_z)
-    for d in dropped:
+    verdict = direction_check([u.state for u in updates], reference, z=defences.direction_z)
+    if verdict.threshold is not None:
+        record(reason=DIRECTION_CHECKED, bound=verdict.threshold, unit=verdict.unit,
+               cosines={u.robot_id: c for u, c in zip(updates, verdict.cosines) if c is not None})
+    for d in verdict.dropped:
         record(reason=MISDIRECTED, robot_id=updates[d.index].robot_id, cosine=d.cosine, bound=d.threshold)
-    gone = {d.index for d in dropped}
+    gone = {d.index for d in verdict.dropped}
     return [u for i, u in enumerate(updates) if i not in gone]
 
 

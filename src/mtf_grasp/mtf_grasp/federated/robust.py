@@ -17,7 +17,7 @@ scaled (they are averaged as aggregation.py does).
   These need all k values of a coordinate at once: the accumulator holds every added state, so
   memory is O(k·|θ|) from the first model on (a coordinator with m members: m+1 models; the
   server: one per cluster), plus one entry's stacked copy, O(k·max entry), while it sorts.
-- Direction check (`misdirected`): an update must point where the others of its aggregation point.
+- Direction check (`direction_check`): an update must point where the others of its aggregation point.
   Each non-zero update's cosine with the sum of the other non-zero updates (leave-one-out) is
   compared with z/√d, d the number of moved coordinates: a direction independent of the others has
   a cosine of mean 0 and standard deviation about 1/√d, so an update below the threshold is
@@ -202,38 +202,48 @@ class Misdirected:
     threshold: float
 
 
-def misdirected(states: Sequence[State], reference: State, *, z: float) -> list[Misdirected]:
-    """The updates θ_k − θ_ref that the direction check drops, in the order it drops them.
+@dataclass(frozen=True)
+class DirectionVerdict:
+    """One aggregation's direction check: each update's leave-one-out cosine before anything was
+    dropped (None for a zero update, never judged), 1/√d (the spread of a random direction's cosine),
+    the threshold applied (z/√d; −z/√d for a pair; None when there was nothing to judge) and the
+    updates dropped, in the order they were dropped."""
 
-    Three or more non-zero updates: the worst by leave-one-out cosine while below z/√d, never more
-    than a minority. Exactly two beside zero ones (a cluster of two members whose coordinator's own
-    model is the seed they started from, under seed_only): two cannot say which of them points away,
-    so a pair pointing against each other beyond chance (cosine below −z/√d: a sign flip) is dropped
-    whole, and the seed stands for the cluster. A pair at chance level is kept: late in training two
-    honest members' updates are nearly orthogonal too (cosines of −1.2 to +2.8 times 1/√d measured on
-    the attack table's runs), and refusing them takes both members' data out of the round."""
+    cosines: list[float | None]
+    unit: float
+    threshold: float | None
+    dropped: list[Misdirected]
+
+
+def direction_check(states: Sequence[State], reference: State, *, z: float) -> DirectionVerdict:
+    """The direction check on the updates θ_k − θ_ref.
+
+    Three or more non-zero updates: the worst by leave-one-out cosine is dropped while below z/√d,
+    never more than a minority. Exactly two beside zero ones (a cluster of two members whose
+    coordinator's own model is the seed they started from, under seed_only): two cannot say which
+    of them points away, so a pair pointing against each other beyond chance (cosine below −z/√d: a
+    sign flip) is dropped whole, and the seed stands for the cluster. A pair at chance level is
+    kept: late in training two honest members' updates are nearly orthogonal too (cosines of −1.2
+    to +2.8 times 1/√d on the attack table's runs), and refusing them takes both members' data out
+    of the round. Fewer non-zero updates: nothing is judged."""
     if not z >= 0:
         raise ValueError(f'direction z must be non-negative, got {z}')
     gram, active, unit = _judged(states, reference)
-    threshold = z * unit
+    cosines = [_loo_cosine(gram, i, active) if i in active else None for i in range(len(states))]
     if len(active) == 2 and len(states) > 2:
-        cosine = _loo_cosine(gram, active[0], active)
-        return [Misdirected(i, cosine, -threshold) for i in active] if cosine < -threshold else []
-    dropped: list[Misdirected] = []
+        threshold, cosine = -z * unit, cosines[active[0]]
+        dropped = [Misdirected(i, cosine, threshold) for i in active] if cosine < threshold else []
+        return DirectionVerdict(cosines, unit, threshold, dropped)
+    if len(active) < 3:
+        return DirectionVerdict(cosines, unit, None, [])
+    threshold, dropped = z * unit, []
     while len(active) >= 3 and len(dropped) < (len(active) + len(dropped) - 1) // 2:
         index, cosine = min(((i, _loo_cosine(gram, i, active)) for i in active), key=lambda ic: ic[1])
         if cosine >= threshold:
             break
         dropped.append(Misdirected(index, cosine, threshold))
         active.remove(index)
-    return dropped
-
-
-def agreement(states: Sequence[State], reference: State) -> tuple[list[float | None], float]:
-    """Each update's cosine with the sum of the other non-zero updates (None for a zero update), and
-    1/√d: what the direction check measures, before it drops anything."""
-    gram, active, unit = _judged(states, reference)
-    return [_loo_cosine(gram, i, active) if i in active else None for i in range(len(states))], unit
+    return DirectionVerdict(cosines, unit, threshold, dropped)
 
 
 def _judged(states: Sequence[State], reference: State) -> tuple[torch.Tensor, list[int], float]:
