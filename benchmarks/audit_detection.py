@@ -7,6 +7,7 @@ with the first top-level robot sending a scale100 model of its aggregate from ro
 audited (tests/unit/federated/test_defended_rounds.py), so the detection round follows the seeded
 audit draws: P(caught within r rounds) = 1 − (1 − p)^r for a coordinator that stays top-level.
 
+    mtf-grasp dataset generate --out data/simgrasp_40 --scenes 40 --seed 0
     python benchmarks/audit_detection.py --data data/simgrasp_40 --seeds 20 --rates 0.3,0.5 \
         --out docs/results/audit_detection.json
 """
