@@ -1,6 +1,7 @@
 """Every concrete command the README and docs/ print (`mtf-grasp ...`, `python benchmarks/...`) is
 accepted by the parser of the program it names, so a renamed option or subcommand cannot leave a
-figure's command behind. Synopses with placeholders (`--trials N`, `[--rounds R]`) are skipped."""
+figure's command behind. Synopses with placeholders (`--trials N`, `[--rounds R]`) are skipped.
+Every `ros2 launch mtf_grasp FILE name:=value` names a launch file and arguments it declares."""
 from __future__ import annotations
 
 import argparse
@@ -14,7 +15,7 @@ import pytest
 from mtf_grasp.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
-START = re.compile(r'^(?:\$ )?((?:mtf-grasp|python3? benchmarks/)\S*.*)$')
+START = re.compile(r'^(?:\$ )?((?:mtf-grasp|python3? benchmarks/|ros2 launch )\S*.*)$')
 PLACEHOLDER = re.compile(r'^[A-Z][A-Z_]*$|[\[\]$]|\.\.\.|\|')
 
 
@@ -36,7 +37,7 @@ def documented_commands() -> list[tuple[str, list[str]]]:
                 command = command[:-1] + ' ' + lines[j].strip()
             command = re.split(r'\s#|\s(?:&&|\||;|>|2>)\s', command)[0]
             argv = shlex.split(command)
-            if not any(PLACEHOLDER.search(token) for token in argv):
+            if argv[0] == 'ros2' or not any(PLACEHOLDER.search(token) for token in argv):   # launch: names only
                 found.append((path.name, argv))
     return found
 
@@ -50,13 +51,16 @@ class _Parsed(Exception):
 
 def test_the_docs_hold_commands_of_both_kinds():
     kinds = {argv[0] for _, argv in COMMANDS}
-    assert len(COMMANDS) > 50 and kinds >= {'mtf-grasp', 'python'}, kinds
+    assert len(COMMANDS) > 50 and kinds >= {'mtf-grasp', 'python', 'ros2'}, kinds
 
 
 @pytest.mark.parametrize('where,argv', COMMANDS, ids=[f'{f}:{" ".join(a)[:70]}' for f, a in COMMANDS])
 def test_documented_command_parses(where, argv, monkeypatch):
     if argv[0] == 'mtf-grasp':
         build_parser().parse_args(argv[1:])
+        return
+    if argv[0] == 'ros2':
+        launch_arguments_are_declared(where, argv)
         return
     script = ROOT / argv[1]
     assert script.is_file(), f'{where}: no {argv[1]}'
@@ -71,3 +75,14 @@ def test_documented_command_parses(where, argv, monkeypatch):
     monkeypatch.syspath_prepend(str(script.parent))
     with pytest.raises(_Parsed):
         runpy.run_path(str(script), run_name='__main__')
+
+
+def launch_arguments_are_declared(where: str, argv: list[str]) -> None:
+    pytest.importorskip('launch', reason='launch is built from ../shared/ros2-from-source (docs/testing.md)')
+    package, name, *arguments = argv[2:]
+    path = ROOT / 'launch' / name
+    assert package == 'mtf_grasp' and path.is_file(), f'{where}: no launch file {package}/{name}'
+    description = runpy.run_path(str(path))['generate_launch_description']()
+    declared = {argument.name for argument in description.get_launch_arguments()}
+    given = {argument.partition(':=')[0] for argument in arguments}
+    assert given <= declared, f'{where}: {name} declares no {", ".join(sorted(given - declared))}'
