@@ -3,9 +3,11 @@
 For each seed: the fault-free run of config/experiments/quantity_skew_crash.yaml; the same run with
 the largest low-level robot of that seed's plan crashing in round 1 (`--crash ROBOT:1`); and the
 fp16-transfer control (quantity_skew_crash_fp16.yaml), which loses no data but nudges the
-trajectory. Prints one row per seed and the mean differences with their standard errors.
+trajectory. Prints one row per seed and the paired differences (mean, sample sd, 95 % t-interval),
+and writes them with every row to --results.
 
-    python benchmarks/crash_cost.py --seeds 0 1 2 3 4 --out runs/crash_cost [--jobs 2] [--no-control]
+    python benchmarks/crash_cost.py --seeds 0 1 2 3 4 --out runs/crash_cost \
+        --results docs/results/crash_cost.json [--jobs 2] [--no-control]
 
 Needs data/simgrasp_1500 (mtf-grasp dataset generate --out data/simgrasp_1500 --scenes 1500 --seed 1).
 Each run takes about 1.5 minutes on two cores.
@@ -14,10 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from mtf_grasp.federated.statistics import paired_difference
+from mtf_grasp.grasping.device import describe_machine
 
 CONFIGS = Path(__file__).resolve().parents[1] / 'config' / 'experiments'
 
@@ -45,21 +50,31 @@ def measure(seed: int, out: Path, control: bool) -> dict:
     crash = experiment('quantity_skew_crash.yaml', seed, out / f'crash_{seed}', '--crash', f'{robot}:1')
     row = {'seed': seed, 'crashed': robot, 'fault_free': free, 'crash': crash, 'crash_delta': crash - free}
     if control:
-        row['fp16_delta'] = experiment('quantity_skew_crash_fp16.yaml', seed, out / f'fp16_{seed}') - free
+        row['fp16'] = experiment('quantity_skew_crash_fp16.yaml', seed, out / f'fp16_{seed}')
+        row['fp16_delta'] = row['fp16'] - free
     return row
 
 
-def summary(values: list[float]) -> str:
-    if len(values) < 2:
-        return f'{values[0]:+.1f}'
-    return (f'{statistics.mean(values):+.2f} (s.e. {statistics.stdev(values) / len(values) ** 0.5:.2f}, '
-            f'sd {statistics.stdev(values):.2f}; within 2 points in {sum(abs(v) <= 2 for v in values)}/{len(values)})')
+def difference(rows: list[dict], key: str) -> dict:
+    """The paired difference of the `key` runs from the fault-free ones, in points, and how many
+    seeds land within 2 points of their fault-free run."""
+    diff = paired_difference([r[key] / 100 for r in rows], [r['fault_free'] / 100 for r in rows])
+    return {**diff, 'within_2_points': sum(abs(r[f'{key}_delta']) <= 2 for r in rows)}
+
+
+def summary(diff: dict) -> str:
+    if diff['ci95_pp'] is None:
+        return f'{diff["mean_pp"]:+.1f}'
+    low, high = diff['ci95_pp']
+    return (f'{diff["mean_pp"]:+.2f} [{low:+.2f}, {high:+.2f}] (sd {diff["sd_pp"]:.2f}; '
+            f'within 2 points in {diff["within_2_points"]}/{diff["seeds"]})')
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--seeds', type=int, nargs='+', required=True)
-    parser.add_argument('--out', type=Path, required=True)
+    parser.add_argument('--out', type=Path, required=True, help='work folder of the runs (resumable)')
+    parser.add_argument('--results', type=Path, help='JSON of the rows and differences (default: OUT/crash_cost.json)')
     parser.add_argument('--jobs', type=int, default=2, help='seeds measured side by side (one torch thread each)')
     parser.add_argument('--no-control', action='store_true', help='skip the fp16-transfer control runs')
     args = parser.parse_args()
@@ -70,10 +85,13 @@ def main() -> None:
         control = f'   fp16 control {row["fp16_delta"]:+.1f}' if 'fp16_delta' in row else ''
         print(f'seed {row["seed"]:3d}  {row["crashed"]} crashes: {row["fault_free"]:.1f} -> {row["crash"]:.1f} % '
               f'({row["crash_delta"]:+.1f}){control}')
-    print('crash - fault-free, points:', summary([r['crash_delta'] for r in rows]))
+    result = {'command': ' '.join(sys.argv), 'cpu': describe_machine('cpu', 'fp32')['cpu'], 'rows': rows,
+              'crash_vs_fault_free': difference(rows, 'crash')}
+    print('crash - fault-free, points:', summary(result['crash_vs_fault_free']))
     if not args.no_control:
-        print('fp16 - fp32 (control), points:', summary([r['fp16_delta'] for r in rows]))
-    (args.out / 'crash_cost.json').write_text(json.dumps(rows, indent=1))
+        result['fp16_vs_fp32'] = difference(rows, 'fp16')
+        print('fp16 - fp32 (control), points:', summary(result['fp16_vs_fp32']))
+    (args.results or args.out / 'crash_cost.json').write_text(json.dumps(result, indent=1) + '\n')
 
 
 if __name__ == '__main__':
