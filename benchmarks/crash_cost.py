@@ -59,7 +59,7 @@ def difference(rows: list[dict], key: str) -> dict:
     """The paired difference of the `key` runs from the fault-free ones, in points, and how many
     seeds land within 2 points of their fault-free run."""
     diff = paired_difference([r[key] / 100 for r in rows], [r['fault_free'] / 100 for r in rows])
-    return {**diff, 'within_2_points': sum(abs(r[f'{key}_delta']) <= 2 for r in rows)}
+    return {**diff, 'within_2_points': sum(abs(r[key] - r['fault_free']) <= 2 for r in rows)}
 
 
 def summary(diff: dict) -> str:
