@@ -136,6 +136,29 @@ def test_the_shipped_studies_plan_every_reading():
             'et15/mtf_avg', 'baselines/fedavg', 'baselines/fednova'} <= keys
 
 
+def test_the_shipped_gpu_preset_trains_on_cpu_with_a_tiny_budget(tiny_simgrasp):
+    """The gpu preset as shipped (GR-ConvNet lite, 224 px RGB-D) through the study runner, only
+    data, epochs, rounds and device made tiny: what a lent GPU would run, minus the budget."""
+    import dataclasses
+
+    from mtf_grasp.federated.study import run_job
+
+    study, base = load_study('config/studies/quantity_skew.yaml')
+    tiny = {'data': {'root': str(tiny_simgrasp), 'test_samples': 6, 'max_train_samples': 21},
+            'partition': {'min_samples': 2}, 'federation': {'seed_epochs': 1, 'local_epochs': 1},
+            'training': {'device': 'cpu'}}
+    shipped = {j.key: j for j in plan_jobs(study, base, preset='gpu', seeds=[0], source='qs')}
+    assert shipped['paper/mtf_avg/seed_0'].mapping['training']['device'] == 'cuda'
+    jobs = {j.key: j for j in plan_jobs(study, base, preset='gpu', seeds=[0], source='qs', overrides=tiny)}
+    job = dataclasses.replace(jobs['paper/mtf_avg/seed_0'], plateau=Plateau(min_rounds=2, max_rounds=2, window=1))
+    assert job.mapping['model'] == {'arch': 'grconvnet', 'channels': 'rgbd', 'width': 16, 'input_size': 224,
+                                    'norm': 'batch'}
+    run = run_job(job)
+    assert run['rounds'] == 2 and run['test_samples'] == 6 and run['train_samples'] == 21
+    assert all(0.0 <= a <= 1.0 for a in run['accuracy_per_round'])
+    assert run['parameter_bytes_per_round'] == [2 * 7 * run['params'] * 4] * 2
+
+
 def test_markdown_table_lists_differences_with_intervals():
     runs = [{'variant': v, 'method': m, 'seed': s, 'score': sc, 'final_accuracy': sc, 'rounds': 6}
             for v, m, scores in (('baselines', 'fedavg', [0.5, 0.6, 0.55]), ('paper', 'mtf_avg', [0.55, 0.62, 0.6]))
