@@ -6,7 +6,9 @@ et = 5, er = 15) with the quick-sized model (GG-CNN2, 40 px depth) on 300 traini
 SimGrasp scenes (one image = 0.1 points), for every seed, 5 rounds unless --rounds says otherwise. The
 final accuracy is the last round's (the quick protocol's 5 rounds end while the clean model still climbs,
 so a mean over the last rounds would mix stages); each cell is compared with the clean, undefended run of the same seed
-(paired difference, 95 % t-interval with the sample standard deviation).
+(paired difference, 95 % t-interval with the sample standard deviation). The `offline` column
+(low-level rows only) is a reference, not a defence: the row's attacking robot sends nothing in any
+round, which is what a defence that refuses it in every round leaves (its data goes with its poison).
 
 Resumable: a run whose results.json exists is not run again.
 
@@ -52,6 +54,11 @@ DEFENCES = {
     'all': {'norm_bound': BOUND, 'aggregator': 'trimmed_mean', 'trim_fraction': 0.34, 'check_members': True,
             'audit_rate': 0.3, 'check_claims': True},
 }
+# Not a defence but a reference column: no defence, and the row's attacking robot (as its undefended
+# run resolved it) crashed at the start of every round, so it sends nothing: what a defence that
+# refuses that robot in every round leaves.
+OFFLINE = 'offline'
+OFFLINE_MEANS = 'no defence; the attacking robot crashed at the start of every round'
 
 
 def config_for(data: str, defence: str, seed: int, rounds: int) -> dict:
@@ -62,18 +69,27 @@ def config_for(data: str, defence: str, seed: int, rounds: int) -> dict:
             'federation': {'rounds': rounds}, 'defences': DEFENCES[defence]}
 
 
-def run_one(work: Path, data: str, rounds: int, defence: str, attack: str, seed: int) -> dict:
-    out = work / defence / attack.replace(':', '_') / f'seed_{seed}'
-    results, config, wanted = out / 'results.json', out / 'config.yaml', config_for(data, defence, seed, rounds)
+def run_one(work: Path, data: str, rounds: int, defence: str, attack: str, seed: int,
+            offline: str | None = None) -> dict:
+    """One run (resumed if stored): `attack` under `defence`, or with `offline` the robot id that is
+    offline in every round (the OFFLINE column of row `attack`)."""
+    if offline:
+        out, wanted = work / OFFLINE / offline / f'seed_{seed}', config_for(data, 'none', seed, rounds)
+        more = [arg for index in range(rounds) for arg in ('--crash', f'{offline}:{index}')]
+    else:
+        out = work / defence / attack.replace(':', '_') / f'seed_{seed}'
+        wanted = config_for(data, defence, seed, rounds)
+        more = [] if attack == 'clean' else ['--attack', attack]
+    results, config = out / 'results.json', out / 'config.yaml'
     if results.exists() and yaml.safe_load(config.read_text()) != wanted:
         raise SystemExit(f'{config}: stored with other settings (data, rounds or defence); use another --work')
     if not results.exists():
         out.mkdir(parents=True, exist_ok=True)
         config.write_text(yaml.safe_dump(wanted))
-        more = [] if attack == 'clean' else ['--attack', attack]
         subprocess.run([sys.executable, '-m', 'mtf_grasp.cli', 'experiment', '--config', str(config),
                         '--out', str(out), '--no-progress', *more], check=True, stdout=subprocess.DEVNULL)
-    run = json.loads(results.read_text())['methods']['mtf_avg']
+    stored = json.loads(results.read_text())
+    run = stored['methods']['mtf_avg']
     accuracy = run['accuracy_per_round']
     decided = run.get('defences_per_round', [])
     counts = {k: sum(d.get(k, 0) for d in decided) for k in ('clipped', 'rejected', 'implausible', 'audit_mismatch',
@@ -81,9 +97,22 @@ def run_one(work: Path, data: str, rounds: int, defence: str, attack: str, seed:
     # By round: each decision about one robot's model (a clip, a refusal with its cosine or norm and
     # bound) and what each direction check measured (every judged model's cosine).
     about_robots = [[e for e in d.get('events', []) if e.get('robot_id') or 'cosines' in e] for d in decided]
-    return {'defence': defence, 'attack': attack, 'seed': seed,
+    return {'defence': OFFLINE if offline else defence, 'attack': attack, 'seed': seed,
             'final_accuracy': accuracy[-1], 'accuracy_per_round': accuracy,
+            'attackers': [a['robot'] for a in stored['attacks']], 'offline': offline,
             'decisions': counts, 'decisions_per_round': about_robots}
+
+
+def offline_runs(pool, work: Path, data: str, rounds: int, attacks: list[str], seeds: list[int]) -> list[dict]:
+    """The OFFLINE cells: for each row and seed, the robot its undefended run attacked with, offline in
+    every round (the clean row's cell is the clean run). Rows attacking the same robot share one run."""
+    rows = [(a, s) for a in attacks for s in seeds]
+    attacked = list(pool.map(lambda job: run_one(work, data, rounds, 'none', *job), rows))
+    wanted = sorted({(r['attackers'][0], r['seed']) for r in attacked if r['attackers']})
+    runs = pool.map(lambda job: run_one(work, data, rounds, OFFLINE, 'clean', job[1], offline=job[0]), wanted)
+    offline = dict(zip(wanted, runs))
+    return [{**(offline[r['attackers'][0], r['seed']] if r['attackers'] else r), 'defence': OFFLINE,
+             'attack': r['attack']} for r in attacked]
 
 
 def markdown(cells: list[dict], attacks: list[str], defences: list[str]) -> str:
@@ -120,13 +149,17 @@ def main() -> int:
     args = parser.parse_args()
     seeds, work, defences = seeds_of(args.seeds), Path(args.work), args.defences.split(',')
     asked = args.attacks.split(',')
-    unknown = sorted(set(asked) - set(ATTACKS)) + sorted(set(defences) - set(DEFENCES))
+    unknown = sorted(set(asked) - set(ATTACKS)) + sorted(set(defences) - {*DEFENCES, OFFLINE})
     if unknown:
         parser.error(f'unknown attack or defence: {", ".join(unknown)}')
+    if OFFLINE in defences and any(a != 'clean' and not a.startswith('low:') for a in asked):
+        parser.error(f'{OFFLINE}: only for low:K rows (an offline coordinator takes its whole cluster with it)')
     attacks = [a for a in ATTACKS if a == 'clean' or a in asked]
-    jobs = [(d, a, s) for d in defences for a in attacks for s in seeds]
+    jobs = [(d, a, s) for d in defences if d != OFFLINE for a in attacks for s in seeds]
     with ThreadPoolExecutor(args.workers) as pool:
         runs = list(pool.map(lambda job: run_one(work, args.data, args.rounds, *job), jobs))
+        if OFFLINE in defences:  # after the undefended runs, which name each row's robot
+            runs += offline_runs(pool, work, args.data, args.rounds, attacks, seeds)
     # Every cell is paired with the clean, undefended run of its seed, whichever columns were asked for.
     clean = {s: run_one(work, args.data, args.rounds, 'none', 'clean', s)['final_accuracy'] for s in seeds}
     cells = []
@@ -143,7 +176,8 @@ def main() -> int:
                   f'{diff["mean_pp"]:+5.1f} [{low:+5.1f}, {high:+5.1f}] pp', flush=True)
     Path(args.out).with_suffix('.md').write_text(markdown(cells, attacks, defences))
     result = {'command': ' '.join(sys.argv), 'cpu': describe_machine('cpu', 'fp32')['cpu'], 'seeds': seeds,
-              'rounds': args.rounds, 'defences': {k: DEFENCES[k] for k in defences}, 'cells': cells, 'runs': runs}
+              'rounds': args.rounds, 'defences': {k: DEFENCES.get(k, OFFLINE_MEANS) for k in defences}, 'cells': cells,
+              'runs': runs}
     Path(args.out).write_text(json.dumps(result, indent=1) + '\n')
     return 0
 
