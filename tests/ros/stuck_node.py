@@ -3,8 +3,10 @@
 Its one timer callback blocks an executor worker for ever (as a callback stuck in a DDS call
 would). Its round logic waits until that callback runs, prints `ready`, waits for DIR/go, then ends:
 - MODE `done`: the work succeeds (exit code 0);
-- MODE `teardown`: the work fails with bad input (exit code 2) and destroy_node never returns.
+- MODE `teardown`: the work fails with bad input (exit code 2) and destroy_node never returns;
+- MODE `teardown_gil`: the same, but destroy_node blocks in C holding the GIL (as rmw teardown can).
 """
+import ctypes
 import sys
 import threading
 import time
@@ -36,12 +38,14 @@ class StuckNode(Node):
         print('ready', flush=True)
         while not (DIR / 'go').exists():
             time.sleep(0.01)
-        if MODE == 'teardown':
+        if MODE.startswith('teardown'):
             raise InputError('finished, and teardown will hang')
 
     def destroy_node(self):
         if MODE == 'teardown':
             threading.Event().wait()
+        if MODE == 'teardown_gil':
+            ctypes.PyDLL(None).pause()   # a PyDLL call keeps the GIL: no Python thread runs again
         super().destroy_node()
 
 

@@ -16,20 +16,23 @@ Exit codes: 0 when the work is done or the process is stopped, 1 when a fleet no
 process of several nodes exits with the worst of them.
 
 A fleet node's exit is bounded: once its work is done, tearing down DDS gets `TEARDOWN_S`, then the
-process prints every thread's stack and leaves with its code anyway; and it never waits for the
-interpreter's own shutdown, which joins the executor's worker threads (one stuck in a DDS call
-holds the process for ever). Seen once in CI: a server that had finished its rounds never exited,
-after a client beside it had been SIGKILLed and restarted. `kill -USR1 PID` prints every thread's
+process prints every thread's stack and leaves with its code anyway, even when the teardown holds
+the GIL; and it never waits for the interpreter's own shutdown, which joins the executor's worker
+threads (one stuck in a DDS call holds the process for ever). Seen twice in CI: a server that had
+finished its rounds hung in destroy_node (once after a client beside it had been SIGKILLed and
+restarted; once holding the GIL, so only the C-level exit below ended it). `kill -USR1 PID` prints every thread's
 stack of any node process into its log without stopping it.
 """
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import faulthandler
 import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from typing import Callable, Iterator, Sequence
 
@@ -169,12 +172,15 @@ def _verdict(node, exc: BaseException) -> int:
 
 
 TEARDOWN_S = 10.0   # DDS teardown of a fleet process: a few hundred ms when healthy
+SIGEV_THREAD = 2    # <bits/sigevent-consts.h>: a timer notifies by calling a function in a new thread
 
 
 def _leave_within(seconds: float, code: int) -> None:
     """End the process with `code` after `seconds` unless it has ended by then, stacks first. A
-    Python timer covers a teardown that waits with the GIL released; faulthandler's own C thread
-    (exit code 1) one that holds it."""
+    Python timer covers a teardown that waits with the GIL released. One that holds it (seen in CI:
+    the server's destroy_node inside rmw_fastrtps, the GIL held) stops every Python thread, so
+    faulthandler's C thread prints the stacks at 2·`seconds` and a POSIX timer's own thread calls
+    `_exit(code)` a second later; neither needs the GIL."""
     def expire():
         print(f'teardown still running after {seconds:.0f} s; leaving with code {code}. Every thread:',
               file=sys.stderr, flush=True)
@@ -183,7 +189,37 @@ def _leave_within(seconds: float, code: int) -> None:
     timer = threading.Timer(seconds, expire)
     timer.daemon = True
     timer.start()
-    faulthandler.dump_traceback_later(2 * seconds, exit=True)
+    faulthandler.dump_traceback_later(2 * seconds)
+    _exit_after(2 * seconds + 1, code)
+
+
+class _SigEvent(ctypes.Structure):
+    """glibc's `struct sigevent` (64 bytes) for a SIGEV_THREAD timer."""
+    _fields_ = [('value', ctypes.c_void_p), ('signo', ctypes.c_int), ('notify', ctypes.c_int),
+                ('function', ctypes.c_void_p), ('attributes', ctypes.c_void_p), ('_pad', ctypes.c_byte * 32)]
+
+
+class _TimeSpec(ctypes.Structure):
+    _fields_ = [('seconds', ctypes.c_long), ('nanoseconds', ctypes.c_long)]
+
+
+class _ITimerSpec(ctypes.Structure):
+    _fields_ = [('interval', _TimeSpec), ('value', _TimeSpec)]
+
+
+def _exit_after(seconds: float, code: int) -> None:
+    """Arm a POSIX timer whose expiry runs `_exit(code)` in a thread of its own, outside Python. The
+    timer passes its `sigval` (here `code`) as the one integer argument, which `_exit` takes."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    timer = ctypes.c_void_p()
+    event = _SigEvent(value=code, notify=SIGEV_THREAD, function=ctypes.cast(libc._exit, ctypes.c_void_p))
+    if libc.timer_create(time.CLOCK_MONOTONIC, ctypes.byref(event), ctypes.byref(timer)) != 0:
+        raise OSError(ctypes.get_errno(), 'timer_create')
+    whole = int(seconds)
+    spec = _ITimerSpec(value=_TimeSpec(whole, int((seconds - whole) * 1e9)))
+    if libc.timer_settime(timer, 0, ctypes.byref(spec), None) != 0:
+        raise OSError(ctypes.get_errno(), 'timer_settime')
+
 
 
 def _interrupt(signum, frame):
