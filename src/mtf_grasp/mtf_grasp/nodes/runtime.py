@@ -19,9 +19,9 @@ A fleet node's exit is bounded: once its work is done, tearing down DDS gets `TE
 process prints every thread's stack and leaves with its code anyway, even when the teardown holds
 the GIL; and it never waits for the interpreter's own shutdown, which joins the executor's worker
 threads (one stuck in a DDS call holds the process for ever). Seen twice in CI: a server that had
-finished its rounds hung in destroy_node (once after a client beside it had been SIGKILLed and
-restarted; once holding the GIL, so only the C-level exit below ended it). `kill -USR1 PID` prints every thread's
-stack of any node process into its log without stopping it.
+finished its rounds hung in destroy_node, once after a client beside it had been SIGKILLed and
+restarted, once holding the GIL (faulthandler then ended it, but with code 1, failing the run).
+`kill -USR1 PID` prints every thread's stack of any node process into its log without stopping it.
 """
 from __future__ import annotations
 
@@ -189,12 +189,15 @@ def _leave_within(seconds: float, code: int) -> None:
     timer = threading.Timer(seconds, expire)
     timer.daemon = True
     timer.start()
-    faulthandler.dump_traceback_later(2 * seconds)
-    _exit_after(2 * seconds + 1, code)
+    try:
+        _exit_after(2 * seconds + 1, code)
+        faulthandler.dump_traceback_later(2 * seconds)
+    except (AttributeError, OSError):   # no POSIX timers in this libc: faulthandler ends it, with code 1
+        faulthandler.dump_traceback_later(2 * seconds, exit=True)
 
 
 class _SigEvent(ctypes.Structure):
-    """glibc's `struct sigevent` (64 bytes) for a SIGEV_THREAD timer."""
+    """glibc's `struct sigevent` on 64-bit Linux (64 bytes), for a SIGEV_THREAD timer."""
     _fields_ = [('value', ctypes.c_void_p), ('signo', ctypes.c_int), ('notify', ctypes.c_int),
                 ('function', ctypes.c_void_p), ('attributes', ctypes.c_void_p), ('_pad', ctypes.c_byte * 32)]
 
@@ -219,7 +222,6 @@ def _exit_after(seconds: float, code: int) -> None:
     spec = _ITimerSpec(value=_TimeSpec(whole, int((seconds - whole) * 1e9)))
     if libc.timer_settime(timer, 0, ctypes.byref(spec), None) != 0:
         raise OSError(ctypes.get_errno(), 'timer_settime')
-
 
 
 def _interrupt(signum, frame):
