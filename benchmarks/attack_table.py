@@ -97,7 +97,7 @@ def run_one(work: Path, data: str, rounds: int, defence: str, attack: str, seed:
     # By round: each decision about one robot's model (a clip, a refusal with its cosine or norm and
     # bound) and what each direction check measured (every judged model's cosine).
     about_robots = [[e for e in d.get('events', []) if e.get('robot_id') or 'cosines' in e] for d in decided]
-    return {'defence': OFFLINE if offline else defence, 'attack': attack, 'seed': seed,
+    return {'defence': defence, 'attack': attack, 'seed': seed,
             'final_accuracy': accuracy[-1], 'accuracy_per_round': accuracy,
             'attackers': [a['robot'] for a in stored['attacks']], 'offline': offline,
             'decisions': counts, 'decisions_per_round': about_robots}
