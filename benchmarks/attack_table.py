@@ -9,6 +9,9 @@ so a mean over the last rounds would mix stages); each cell is compared with the
 (paired difference, 95 % t-interval with the sample standard deviation). The `offline` column
 (low-level rows only) is a reference, not a defence: the row's attacking robot sends nothing in any
 round, which is what a defence that refuses it in every round leaves (its data goes with its poison).
+`--preset cpu` runs the same table in the powered study's cpu preset instead (GG-CNN2 on 64 px RGB-D,
+400 training and 900 test scenes, bf16 where the CPU has it; config/studies/quantity_skew.yaml),
+with `--data data/simgrasp_1300_rgbd64`.
 
 Resumable: a run whose results.json exists is not run again.
 
@@ -61,28 +64,41 @@ OFFLINE = 'offline'
 OFFLINE_MEANS = 'no defence; the attacking robot crashed at the start of every round'
 
 
-def config_for(data: str, defence: str, seed: int, rounds: int) -> dict:
+QUICK = {'model': {'arch': 'ggcnn2', 'channels': 'depth', 'input_size': 40, 'norm': 'batch'},
+         'data': {'test_samples': 1000, 'max_train_samples': 300}}
+STUDY = Path('config/studies/quantity_skew.yaml')
+
+
+def preset_settings(preset: str) -> dict:
+    """`quick`: the table's own small setting; `cpu`: the powered study's cpu preset (model, data sizes,
+    precision), read from its config so the two cannot drift apart."""
+    if preset == 'quick':
+        return QUICK
+    overrides = yaml.safe_load(STUDY.read_text())['presets'][preset]['overrides']
+    return {**overrides, 'data': {k: v for k, v in overrides['data'].items() if k != 'root'}}
+
+
+def config_for(data: str, defence: str, seed: int, rounds: int, preset: str = 'quick') -> dict:
+    settings = preset_settings(preset)
     return {'extends': str(Path('config/experiments/quantity_skew.yaml').resolve()), 'name': 'attack_table',
-            'seed': seed, 'methods': ['mtf_avg'],
-            'model': {'arch': 'ggcnn2', 'channels': 'depth', 'input_size': 40, 'norm': 'batch'},
-            'data': {'root': data, 'test_samples': 1000, 'max_train_samples': 300},
+            'seed': seed, 'methods': ['mtf_avg'], **settings, 'data': {'root': data, **settings['data']},
             'federation': {'rounds': rounds}, 'defences': DEFENCES[defence]}
 
 
-def run_one(work: Path, data: str, rounds: int, defence: str, attack: str, seed: int,
+def run_one(work: Path, data: str, rounds: int, preset: str, defence: str, attack: str, seed: int,
             offline: str | None = None) -> dict:
     """One run (resumed if stored): `attack` under `defence`, or with `offline` the robot id that is
     offline in every round (the OFFLINE column of row `attack`)."""
     if offline:
-        out, wanted = work / OFFLINE / offline / f'seed_{seed}', config_for(data, 'none', seed, rounds)
+        out, wanted = work / OFFLINE / offline / f'seed_{seed}', config_for(data, 'none', seed, rounds, preset)
         more = [arg for index in range(rounds) for arg in ('--crash', f'{offline}:{index}')]
     else:
         out = work / defence / attack.replace(':', '_') / f'seed_{seed}'
-        wanted = config_for(data, defence, seed, rounds)
+        wanted = config_for(data, defence, seed, rounds, preset)
         more = [] if attack == 'clean' else ['--attack', attack]
     results, config = out / 'results.json', out / 'config.yaml'
     if results.exists() and yaml.safe_load(config.read_text()) != wanted:
-        raise SystemExit(f'{config}: stored with other settings (data, rounds or defence); use another --work')
+        raise SystemExit(f'{config}: stored with other settings (data, preset, rounds or defence); use another --work')
     if not results.exists():
         out.mkdir(parents=True, exist_ok=True)
         config.write_text(yaml.safe_dump(wanted))
@@ -103,16 +119,25 @@ def run_one(work: Path, data: str, rounds: int, defence: str, attack: str, seed:
             'decisions': counts, 'decisions_per_round': about_robots}
 
 
-def offline_runs(pool, work: Path, data: str, rounds: int, attacks: list[str], seeds: list[int]) -> list[dict]:
+def offline_runs(pool, work: Path, data: str, rounds: int, preset: str, attacks: list[str],
+                 seeds: list[int]) -> list[dict]:
     """The OFFLINE cells: for each row and seed, the robot its undefended run attacked with, offline in
     every round (the clean row's cell is the clean run). Rows attacking the same robot share one run."""
     rows = [(a, s) for a in attacks for s in seeds]
-    attacked = list(pool.map(lambda job: run_one(work, data, rounds, 'none', *job), rows))
+    attacked = list(pool.map(lambda job: run_one(work, data, rounds, preset, 'none', *job), rows))
     wanted = sorted({(r['attackers'][0], r['seed']) for r in attacked if r['attackers']})
-    runs = pool.map(lambda job: run_one(work, data, rounds, OFFLINE, 'clean', job[1], offline=job[0]), wanted)
+    runs = pool.map(lambda job: run_one(work, data, rounds, preset, OFFLINE, 'clean', job[1], offline=job[0]), wanted)
     offline = dict(zip(wanted, runs))
     return [{**(offline[r['attackers'][0], r['seed']] if r['attackers'] else r), 'defence': OFFLINE,
              'attack': r['attack']} for r in attacked]
+
+
+def cell_text(cell: dict) -> str:
+    """Mean final accuracy (%) and the paired difference from the clean run with its interval (none for one seed)."""
+    diff = cell['vs_clean_undefended']
+    accuracy = 100 * sum(cell['final_accuracy']) / len(cell['final_accuracy'])
+    interval = '' if diff['ci95_pp'] is None else f' [{diff["ci95_pp"][0]:+.1f}, {diff["ci95_pp"][1]:+.1f}]'
+    return f'{accuracy:.1f} ({diff["mean_pp"]:+.1f}{interval})'
 
 
 def markdown(cells: list[dict], attacks: list[str], defences: list[str]) -> str:
@@ -123,10 +148,7 @@ def markdown(cells: list[dict], attacks: list[str], defences: list[str]) -> str:
         row = []
         for defence in defences:
             cell = next(c for c in cells if c['attack'] == attack and c['defence'] == defence)
-            diff = cell['vs_clean_undefended']
-            accuracy = 100 * sum(cell['final_accuracy']) / len(cell['final_accuracy'])
-            interval = '' if diff['ci95_pp'] is None else f' [{diff["ci95_pp"][0]:+.1f}, {diff["ci95_pp"][1]:+.1f}]'
-            row.append(f'{accuracy:.1f} ({diff["mean_pp"]:+.1f}{interval})')
+            row.append(cell_text(cell))
         lines.append(f'| {attack} | ' + ' | '.join(row) + ' |')
     return '\n'.join(lines) + '\n'
 
@@ -146,6 +168,8 @@ def main() -> int:
     parser.add_argument('--defences', default=','.join(DEFENCES))
     parser.add_argument('--attacks', default=','.join(ATTACKS), help='rows (the clean run is always among them)')
     parser.add_argument('--rounds', type=int, default=5, help='rounds of every run')
+    parser.add_argument('--preset', choices=('quick', 'cpu'), default='quick',
+                        help="quick: GG-CNN2 on 40 px depth, 300/1000 scenes; cpu: the study's cpu preset")
     args = parser.parse_args()
     seeds, work, defences = seeds_of(args.seeds), Path(args.work), args.defences.split(',')
     asked = args.attacks.split(',')
@@ -157,11 +181,11 @@ def main() -> int:
     attacks = [a for a in ATTACKS if a == 'clean' or a in asked]
     jobs = [(d, a, s) for d in defences if d != OFFLINE for a in attacks for s in seeds]
     with ThreadPoolExecutor(args.workers) as pool:
-        runs = list(pool.map(lambda job: run_one(work, args.data, args.rounds, *job), jobs))
+        runs = list(pool.map(lambda job: run_one(work, args.data, args.rounds, args.preset, *job), jobs))
         if OFFLINE in defences:  # after the undefended runs, which name each row's robot
-            runs += offline_runs(pool, work, args.data, args.rounds, attacks, seeds)
+            runs += offline_runs(pool, work, args.data, args.rounds, args.preset, attacks, seeds)
     # Every cell is paired with the clean, undefended run of its seed, whichever columns were asked for.
-    clean = {s: run_one(work, args.data, args.rounds, 'none', 'clean', s)['final_accuracy'] for s in seeds}
+    clean = {s: run_one(work, args.data, args.rounds, args.preset, 'none', 'clean', s)['final_accuracy'] for s in seeds}
     cells = []
     for defence in defences:
         for attack in attacks:
@@ -171,12 +195,10 @@ def main() -> int:
                           'final_accuracy': [r['final_accuracy'] for r in mine],
                           'vs_clean_undefended': diff,
                           'decisions': {k: sum(r['decisions'][k] for r in mine) for k in mine[0]['decisions']}})
-            low, high = diff['ci95_pp']
-            print(f'{defence:>12} {attack:>24}: {100 * sum(cells[-1]["final_accuracy"]) / len(mine):5.1f} %  '
-                  f'{diff["mean_pp"]:+5.1f} [{low:+5.1f}, {high:+5.1f}] pp', flush=True)
+            print(f'{defence:>12} {attack:>24}: {cell_text(cells[-1])}', flush=True)
     Path(args.out).with_suffix('.md').write_text(markdown(cells, attacks, defences))
     result = {'command': ' '.join(sys.argv), 'cpu': describe_machine('cpu', 'fp32')['cpu'], 'seeds': seeds,
-              'rounds': args.rounds, 'defences': {k: DEFENCES.get(k, OFFLINE_MEANS) for k in defences}, 'cells': cells,
+              'rounds': args.rounds, 'preset': args.preset, 'defences': {k: DEFENCES.get(k, OFFLINE_MEANS) for k in defences}, 'cells': cells,
               'runs': runs}
     Path(args.out).write_text(json.dumps(result, indent=1) + '\n')
     return 0
