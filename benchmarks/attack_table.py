@@ -66,7 +66,7 @@ OFFLINE_MEANS = 'no defence; the attacking robot crashed at the start of every r
 
 QUICK = {'model': {'arch': 'ggcnn2', 'channels': 'depth', 'input_size': 40, 'norm': 'batch'},
          'data': {'test_samples': 1000, 'max_train_samples': 300}}
-STUDY = Path('config/studies/quantity_skew.yaml')
+STUDY = Path(__file__).resolve().parents[1] / 'config/studies/quantity_skew.yaml'
 
 
 def preset_settings(preset: str) -> dict:
@@ -198,8 +198,8 @@ def main() -> int:
             print(f'{defence:>12} {attack:>24}: {cell_text(cells[-1])}', flush=True)
     Path(args.out).with_suffix('.md').write_text(markdown(cells, attacks, defences))
     result = {'command': ' '.join(sys.argv), 'cpu': describe_machine('cpu', 'fp32')['cpu'], 'seeds': seeds,
-              'rounds': args.rounds, 'preset': args.preset, 'defences': {k: DEFENCES.get(k, OFFLINE_MEANS) for k in defences}, 'cells': cells,
-              'runs': runs}
+              'rounds': args.rounds, 'preset': args.preset,
+              'defences': {k: DEFENCES.get(k, OFFLINE_MEANS) for k in defences}, 'cells': cells, 'runs': runs}
     Path(args.out).write_text(json.dumps(result, indent=1) + '\n')
     return 0
 

@@ -1,7 +1,8 @@
 """Does bf16 autocast learn as well as fp32? Centralized training of the study's cpu-preset model on
 the study's data, per seed, in both precisions; held-out accuracy after each epoch.
 
-    python benchmarks/bf16_parity.py --data data/simgrasp_1300_rgbd64 --seeds 0 1 2 3 4 5 6 7 8 9 --epochs 30 --threads 2 --out docs/results/bf16_parity_xeon.json
+    python benchmarks/bf16_parity.py --data data/simgrasp_1300_rgbd64 --seeds 0 1 2 3 4 5 6 7 8 9 --epochs 30 \\
+        --threads 2 --out docs/results/bf16_parity_xeon.json
 
 Same seeds, same samples, same order: only the number format of the forward pass differs. The
 paired difference by seed, of the final accuracy and of the mean of the last 5 epochs, shows
