@@ -22,6 +22,7 @@ Resumable: a run whose results.json exists is not run again.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import subprocess
 import sys
@@ -69,6 +70,7 @@ QUICK = {'model': {'arch': 'ggcnn2', 'channels': 'depth', 'input_size': 40, 'nor
 STUDY = Path(__file__).resolve().parents[1] / 'config/studies/quantity_skew.yaml'
 
 
+@functools.cache   # config_for builds every run's config; the study file is read once
 def preset_settings(preset: str) -> dict:
     """`quick`: the table's own small setting; `cpu`: the powered study's cpu preset (model, data sizes,
     precision), read from its config so the two cannot drift apart."""
