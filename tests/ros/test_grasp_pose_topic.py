@@ -28,9 +28,15 @@ def test_best_grasp_in_the_base_frame(ros_processes, ros_node, tmp_path):
     ros_node.create_subscription(TransformStamped, '/camera_extrinsics', transforms.append, LATCHED)
     camera = Camera(ros_node)
     camera.wait_ready(proc, ros_processes)
-    camera.send_until(lambda: bool(poses) and bool(transforms), timeout_s=30, proc=proc, procs=ros_processes)
-    pose = poses[-1]
-    array = next(g for g in camera.grasps if stamp_to_ns(g.header.stamp) == stamp_to_ns(pose.header.stamp))
+
+    def matched():
+        """The latest pose whose grasp array has arrived too (the two topics may arrive in either order)."""
+        return next(((pose, array) for pose in reversed(poses) for array in camera.grasps
+                     if stamp_to_ns(array.header.stamp) == stamp_to_ns(pose.header.stamp)), None)
+
+    camera.send_until(lambda: bool(transforms) and matched() is not None, timeout_s=30, proc=proc,
+                      procs=ros_processes)
+    pose, array = matched()
     best = next(g for g in array.grasps if g.width_m > 0)
     p = best.pose.position
     assert pose.header.frame_id == 'base_link'
