@@ -67,8 +67,12 @@ class Camera:
                 return stamps
         raise AssertionError(f'no reaction to {len(stamps)} frames in {timeout_s} s\n' + procs.log(proc)[-3000:])
 
+    def array_for(self, stamp_ns: int) -> GraspArray | None:
+        """The grasp array answering the frame stamped `stamp_ns`, once it has arrived."""
+        return next((g for g in self.grasps if stamp_to_ns(g.header.stamp) == stamp_ns), None)
+
     def answered(self, stamp_ns: int) -> bool:
-        return any(stamp_to_ns(g.header.stamp) == stamp_ns for g in self.grasps)
+        return self.array_for(stamp_ns) is not None
 
     def wait_ready(self, proc, procs) -> None:
         """Discovery, then good frames until the first answer."""

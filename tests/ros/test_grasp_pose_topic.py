@@ -31,8 +31,8 @@ def test_best_grasp_in_the_base_frame(ros_processes, ros_node, tmp_path):
 
     def matched():
         """The latest pose whose grasp array has arrived too (the two topics may arrive in either order)."""
-        return next(((pose, array) for pose in reversed(poses) for array in camera.grasps
-                     if stamp_to_ns(array.header.stamp) == stamp_to_ns(pose.header.stamp)), None)
+        return next(((pose, array) for pose in reversed(poses)
+                     if (array := camera.array_for(stamp_to_ns(pose.header.stamp))) is not None), None)
 
     camera.send_until(lambda: bool(transforms) and matched() is not None, timeout_s=30, proc=proc,
                       procs=ros_processes)
