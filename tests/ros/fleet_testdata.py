@@ -170,16 +170,17 @@ def check_hash_chain(run_dir: Path, experiment: Path) -> list[dict]:
 
 
 def fleet_matches_experiment(ros_processes, directory: Path, *, attacks=(), events: list | None = None,
-                             **configs) -> dict:
-    """Runs a 4-robot, 2-round MTF-Grasp-Avg fleet from `write_configs(**configs)` with `--attack` for
-    each of `attacks`, checks that it ends with the experiment's model, accuracies and bytes, and
-    returns its summary; the experiment's defence decisions go to `events` (a list per round)."""
+                             robots: int = 4, rounds: int = 2, **configs) -> dict:
+    """Runs a `robots`-robot (4), `rounds`-round (2) MTF-Grasp-Avg fleet from `write_configs(**configs)`
+    with `--attack` for each of `attacks`, checks that it ends with the experiment's model, accuracies
+    and bytes, and returns its summary; the experiment's defence decisions go to `events` (a list per
+    round)."""
     data = write_jacquard_boxes(directory / 'data', samples=40)
-    config = write_configs(directory, data=data, robots=4, rounds=2, **configs)
+    config = write_configs(directory, data=data, robots=robots, rounds=rounds, **configs)
     summary = run_fleet(ros_processes, config, directory / 'run', more=[f'--attack={a}' for a in attacks])
     state, accuracies, sent = experiment_rounds(directory / 'experiment.yaml', directory / 'run' / 'partition.json',
                                                 'mtf_avg', attacks=attacks, events=events)
-    assert_same_state(fleet_final_state(directory / 'run', 2), state)
+    assert_same_state(fleet_final_state(directory / 'run', rounds), state)
     assert [r['global_accuracy'] for r in summary['rounds']] == pytest.approx(accuracies)
     assert [r['bytes_sent'] for r in summary['rounds']] == sent
     assert_round_timelines(summary)
@@ -187,13 +188,14 @@ def fleet_matches_experiment(ros_processes, directory: Path, *, attacks=(), even
 
 
 def assert_round_timelines(summary: dict) -> None:
-    """Each round splits along a causal chain of records from several processes: no segment runs
-    backwards (beyond the clock's jitter) and the segments add up to the round."""
+    """Each round splits along a causal chain of records from several processes, every one found:
+    no segment runs backwards (beyond the clock's jitter). (They add up to the round's wall-clock
+    span by construction; `duration_s`, on the monotonic clock, can differ from it by a step of the
+    wall clock.)"""
     for record in summary['rounds']:
         timeline = record['timeline']
         assert timeline is not None, f"round {record['round']}: a record on its chain is missing"
         assert min(timeline.values()) > -0.02, timeline
-        assert sum(timeline.values()) == pytest.approx(record['duration_s'], abs=1e-3)
 
 
 def free_udp_port() -> int:

@@ -16,7 +16,8 @@ def training(robot, role, ended, train_s, cpu_s, round_index=0):
 
 
 def round_record(*, end, duration, clusters, participants):
-    return {'kind': 'round', 'round': 0, 'started_at': end - duration, 'duration_s': duration,
+    return {'kind': 'round', 'round': 0, 'started_at': end - duration, 'ended_at': end,
+            'duration_s': duration - 0.25,   # the monotonic clock's reading need not match the stamps
             'clusters': clusters, 'participants': participants, 'at': end + 0.2}
 
 
@@ -61,4 +62,5 @@ def test_missing_or_unstamped_records_give_no_timeline():
     record = round_record(end=109.0, duration=9.0, clusters={'a': ['b', 'c']}, participants=['a', 'b', 'c'])
     assert round_timeline(without_seed, record) is None
     assert round_timeline(TIERED, {**record, 'started_at': None}) is None
+    assert round_timeline(TIERED, {**record, 'ended_at': None}) is None
     assert round_timeline([], record) is None

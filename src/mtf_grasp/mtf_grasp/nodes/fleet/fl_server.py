@@ -244,9 +244,10 @@ class FlServer(Node):
         participants = planned_participants(submitted, clusters=plan.clusters)
         self._publish_status(accuracy=accuracy, participants=participants, sha256=sha256)
         duration_s = time.perf_counter() - started[0]
+        ended_at = time.time()   # after the reading, as round_timeline's other stamps
         self._report.round(round=plan.round_index, method=plan.method, global_accuracy=accuracy,
                            participants=participants, submitted=submitted, duration_s=duration_s,
-                           started_at=started[1],
+                           started_at=started[1], ended_at=ended_at,
                            evaluation_s=evaluation_s, server_work_s=work.wall_s, server_work_cpu_s=work.cpu_s,
                            global_sha256=sha256, previous_sha256=previous_sha256,
                            server_peak_rss_mb=peak_rss_mb(),

@@ -3,15 +3,17 @@
 The records carry wall-clock stamps (time.time(), one clock for all processes on a machine): a
 transfer `at` the moment its receiver accepted it, a training its `started_at` and `ended_at` with
 `cpu_s` (the CPU time of the thread that trained), the server's round its `started_at` and
-`duration_s`. (A stamp is taken right after the perf_counter reading it goes with, or after the
-work it closes, never before: a thread that waits for the GIL between the two readings moves the
-wait into the segment before it, and every segment stays ≥ 0.) The round ended when its last model reached the server; following
-that model back (its cluster's last member to submit, the seed that member fine-tuned, the global
-model its coordinator started from) splits the round into consecutive segments, each between two
-events that happened one after the other, adding up to the round's duration. A training's wall time
-splits into its CPU time and the time its thread waited for a core (exact with `torch_threads: 1`,
-the fleet's default: torch then computes on the calling thread). Nodes on several machines have
-several clocks; the split then holds their offsets too.
+`ended_at`. The chain is read on that one clock only: a VM's wall clock can step by a second
+against the monotonic clock that measures `duration_s` (seen on a loaded 2-core VM). (A stamp is
+taken right after the perf_counter reading it goes with, or after the work it closes, never
+before: a thread that waits for the GIL between the two readings moves the wait into the segment
+before it, and every segment stays ≥ 0.) The round ended when its last model reached the server;
+following that model back (its cluster's last member to submit, the seed that member fine-tuned,
+the global model its coordinator started from) splits the round into consecutive segments, each
+between two events that happened one after the other, adding up to the round's wall-clock span. A
+training's wall time splits into its CPU time and the time its thread waited for a core (exact
+with `torch_threads: 1`, the fleet's default: torch then computes on the calling thread). Nodes on
+several machines have several clocks; the split then holds their offsets too.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ def round_timeline(records: list[dict], round_record: dict) -> dict[str, float] 
     """Seconds per segment of the round `round_record` (the server's), in the order they happened;
     None when a record on the chain is missing (written before records were stamped, or lost)."""
     index = round_record['round']
-    if round_record.get('started_at') is None:
+    if round_record.get('started_at') is None or round_record.get('ended_at') is None:
         return None
     start = round_record['started_at']
     arrivals, trainings = {}, {}
@@ -48,7 +50,7 @@ def round_timeline(records: list[dict], round_record: dict) -> dict[str, float] 
     except KeyError:
         return None
     chain['cluster_to_server' if clusters else 'model_to_server'] = last_at - cursor
-    chain['server_closing'] = start + round_record['duration_s'] - last_at
+    chain['server_closing'] = round_record['ended_at'] - last_at
     return {name: round(seconds, 4) for name, seconds in chain.items()}
 
 
