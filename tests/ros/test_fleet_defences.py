@@ -64,6 +64,33 @@ def test_the_coordinators_direction_check_decides_as_in_the_experiment(ros_proce
         assert record['defences']['rejected'] == 1 and refused['robot_id'] not in record['participants']
 
 
+def test_the_fleets_last_step_breaks_a_pairs_tie_at_the_coordinator_as_in_the_experiment(ros_processes, tmp_path):
+    """Three robots, one coordinator with two members, one of them sending its update reversed: the
+    pair points against each other. In round 0 nobody knows the fleet's last step and both members
+    go; from round 1 the coordinator holds the previous global model and measures each member
+    against the global model's last move. The server audits every round, with the last step of its
+    own: the honest coordinator is never caught. Decisions, cosines with the step and the model are
+    the in-process run's, and in some round the step told the attacker from its partner."""
+    expected = []
+    summary = fleet_matches_experiment(ros_processes, tmp_path, attacks=['low:1:sign_flip'], events=expected,
+                                       robots=3, rounds=3, federation={'top_level': 1},
+                                       defences={'direction_z': 3.0, 'audit_rate': 1.0})
+    attacker = summary['attacks'][0]['robot']
+    tie_broken = []
+    for record, decided in zip(summary['rounds'], expected, strict=True):
+        events = record['defences']['events']
+        assert [(e['reason'], e['robot_id']) for e in events] == [(e.reason, e.robot_id) for e in decided]
+        checked = events[0]
+        assert checked['reason'] == 'direction_checked' and len(checked['cosines']) == 2
+        if decided[0].step_cosines is None:
+            assert 'step_cosines' not in checked
+        else:
+            assert checked['step_cosines'] == pytest.approx(decided[0].step_cosines, abs=1e-4)
+            tie_broken += [e['robot_id'] for e in events[1:]] if len(events) == 2 else []
+    assert 'step_cosines' not in summary['rounds'][0]['defences']['events'][0]
+    assert tie_broken and set(tie_broken) == {attacker}
+
+
 def test_a_member_claiming_a_hundred_times_its_samples_weighs_what_it_registered(ros_processes, tmp_path):
     """A low-level robot signs blobs claiming 100× its samples: its coordinator, which reads the
     registered counts from the round plan, weighs the model at what the robot registered

@@ -105,6 +105,20 @@ def test_a_cluster_of_two_members_that_disagree_falls_back_to_its_seed():
         {'robot_1': -1.0, 'robot_2': -1.0})
 
 
+def test_the_fleets_last_step_keeps_the_member_of_a_disagreeing_pair_that_goes_its_way():
+    # As above, with the global model's last move (1, 0.5) known: robot_1 agrees with it by +0.89,
+    # robot_2 by −0.89; the gap exceeds z·√2/√2 = 1, so robot_2 goes alone: (60·0 + 30·(1,0)) / 90.
+    seed = {'w': torch.tensor([0.0, 0.0])}
+    members = [_update('robot_1', [1.0, 0.0], 30), _update('robot_2', [-1.0, 0.0], 30)]
+    events = []
+    result = cluster_aggregate(_update('robot_0', [0.0, 0.0], 60), members, base='avg', reading='with_coordinator',
+                               seed_state=seed, defences=DefenceConfig(direction_z=1.0), events=events,
+                               last_step={'w': torch.tensor([1.0, 0.5], dtype=torch.float64)})
+    assert result.state['w'].tolist() == pytest.approx([1 / 3, 0.0]) and result.sample_count == 90
+    assert [(e.reason, e.robot_id) for e in events] == [('direction_checked', ''), ('misdirected', 'robot_2')]
+    assert events[0].step_cosines == pytest.approx({'robot_1': 2 / math.sqrt(5), 'robot_2': -2 / math.sqrt(5)})
+
+
 def test_the_tier_trims_fednova_directions_and_steps():
     members = [_update('robot_1', [2.0], 30, steps=20.0), _update('robot_2', [5.0], 10, steps=25.0),
                _update('robot_3', [100.0], 10, steps=10.0)]
@@ -378,6 +392,29 @@ def test_a_recomputed_aggregate_agrees_to_rounding_and_a_forged_one_does_not():
     assert not aggregate_differs({'w': honest['w'] + 1e-7, 'n': honest['n']}, honest, reference)
     assert aggregate_differs(forged(honest, reference), honest, reference)
     assert missing_members(['robot_1', 'robot_2', 'robot_3'], ['robot_3', 'robot_1']) == ['robot_2']
+
+
+def test_an_audit_accepts_eq8_with_or_without_the_last_step_and_nothing_else():
+    # The disagreeing pair of above: with the last step, robot_2 alone goes ((1/3, 0)); a coordinator
+    # that never got the previous global model drops both and sends its seed ((0, 0)). Both are eq. 8
+    # as that coordinator could compute it; anything else is caught and replaced by the step's version.
+    from mtf_grasp.federated.audit import caught
+
+    seed = {'w': torch.tensor([0.0, 0.0])}
+    own = _update('robot_0', [0.0, 0.0], 60)
+    members = [_update('robot_1', [1.0, 0.0], 30), _update('robot_2', [-1.0, 0.0], 30)]
+    step = {'w': torch.tensor([1.0, 0.5], dtype=torch.float64)}
+
+    def recompute(last_step):
+        return cluster_aggregate(own, members, base='avg', reading='with_coordinator', seed_state=seed,
+                                 defences=DefenceConfig(direction_z=1.0), last_step=last_step)
+
+    assert caught({'w': torch.tensor([1 / 3, 0.0])}, recompute, seed, last_step=step) is None
+    assert caught({'w': torch.tensor([0.0, 0.0])}, recompute, seed, last_step=step) is None
+    forged = caught({'w': torch.tensor([-1 / 3, 0.0])}, recompute, seed, last_step=step)
+    assert forged.state['w'].tolist() == pytest.approx([1 / 3, 0.0])
+    # A server that does not know the step itself accepts only the stepless version.
+    assert caught({'w': torch.tensor([1 / 3, 0.0])}, recompute, seed, last_step=None) is not None
 
 
 def test_an_audit_replaces_a_forged_aggregate_and_costs_one_fetch_per_cluster_model(tiny_simgrasp, setting):

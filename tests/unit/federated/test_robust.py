@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mtf_grasp.federated.robust import (BoundAction, BoundReason, Misdirected, NormBound, StreamingTrimmedMean,
-                                        bound_update, coordinate_median, direction_check, trim_count,
+                                        bound_update, coordinate_median, direction_check, global_step, trim_count,
                                         trimmed_mean, update_norm)
 
 
@@ -207,6 +207,43 @@ def test_two_members_pointing_against_each_other_beside_the_seed_are_both_droppe
     against = [delta(0, 0), delta(1, 0), delta(-1, 1)]
     assert [m.index for m in direction_check(against, ORIGIN, z=0.99).dropped] == [1, 2]
     assert direction_check(against, ORIGIN, z=1.01).dropped == []
+
+
+def test_the_fleets_last_step_breaks_the_tie_of_a_pair_pointing_against_each_other():
+    # Beside the seed, Δ = (1,0) and (−1,0) point against each other (cosine −1). The last step (1,1)
+    # agrees with the first by 1/√2 and with the second by −1/√2: a gap of √2, against z·√2/√d = z
+    # for d = 2. With z = 1 the second goes alone. A step (1,3) agrees by ±1/√10: a gap of 0.63 < 1,
+    # it cannot tell them, and both go.
+    states, step = [delta(0, 0), delta(1, 0), delta(-1, 0)], {'w': t(1.0, 1.0)}
+    verdict = direction_check(states, ORIGIN, z=1.0, last_step=step)
+    assert verdict.dropped == [Misdirected(2, pytest.approx(-1.0), pytest.approx(-1 / math.sqrt(2)))]
+    assert verdict.step_cosines == pytest.approx([None, 1 / math.sqrt(2), -1 / math.sqrt(2)])
+    assert [m.index for m in direction_check(states, ORIGIN, z=1.0, last_step={'w': t(1.0, 3.0)}).dropped] == [1, 2]
+    # The order of the two does not matter; a zero step (no move yet) breaks no tie.
+    swapped = direction_check([delta(0, 0), delta(-1, 0), delta(1, 0)], ORIGIN, z=1.0, last_step=step)
+    assert [m.index for m in swapped.dropped] == [1]
+    still = direction_check(states, ORIGIN, z=1.0, last_step={'w': t(0.0, 0.0)})
+    assert [m.index for m in still.dropped] == [1, 2] and still.step_cosines is None
+
+
+def test_the_last_step_changes_nothing_but_a_pairs_tie():
+    step = {'w': t(-1.0, -1.0)}
+    # A pair at chance level is kept, with or without the step, and nothing is measured against it.
+    kept = direction_check([delta(0, 0), delta(1, 0), delta(0, 1)], ORIGIN, z=3.0, last_step=step)
+    assert kept.dropped == [] and kept.step_cosines is None
+    # Three or more updates: the leave-one-out rule alone, even when the step points the other way.
+    states = [delta(1, 0), delta(0, 1), delta(1, 1), delta(-1, -1)]
+    assert (direction_check(states, ORIGIN, z=0.0, last_step=step).dropped
+            == direction_check(states, ORIGIN, z=0.0).dropped == [Misdirected(3, pytest.approx(-1.0), 0.0)])
+
+
+def test_the_global_step_spans_the_trained_entries_in_float64():
+    current = {'w': t(1.5, -2.0), 'bn.running_var': t(4.0), 'bn.num_batches_tracked': torch.tensor(3)}
+    previous = {'w': t(0.5, 1.0), 'bn.running_var': t(1.0), 'bn.num_batches_tracked': torch.tensor(1)}
+    step = global_step(current, previous)
+    assert list(step) == ['w'] and step['w'].dtype == torch.float64 and step['w'].tolist() == [1.0, -3.0]
+    with pytest.raises(ValueError, match='state entries differ'):
+        global_step(current, {'w': t(0.0, 0.0)})
 
 
 def test_two_members_at_chance_level_beside_the_seed_are_kept():

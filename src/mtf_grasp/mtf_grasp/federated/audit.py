@@ -8,7 +8,10 @@ anything, so the server checks what it can of that work.
   the experiment's seed, the round and the coordinator (a coordinator cannot predict it). The server
   fetches the cluster's models (the members' and the coordinator's own, one transfer each: the extra
   bytes of an audit) and recomputes eq. 8 with the same reading and defences. An aggregate that
-  differs is `audit_mismatch`; the recomputed aggregate replaces it for the round.
+  differs is `audit_mismatch`; the recomputed aggregate replaces it for the round. A coordinator
+  that did not hold the previous round's global model (restarted, or newly top-level) has no last
+  step for the direction check's pair tie-breaker, so an aggregate that matches the recomputation
+  without it passes too (at worst the pair rule without a tie-breaker, the coordinator's choice).
 
 A coordinator caught either way is never top-level again (its members are re-assigned by the
 next round's plan; defences.ruled_out).
@@ -16,11 +19,14 @@ next round's plan; defences.ruled_out).
 from __future__ import annotations
 
 import random
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
 import torch
 
 from mtf_grasp.federated.planning import robot_seed
+
+if TYPE_CHECKING:   # rounds.py imports this module through defences.py
+    from mtf_grasp.federated.rounds import ModelUpdate
 
 MEMBER_MISSING = 'member_missing'
 AUDIT_MISMATCH = 'audit_mismatch'
@@ -52,3 +58,18 @@ def aggregate_differs(claimed: Mapping[str, torch.Tensor], recomputed: Mapping[s
         gap += float((claimed[name].double() - value.double()).pow(2).sum())
         change += float((value.double() - reference[name].double()).pow(2).sum())
     return gap ** 0.5 > _RELATIVE_TOLERANCE * (change ** 0.5 + 1e-12)
+
+
+def caught(claimed: Mapping[str, torch.Tensor], recompute: Callable[[Mapping | None], ModelUpdate | None],
+           reference: Mapping[str, torch.Tensor], *, last_step: Mapping | None) -> ModelUpdate | None:
+    """The recomputation (`recompute(last_step)`, eq. 8 as received) that replaces a cluster
+    model `claimed` which matches eq. 8 neither with the fleet's `last_step` nor without it; None
+    when it matches either, or when the recomputation has nothing to aggregate."""
+    honest = recompute(last_step)
+    if honest is None or not aggregate_differs(claimed, honest.state, reference):
+        return None
+    if last_step is not None:
+        stepless = recompute(None)
+        if stepless is not None and not aggregate_differs(claimed, stepless.state, reference):
+            return None
+    return honest

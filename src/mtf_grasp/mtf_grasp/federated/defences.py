@@ -32,7 +32,8 @@ class DefenceEvent:
     """One decision of a defence: a norm-bound verdict on one model (`reason` a robust.BoundReason
     other than 'within', with ‖Δ‖ and B), a direction-check refusal ('misdirected', with the
     leave-one-out cosine and its threshold as `bound`), what one direction check measured
-    ('direction_checked': every judged model's cosine, the threshold as `bound`, 1/√d as `unit`),
+    ('direction_checked': every judged model's cosine, the threshold as `bound`, 1/√d as `unit`, and
+    for a pair the fleet's last step broke the tie of, each one's cosine with that step),
     a capped weight ('weight_capped'), or one robust aggregation (`reason` its aggregator, cutting
     `trimmed` of `models` values at each end)."""
 
@@ -48,6 +49,7 @@ class DefenceEvent:
     claimed: int | None = None    # weight_capped: the sample count the model claimed (`bound`: the ceiling)
     cosines: dict[str, float] | None = None   # direction_checked: robot id -> leave-one-out cosine
     unit: float | None = None     # direction_checked: 1/√d, the spread of a random direction's cosine
+    step_cosines: dict[str, float] | None = None   # direction_checked: robot id -> cosine with the last step
 
     def detail(self) -> str:
         """What a refusal measured, for logs and fleet status."""
@@ -140,17 +142,20 @@ def screened(updates: Iterable[ModelUpdate], *, defences: DefenceConfig | None, 
 
 
 def directed(updates: Iterable[ModelUpdate], *, defences: DefenceConfig | None, reference: State | None,
-             record: Callable[..., None]) -> Iterable[ModelUpdate]:
-    """The updates the direction check keeps (robust.direction_check), what it measured and each
-    refusal recorded; `updates` untouched when the check is off. Holds the k models: O(k·|θ|)."""
+             record: Callable[..., None], last_step: State | None = None) -> Iterable[ModelUpdate]:
+    """The updates the direction check keeps (robust.direction_check, with the fleet's `last_step`
+    when the aggregator knows it), what it measured and each refusal recorded; `updates` untouched
+    when the check is off. Holds the k models: O(k·|θ|)."""
     if defences is None or defences.direction_z is None:
         return updates
     if reference is None:
         raise ValueError("a direction check needs the tier's reference model")
     updates = list(updates)
-    verdict = direction_check([u.state for u in updates], reference, z=defences.direction_z)
+    verdict = direction_check([u.state for u in updates], reference, z=defences.direction_z, last_step=last_step)
     if verdict.threshold is not None:
-        record(reason=DIRECTION_CHECKED, bound=verdict.threshold, unit=verdict.unit,
+        along = (None if verdict.step_cosines is None else
+                 {u.robot_id: c for u, c in zip(updates, verdict.step_cosines) if c is not None})
+        record(reason=DIRECTION_CHECKED, bound=verdict.threshold, unit=verdict.unit, step_cosines=along,
                cosines={u.robot_id: c for u, c in zip(updates, verdict.cosines) if c is not None})
     for d in verdict.dropped:
         record(reason=MISDIRECTED, robot_id=updates[d.index].robot_id, cosine=d.cosine, bound=d.threshold)

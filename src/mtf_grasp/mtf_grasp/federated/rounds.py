@@ -136,10 +136,10 @@ def _combine(updates: Iterable[ModelUpdate], *, base: str, reference: State | No
 
 
 def _defended(updates: Iterable[ModelUpdate], *, defences: DefenceConfig | None, reference: State | None,
-              tier: str, record: Callable[..., None]) -> Iterator[ModelUpdate] | None:
+              tier: str, record: Callable[..., None], last_step: State | None = None) -> Iterator[ModelUpdate] | None:
     """The updates the norm bound and the direction check of `tier` let through (None: none)."""
     bounded = screened(updates, defences=defences, reference=reference, tier=tier, record=record)
-    return _peek(directed(bounded, defences=defences, reference=reference, record=record))
+    return _peek(directed(bounded, defences=defences, reference=reference, record=record, last_step=last_step))
 
 
 def tier_aggregate(updates: Iterable[ModelUpdate], *, base: str,
@@ -177,7 +177,7 @@ def server_aggregate(cluster_updates: Iterable[ModelUpdate], *, base: str, globa
 def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base: str, reading: str,
                       global_state: State | None = None, defences: DefenceConfig | None = None,
                       seed_state: State | None = None, ceilings: Mapping[str, int] | None = None,
-                      events: list[DefenceEvent] | None = None) -> ModelUpdate | None:
+                      last_step: State | None = None, events: list[DefenceEvent] | None = None) -> ModelUpdate | None:
     """Eq. 8 under `reading` (one of TIER_AGGREGATES), streaming over `members`.
 
     `with_coordinator`: `own` and the members, weighted alike. `members_only`: the members' models
@@ -187,8 +187,9 @@ def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base:
 
     `ceilings` (the plan's `registered` counts) hold each member's model to the samples it registered,
     as the server holds the cluster model. `defences` bound each model against `seed_state` (the seed
-    the members started from), drop those pointing away from the others and pick the aggregator;
-    their decisions go to `events`. None when the bound refuses every model.
+    the members started from), drop those pointing away from the others (`last_step`, the global
+    model's move over the previous round when the coordinator knows it, breaks a pair's tie) and pick
+    the aggregator; their decisions go to `events`. None when the bound refuses every model.
     """
     if reading not in TIER_AGGREGATES:
         raise ValueError(f'unknown tier_aggregate reading {reading!r} (known: {", ".join(TIER_AGGREGATES)})')
@@ -196,7 +197,8 @@ def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base:
     members = capped(members, ceilings=ceilings, record=record)
 
     def passing(updates):
-        return _defended(updates, defences=defences, reference=seed_state, tier='cluster', record=record)
+        return _defended(updates, defences=defences, reference=seed_state, tier='cluster', record=record,
+                         last_step=last_step)
 
     passed, extra = None, 0
     if reading == 'members_only':

@@ -30,7 +30,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 import torch
 
 from mtf_grasp.federated.attacks import Adversary, forged
-from mtf_grasp.federated.audit import AUDIT_MISMATCH, MEMBER_MISSING, aggregate_differs, audited, missing_members
+from mtf_grasp.federated.audit import AUDIT_MISMATCH, MEMBER_MISSING, audited, caught, missing_members
 from mtf_grasp.federated.codec import decode_state, encode_state
 from mtf_grasp.federated.config import ExperimentConfig
 from mtf_grasp.federated.planning import RoundPlan, method_base
@@ -41,6 +41,15 @@ from mtf_grasp.federated.rounds import ModelUpdate, cluster_aggregate, local_upd
 from mtf_grasp.federated.traffic import SERVER, TrafficLedger
 
 State = Mapping[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class LastStep:
+    """The global model's move over the previous round as the robots decoded both models
+    (robust.global_step), and the robots that hold it: the coordinators the previous global reached."""
+
+    step: dict[str, torch.Tensor]
+    holders: frozenset[str]
 
 
 @dataclass
@@ -72,13 +81,16 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
               on_update: Callable[[ModelUpdate], None] | None = None, crashed: frozenset[str] = frozenset(),
               local_norms: LocalNorms | None = None, adversary: Adversary = Adversary(),
               events: list[DefenceEvent] | None = None, reports: list[TrainingReport] | None = None,
-              progress: bool = False) -> dict[str, torch.Tensor]:
+              last_step: LastStep | None = None, progress: bool = False) -> dict[str, torch.Tensor]:
     """Run `plan` from `global_state` without the `crashed` robots; return the next global state.
 
     No model weighs more than its senders registered (`plan.registered`): the coordinators hold their
     members to it, the server each model it receives.
 
     `reports` receives every robot's training report (steps, epochs), for profile plausibility.
+
+    `last_step` is the global model's move over the previous round, for the direction check's pair
+    tie-breaker, and which coordinators hold it (those that received the previous global model).
 
     `on_update` sees each robot's trained update (before it is sent), e.g. to measure per-robot
     accuracy. Updates are aggregated as they arrive, so at most one cluster is in memory.
@@ -144,7 +156,8 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
             aggregate = partial(cluster_aggregate, base=base, reading=config.federation.tier_aggregate,
                                 global_state=received, defences=checks, seed_state=seed_state,
                                 ceilings=plan.registered)
-            cluster = aggregate(own, _noted(counted, fine_tuned, ids=True), events=events)
+            step = last_step.step if last_step is not None and coordinator in last_step.holders else None
+            cluster = aggregate(own, _noted(counted, fine_tuned, ids=True), events=events, last_step=step)
             if cluster is None:   # the norm bound refused every model of the cluster: nothing to send
                 continue
             if 'forged_aggregate' in kinds:
@@ -156,16 +169,22 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
             if audit:
                 for model in (own, *sent):      # the server fetches every model of the cluster
                     wire.send(model.state, round_index=index, sender=model.robot_id, receivers=[SERVER])
-                honest = aggregate(own, sent, events=None)
+                honest = caught(cluster.state, partial(_recomputed, aggregate, own, sent, wire=wire), received,
+                                last_step=last_step.step if last_step is not None else None)
                 if honest is not None:
-                    honest = replace(honest, state=wire.as_received(honest.state))
-                    if aggregate_differs(cluster.state, honest.state, received):
-                        record(reason=AUDIT_MISMATCH, robot_id=coordinator)
-                        cluster = honest
+                    record(reason=AUDIT_MISMATCH, robot_id=coordinator)
+                    cluster = honest
             yield cluster
 
     return server_aggregate(clusters(), base=base, global_state=global_state, defences=config.defences,
                             ceilings=ceilings, events=events)
+
+
+def _recomputed(aggregate, own: ModelUpdate, sent: list[ModelUpdate], last_step: State | None, *,
+                wire: Wire) -> ModelUpdate | None:
+    """An audit's eq. 8 over the cluster's models, as the server would receive it."""
+    honest = aggregate(own, sent, events=None, last_step=last_step)
+    return None if honest is None else replace(honest, state=wire.as_received(honest.state))
 
 
 def _noted(into: list, updates: Iterable[ModelUpdate], *, ids: bool = False) -> Iterator[ModelUpdate]:

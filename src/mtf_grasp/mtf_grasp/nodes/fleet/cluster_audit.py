@@ -6,16 +6,20 @@ planned member sent it, from the robots' audit services (every blob signed by it
 judged by a SubmissionGuard), recomputes eq. 8 as the coordinator had to, and replaces a cluster
 model that differs by the recomputation (`audit_mismatch`). An audit that cannot fetch a model the
 coordinator may have counted (a member down since) is inconclusive and logged, never a mismatch.
+With a direction check the auditor keeps the last two rounds' global models, as the robots decode
+them, for the pair tie-breaker's last step (audit.caught also accepts eq. 8 without it).
 Each fetched model is one more transfer to the server: (m + 1)·|θ| per audited cluster of m members.
 """
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
 from mtf_grasp_interfaces.srv import FetchModel
 
 from mtf_grasp.federated.admission import SubmissionGuard
-from mtf_grasp.federated.audit import AUDIT_MISMATCH, aggregate_differs, audited
+from mtf_grasp.federated.audit import AUDIT_MISMATCH, audited, caught
+from mtf_grasp.federated.robust import global_step
 from mtf_grasp.federated.rounds import cluster_aggregate
 from mtf_grasp.fleet import SERVER_ID
 from mtf_grasp.nodes.blob_transport import ServiceTimeout, call_service, wire_blob
@@ -30,10 +34,25 @@ class ClusterAuditor:
         self._report = report
         self._group = callback_group
         self._clients = {}
+        self._globals = {}   # round -> the global model it started from, decoded (direction check only)
 
     @property
     def rate(self) -> float:
         return self._fleet.config.defences.audit_rate
+
+    def remember(self, round_index: int, state) -> None:
+        """Keep the global model `round_index` starts from as the robots decode it, and the one
+        before: the direction check's last step. A no-op without audits or without the check."""
+        if state is None or self.rate <= 0 or self._fleet.config.defences.direction_z is None:
+            return
+        encoded = self._fleet.encode(state)
+        self._globals = {r: s for r, s in self._globals.items() if r == round_index - 1}
+        self._globals[round_index] = self._fleet.decode(encoded.payload, encoded)
+
+    def _last_step(self, round_index: int):
+        if round_index in self._globals and round_index - 1 in self._globals:
+            return global_step(self._globals[round_index], self._globals[round_index - 1])
+        return None
 
     def audit(self, plan, arrived: list, *, global_state, version: int, record) -> list:
         """`arrived` (the round's cluster models), each audited cluster whose model differs from the
@@ -43,8 +62,11 @@ class ClusterAuditor:
             coordinator = update.robot_id
             if coordinator in plan.top_level and audited(seed=self._fleet.seed, round_index=plan.round_index,
                                                          coordinator=coordinator, rate=self.rate):
-                honest = self._recomputed(plan, coordinator, global_state=global_state, version=version)
-                if honest is not None and aggregate_differs(update.state, honest.state, global_state):
+                fetched = self._fetched(plan, coordinator, version=version)
+                honest = None if fetched is None else caught(
+                    update.state, partial(self._recomputed, plan, *fetched, global_state=global_state), global_state,
+                    last_step=self._last_step(plan.round_index))
+                if honest is not None:
                     record(reason=AUDIT_MISMATCH, robot_id=coordinator)
                     self._node.get_logger().warning(
                         f'round {plan.round_index}: audit of {coordinator}: its cluster model is not eq. 8 of '
@@ -53,12 +75,11 @@ class ClusterAuditor:
             checked.append(update)
         return checked
 
-    def _recomputed(self, plan, coordinator: str, *, global_state, version: int):
-        """Eq. 8 over the coordinator's own model and its members' sent models, as the coordinator had
-        to aggregate them (the codec's rounding included); None when the audit cannot conclude: no own
-        model, or a member that did not answer or sent what the guard refuses (leaving out a model the
-        coordinator may have counted would make an honest coordinator look like a liar). A member
-        that answers that it sent nothing is left out."""
+    def _fetched(self, plan, coordinator: str, *, version: int):
+        """(own model, the members' sent models, the seed) of the coordinator's cluster; None when the
+        audit cannot conclude: no own model, or a member that did not answer or sent what the guard
+        refuses (leaving out a model the coordinator may have counted would make an honest coordinator
+        look like a liar). A member that answers that it sent nothing is left out."""
         index = plan.round_index
         log = self._node.get_logger().warning
         try:
@@ -74,10 +95,13 @@ class ClusterAuditor:
         except Inconclusive as exc:
             log(f'round {index}: audit of {coordinator} inconclusive: {exc}')
             return None
-        honest = cluster_aggregate(own, [m for m in members if m is not None], base=self._fleet.base,
-                                   reading=self._fleet.tier_reading, global_state=global_state,
-                                   defences=self._fleet.config.defences, seed_state=seed.state,
-                                   ceilings=plan.registered)
+        return own, [m for m in members if m is not None], seed
+
+    def _recomputed(self, plan, own, members, seed, last_step, *, global_state):
+        """Eq. 8 as the coordinator had to aggregate it (the codec's rounding included)."""
+        honest = cluster_aggregate(own, members, base=self._fleet.base, reading=self._fleet.tier_reading,
+                                   global_state=global_state, defences=self._fleet.config.defences,
+                                   seed_state=seed.state, ceilings=plan.registered, last_step=last_step)
         if honest is None:
             return None
         encoded = self._fleet.encode(honest.state)

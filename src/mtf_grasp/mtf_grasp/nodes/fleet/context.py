@@ -200,6 +200,22 @@ class FleetContext:
                              f'{meta["sha256"][:12]}; refusing to resume from a damaged checkpoint')
         return meta['round'] + 1, state, sha256
 
+    def previous_global(self, directory: str):
+        """The global model the latest checkpoint's round started from (the initial model or the
+        checkpoint before), for an audit's last step after a restart; None when there is no
+        checkpoint, or that model is not on disk or does not hash to the recorded `previous_sha256`."""
+        latest = Path(directory) / 'latest.json' if directory else None
+        if latest is None or not latest.exists():
+            return None
+        from safetensors.torch import load_file
+
+        meta = json.loads(latest.read_text())
+        path = Path(directory) / f'round_{meta["round"] - 1:04d}.safetensors'
+        state = self.initial_state() if meta['round'] == 0 else load_file(str(path)) if path.exists() else None
+        if state is None or self.encode(state).sha256 != meta['previous_sha256']:
+            return None
+        return state
+
 
 def _staged_latest(directory: str) -> Path:
     return Path(directory) / 'latest.tmp'

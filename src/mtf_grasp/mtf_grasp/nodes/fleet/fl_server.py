@@ -100,6 +100,7 @@ class FlServer(Node):
         if first_round:
             self.get_logger().info(f'resuming at round {first_round} from the checkpoint of round '
                                    f'{first_round - 1}, model {sha256[:12]}')
+            self._auditor.remember(first_round - 1, self.fleet.previous_global(self.params.checkpoint_dir))
         with self._lock:
             self._version = first_round
             self._last_status['sha256'] = sha256
@@ -111,6 +112,7 @@ class FlServer(Node):
         self._report.registration(seconds=time.perf_counter() - self._started, robots=len(self.params.robots))
         for round_index in range(first_round, self.params.rounds):
             started = (time.perf_counter(), time.time())   # the wall clock too, for the round's timeline
+            self._auditor.remember(round_index, state)
             plan = self._open_round(round_index, state)
             arrived = self._collect(plan)
             state, sha256 = self._close_round(plan, state, arrived, previous_sha256=sha256, started=started)

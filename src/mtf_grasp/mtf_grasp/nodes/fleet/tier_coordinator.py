@@ -3,12 +3,13 @@ the global model on the robot's data for `et` epochs into a seed model, publishe
 with the robot's key) to its low-level robots on a latched topic (nodes/fleet/model_watch.py),
 aggregates (eq. 8, under the experiment's `tier_aggregate` and `coordinator_epochs` reading) its own
 model and those of its members that passed the SubmissionGuard by the tier deadline (with the
-config's defences: rounds.py), and submits the signed cluster model to the server. Under
-`seed_then_local` it trains on from the seed while the members fine-tune. In other rounds, and in
-flat methods, it stays idle and loads nothing. For the server's checks it forwards the receipts of
-the member models it counted (check_members) and serves its seed and its own model of the cluster
-for an audit (audit_rate). A coordinator the fleet's `attacks` name forges its aggregate or leaves
-a member out, as in the experiment.
+config's defences: rounds.py; the direction check's pair tie-breaker takes the global model's move
+over the previous round, known when this robot received that round's global model too), and submits
+the signed cluster model to the server. Under `seed_then_local` it trains on from the seed while
+the members fine-tune. In other rounds, and in flat methods, it stays idle and loads nothing. For
+the server's checks it forwards the receipts of the member models it counted (check_members) and
+serves its seed and its own model of the cluster for an audit (audit_rate). A coordinator the
+fleet's `attacks` name forges its aggregate or leaves a member out, as in the experiment.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from rclpy.node import Node
 from mtf_grasp.federated.admission import SubmissionGuard
 from mtf_grasp.federated.attacks import forged
 from mtf_grasp.federated.defences import REFUSED
+from mtf_grasp.federated.robust import global_step
 from mtf_grasp.federated.rounds import cluster_aggregate
 from mtf_grasp.fleet import SERVER_ID
 from mtf_grasp.nodes.blob_transport import receipt_msg, wire_blob
@@ -62,6 +64,7 @@ class TierCoordinator(Node):
         self._receipts = {}     # member -> receipt of the model admitted this round (check_members)
         self._to_server = None  # (round, blob, plan seq) last cluster model sent, for a server that restarts
         self._counted = []      # ... and the receipts sent with it
+        self._globals = {}      # round -> the global model it started from (this and the previous round)
         group = ReentrantCallbackGroup()
         self.plans = PlanWatch(self, robot_id=self.robot_id, rounds=self.params.rounds, callback_group=group)
         self._seed = RoundModelService(self, names.seed_model(self.robot_id), what='seed model', callback_group=group)
@@ -137,7 +140,7 @@ class TierCoordinator(Node):
                                         reading=self.fleet.tier_reading, global_state=global_state,
                                         defences=self.fleet.config.defences,
                                         seed_state=self._as_members_got(seed_blob), ceilings=registered,
-                                        events=events)
+                                        last_step=self._last_step(round_index, global_state), events=events)
         if self.fleet.streaming and self._inbox.missing():
             self._deadline_passed(round_index)
         refused = {e.robot_id for e in events if e.reason in REFUSED}
@@ -164,6 +167,17 @@ class TierCoordinator(Node):
     def _deadline_passed(self, round_index: int) -> None:
         self.get_logger().warning(f'round {round_index}: tier deadline passed without '
                                   f'{", ".join(self._inbox.missing())}; aggregating the models that arrived')
+
+    def _last_step(self, round_index: int, global_state):
+        """The global model's move into `round_index` when this robot also got the previous round's
+        global model (a replayed round keeps it); only the direction check uses it. Holds two global
+        models at most."""
+        if self.fleet.config.defences.direction_z is None:
+            return None
+        self._globals = {r: s for r, s in self._globals.items() if r == round_index - 1}
+        self._globals[round_index] = global_state
+        previous = self._globals.get(round_index - 1)
+        return None if previous is None else global_step(global_state, previous)
 
     def _as_members_got(self, seed_blob):
         """The seed as the members decode it: the tier's reference (only needed by a norm bound or a
