@@ -126,7 +126,7 @@ def test_summary_counts_each_transfer_once_and_splits_the_round_time(tmp_path):
     RoundReport(str(tmp_path), 'd.c').work(round_index=0, clock=clock(wall_s=0.75, cpu_s=0.0625))
     server.round(round=0, method='mtf_avg', global_accuracy=0.5, participants=['a', 'b'], duration_s=6.0,
                  evaluation_s=0.5, server_work_s=0.125, server_work_cpu_s=0.1, global_sha256='ab',
-                 clusters={'a': ['b']}, started_at=0.0,
+                 clusters={'a': ['b']}, started_at=0.0, ended_at=6.0,
                  ranking=[{'robot_id': 'a'}, {'robot_id': 'b'}])
     summary = summarize(read_records(tmp_path))
     (only,) = summary['rounds']
@@ -149,7 +149,7 @@ def test_a_round_played_again_by_a_restarted_server_keeps_its_last_record(tmp_pa
         for index in rounds:
             report.round(round=index, method='mtf_avg', global_accuracy=0.1 * index + (report is restarted),
                          participants=['a'], duration_s=1.0, evaluation_s=0.0, global_sha256=f'{index}',
-                         clusters={}, started_at=float(index), ranking=[])
+                         clusters={}, started_at=float(index), ended_at=index + 1.0, ranking=[])
     summary = summarize(read_records(tmp_path))
     assert [(r['round'], r['global_accuracy']) for r in summary['rounds']] == [(0, 0.0), (1, 1.1), (2, 1.2)]
 
