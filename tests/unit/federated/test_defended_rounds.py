@@ -107,7 +107,8 @@ def test_a_cluster_of_two_members_that_disagree_falls_back_to_its_seed():
 
 def test_the_fleets_last_step_keeps_the_member_of_a_disagreeing_pair_that_goes_its_way():
     # As above, with the global model's last move (1, 0.5) known: robot_1 agrees with it by +0.89,
-    # robot_2 by −0.89; the gap exceeds z·√2/√2 = 1, so robot_2 goes alone: (60·0 + 30·(1,0)) / 90.
+    # robot_2 by −0.89, against it beyond chance (below −z/√2 = −0.71) and by more than z·√2/√2 = 1
+    # below robot_1, so robot_2 goes alone: (60·0 + 30·(1,0)) / 90.
     seed = {'w': torch.tensor([0.0, 0.0])}
     members = [_update('robot_1', [1.0, 0.0], 30), _update('robot_2', [-1.0, 0.0], 30)]
     events = []

@@ -210,20 +210,34 @@ def test_two_members_pointing_against_each_other_beside_the_seed_are_both_droppe
 
 
 def test_the_fleets_last_step_breaks_the_tie_of_a_pair_pointing_against_each_other():
-    # Beside the seed, Δ = (1,0) and (−1,0) point against each other (cosine −1). The last step (1,1)
-    # agrees with the first by 1/√2 and with the second by −1/√2: a gap of √2, against z·√2/√d = z
-    # for d = 2. With z = 1 the second goes alone. A step (1,3) agrees by ±1/√10: a gap of 0.63 < 1,
-    # it cannot tell them, and both go.
+    # Beside the seed, Δ = (1,0) and (−1,0) point against each other (cosine −1 < −z/√2 for z = 0.9).
+    # The last step (1,1) agrees with the first by 1/√2 and with the second by −1/√2: the second
+    # points against it beyond chance (−0.707 < −0.9/√2 = −0.636) and the gap √2 exceeds
+    # z·√2/√d = 0.9, so it goes alone. A step (1,3) agrees by ±1/√10 = ±0.316: nothing points
+    # against it beyond chance, and both go.
     states, step = [delta(0, 0), delta(1, 0), delta(-1, 0)], {'w': t(1.0, 1.0)}
-    verdict = direction_check(states, ORIGIN, z=1.0, last_step=step)
-    assert verdict.dropped == [Misdirected(2, pytest.approx(-1.0), pytest.approx(-1 / math.sqrt(2)))]
+    verdict = direction_check(states, ORIGIN, z=0.9, last_step=step)
+    assert verdict.dropped == [Misdirected(2, pytest.approx(-1.0), pytest.approx(-0.9 / math.sqrt(2)))]
     assert verdict.step_cosines == pytest.approx([None, 1 / math.sqrt(2), -1 / math.sqrt(2)])
-    assert [m.index for m in direction_check(states, ORIGIN, z=1.0, last_step={'w': t(1.0, 3.0)}).dropped] == [1, 2]
+    assert [m.index for m in direction_check(states, ORIGIN, z=0.9, last_step={'w': t(1.0, 3.0)}).dropped] == [1, 2]
     # The order of the two does not matter; a zero step (no move yet) breaks no tie.
-    swapped = direction_check([delta(0, 0), delta(-1, 0), delta(1, 0)], ORIGIN, z=1.0, last_step=step)
+    swapped = direction_check([delta(0, 0), delta(-1, 0), delta(1, 0)], ORIGIN, z=0.9, last_step=step)
     assert [m.index for m in swapped.dropped] == [1]
-    still = direction_check(states, ORIGIN, z=1.0, last_step={'w': t(0.0, 0.0)})
+    still = direction_check(states, ORIGIN, z=0.9, last_step={'w': t(0.0, 0.0)})
     assert [m.index for m in still.dropped] == [1, 2] and still.step_cosines is None
+
+
+def test_agreeing_less_with_the_last_step_is_no_reason_to_go_alone():
+    # d = 3, z = 0.5: 1/√d = 0.577. Δ = (1,0,0) and (−1,0,1) point against each other (−0.707 <
+    # −0.289). The step (0.05,0,1) agrees with the first by +0.05 and the second by +0.67: a gap of
+    # 0.62 > z·√2/√d = 0.41, but neither points against the step, so the two go together (poisoned
+    # data can agree with the fleet more than its honest partner does).
+    origin = {'w': t(0.0, 0.0, 0.0)}
+    states = [origin, {'w': t(1.0, 0.0, 0.0)}, {'w': t(-1.0, 0.0, 1.0)}]
+    verdict = direction_check(states, origin, z=0.5, last_step={'w': t(0.05, 0.0, 1.0)})
+    assert [m.index for m in verdict.dropped] == [1, 2]
+    norm = math.hypot(0.05, 1.0)
+    assert verdict.step_cosines == pytest.approx([None, 0.05 / norm, 0.95 / math.sqrt(2) / norm])
 
 
 def test_the_last_step_changes_nothing_but_a_pairs_tie():
