@@ -33,7 +33,8 @@ class DefenceEvent:
     other than 'within', with ‖Δ‖ and B), a direction-check refusal ('misdirected', with the
     leave-one-out cosine and its threshold as `bound`), what one direction check measured
     ('direction_checked': every judged model's cosine, the threshold as `bound`, 1/√d as `unit`, and
-    for a pair the fleet's last step broke the tie of, each one's cosine with that step),
+    for a pair pointing against itself while the fleet's last step was known, each one's cosine with
+    that step),
     a capped weight ('weight_capped'), or one robust aggregation (`reason` its aggregator, cutting
     `trimmed` of `models` values at each end)."""
 

@@ -30,9 +30,8 @@ scaled (they are averaged as aggregation.py does).
   (the global model's move over the previous round, `last_step`): a member pointing against that
   step beyond chance (cosine below −z/√d) is dropped alone when its partner's cosine with the step
   is higher by more than z·√2/√d (the spread of the difference of two random directions'
-  cosines); the other stays. Computed from the Gram matrix of the updates (and the
-  step), one entry at a time: the k states are held (O(k·|θ|)), the extra memory is
-  O(k·max entry + k²).
+  cosines); the other stays. Computed from the Gram matrix of the updates (and the step), one
+  entry at a time: the k states are held (O(k·|θ|)), the extra memory is O(k·max entry + k²).
 - FedNova under a robust rule (`robust_nova`): the rule replaces the weighted mean of the normalised
   directions d_k = (θ_ref − θ_k)/a_k and of the step counts a_k: θ = θ_ref − trim(a)·trim(d).
 """

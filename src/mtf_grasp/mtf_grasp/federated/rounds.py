@@ -136,10 +136,12 @@ def _combine(updates: Iterable[ModelUpdate], *, base: str, reference: State | No
 
 
 def _defended(updates: Iterable[ModelUpdate], *, defences: DefenceConfig | None, reference: State | None,
-              tier: str, record: Callable[..., None], last_step: State | None = None) -> Iterator[ModelUpdate] | None:
+              tier: str, record: Callable[..., None],
+              last_step: State | None = None) -> Iterator[ModelUpdate] | None:
     """The updates the norm bound and the direction check of `tier` let through (None: none)."""
     bounded = screened(updates, defences=defences, reference=reference, tier=tier, record=record)
-    return _peek(directed(bounded, defences=defences, reference=reference, record=record, last_step=last_step))
+    return _peek(directed(bounded, defences=defences, reference=reference, record=record,
+                          last_step=last_step))
 
 
 def tier_aggregate(updates: Iterable[ModelUpdate], *, base: str,
@@ -177,7 +179,8 @@ def server_aggregate(cluster_updates: Iterable[ModelUpdate], *, base: str, globa
 def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base: str, reading: str,
                       global_state: State | None = None, defences: DefenceConfig | None = None,
                       seed_state: State | None = None, ceilings: Mapping[str, int] | None = None,
-                      last_step: State | None = None, events: list[DefenceEvent] | None = None) -> ModelUpdate | None:
+                      last_step: State | None = None,
+                      events: list[DefenceEvent] | None = None) -> ModelUpdate | None:
     """Eq. 8 under `reading` (one of TIER_AGGREGATES), streaming over `members`.
 
     `with_coordinator`: `own` and the members, weighted alike. `members_only`: the members' models
