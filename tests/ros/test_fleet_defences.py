@@ -80,6 +80,7 @@ def test_the_fleets_last_step_breaks_a_pairs_tie_at_the_coordinator_as_in_the_ex
     for record, decided in zip(summary['rounds'], expected, strict=True):
         events = record['defences']['events']
         assert [(e['reason'], e['robot_id']) for e in events] == [(e.reason, e.robot_id) for e in decided]
+        assert record['defences']['audit_mismatch'] == 0
         checked = events[0]
         assert checked['reason'] == 'direction_checked' and len(checked['cosines']) == 2
         if decided[0].step_cosines is None:
