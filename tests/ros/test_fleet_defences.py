@@ -66,9 +66,9 @@ def test_the_coordinators_direction_check_decides_as_in_the_experiment(ros_proce
 
 def test_the_fleets_last_step_breaks_a_pairs_tie_at_the_coordinator_as_in_the_experiment(ros_processes, tmp_path):
     """Three robots, one coordinator with two members, one of them sending its update reversed: the
-    pair points against each other. In round 0 nobody knows the fleet's last step and both members
-    go; from round 1 the coordinator holds the previous global model and measures each member
-    against the global model's last move. The server audits every round, with the last step of its
+    pair points against each other. In round 0 nobody knows the fleet's last step (a pair pointing
+    against itself goes whole); from round 1 the coordinator holds the previous global model and
+    measures each member of such a pair against the global model's last move. The server audits every round, with the last step of its
     own: the honest coordinator is never caught. Decisions, cosines with the step and the model are
     the in-process run's, and in some round the step told the attacker from its partner."""
     expected = []
