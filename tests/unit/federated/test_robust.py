@@ -8,9 +8,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mtf_grasp.federated.robust import (BoundAction, BoundReason, Misdirected, NormBound, StreamingTrimmedMean,
-                                        bound_update, coordinate_median, direction_check, global_step, trim_count,
-                                        trimmed_mean, update_norm)
+from mtf_grasp.federated.robust import (BoundAction, BoundReason, Misdirected, NormBound, RecentGlobals,
+                                        StreamingTrimmedMean, bound_update, coordinate_median, direction_check,
+                                        global_step, trim_count, trimmed_mean, update_norm)
 
 
 def t(*values, dtype=torch.float32):
@@ -258,6 +258,18 @@ def test_the_global_step_spans_the_trained_entries_in_float64():
     assert list(step) == ['w'] and step['w'].dtype == torch.float64 and step['w'].tolist() == [1.0, -3.0]
     with pytest.raises(ValueError, match='state entries differ'):
         global_step(current, {'w': t(0.0, 0.0)})
+
+
+def test_recent_globals_give_the_step_into_a_round_only_from_the_round_before():
+    recent = RecentGlobals()
+    recent.keep(3, {'w': t(1.0, 1.0)})
+    assert recent.step_into(3) is None                    # nothing from round 2
+    recent.keep(4, {'w': t(2.0, 0.0)})
+    assert recent.step_into(4)['w'].tolist() == [1.0, -1.0]
+    recent.keep(4, {'w': t(3.0, 0.0)})                    # round 4 played again: round 3 stays
+    assert recent.step_into(4)['w'].tolist() == [2.0, -1.0]
+    recent.keep(6, {'w': t(0.0, 0.0)})                    # round 5 missed: no step, older rounds gone
+    assert recent.step_into(6) is None and recent.step_into(4) is None
 
 
 def test_two_members_at_chance_level_beside_the_seed_are_kept():

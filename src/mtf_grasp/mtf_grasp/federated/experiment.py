@@ -27,7 +27,7 @@ from mtf_grasp.federated.plausibility import TrainingReport, capped, implausible
 from mtf_grasp.federated.profiles import id_order
 from mtf_grasp.federated.defences import IMPLAUSIBLE, DefenceEvent, defence_summary, event_record, ruled_out
 from mtf_grasp.federated.rounds import ModelUpdate, local_update
-from mtf_grasp.federated.robust import global_step
+from mtf_grasp.federated.robust import RecentGlobals
 from mtf_grasp.federated.simulation import LastStep, Wire, run_round
 from mtf_grasp.federated.stopping import Plateau
 from mtf_grasp.federated.traffic import SERVER, TrafficLedger
@@ -102,7 +102,8 @@ class FederatedRounds:
         self.crashes, self.adversary = crashes, adversary
         self.norms = LocalNorms() if config.federation.fedbn else None
         self.flagged: set[str] = set()
-        self._previous = None   # the direction check's view of the last round: its global model and who got it
+        self._globals = RecentGlobals()   # the direction check's last step, as the coordinators decode it
+        self._receivers = frozenset()     # ... and the coordinators the previous round's global model reached
 
     def step(self, state, index: int, *, on_update=None) -> tuple[dict, object, list[DefenceEvent]]:
         """(the next global state, the round's plan, the defences' decisions) of round `index`."""
@@ -113,7 +114,7 @@ class FederatedRounds:
         plan = plan_for(self.method, round_index=index, config=config, workload=claimed,
                         ineligible=frozenset(self.flagged))
         crashed = self.crashes.get(index, frozenset())
-        last_step = self._last_step(state, receivers=frozenset(plan.top_level) - crashed)
+        last_step = self._last_step(state, index, receivers=frozenset(plan.top_level) - crashed)
         state = run_round(state, plan=plan, config=config, dataset=self.workload.dataset,
                           indices=self.workload.indices, wire=self.wire, on_update=on_update,
                           crashed=crashed, local_norms=self.norms, adversary=self.adversary, events=events,
@@ -126,17 +127,16 @@ class FederatedRounds:
         self.flagged |= ruled_out(events, top_level=plan.top_level)
         return state, plan, events
 
-    def _last_step(self, state, *, receivers: frozenset[str]) -> LastStep | None:
-        """The global model's move into this round as the coordinators decode it, and which of them
-        hold it (those the previous global reached); remembers this round's global for the next.
+    def _last_step(self, state, index: int, *, receivers: frozenset[str]) -> LastStep | None:
+        """The global model's move into round `index` as the coordinators decode it, and which of them
+        hold it (those the previous global reached too); remembers this round's global for the next.
         Only the direction check uses it."""
         if self.config.defences.direction_z is None:
             return None
-        received = self.wire.as_received(state)
-        previous, self._previous = self._previous, (received, receivers)
-        if previous is None:
-            return None
-        return LastStep(global_step(received, previous[0]), holders=receivers & previous[1])
+        self._globals.keep(index, self.wire.as_received(state))
+        step = self._globals.step_into(index)
+        holders, self._receivers = receivers & self._receivers, receivers
+        return None if step is None else LastStep(step, holders=holders)
 
 
 def _federated(method: str, *, config: ExperimentConfig, workload: Workload, tick, crashes: Crashes,

@@ -274,6 +274,26 @@ def global_step(current: State, previous: State) -> dict[str, torch.Tensor]:
             for k, v in current.items() if is_moved(k, v)}
 
 
+class RecentGlobals:
+    """The global models of the last two rounds one node received, as it decoded them: what the
+    fleet's last step is taken from. Holds two models."""
+
+    def __init__(self):
+        self._models: dict[int, State] = {}
+
+    def keep(self, round_index: int, state: State) -> None:
+        """`state` is the global model of `round_index`; the previous round's is kept beside it, older
+        ones dropped (a round played again replaces its own)."""
+        self._models = {r: s for r, s in self._models.items() if r == round_index - 1}
+        self._models[round_index] = state
+
+    def step_into(self, round_index: int) -> dict[str, torch.Tensor] | None:
+        """`global_step` into `round_index`; None when either round's model was not received."""
+        if round_index in self._models and round_index - 1 in self._models:
+            return global_step(self._models[round_index], self._models[round_index - 1])
+        return None
+
+
 def _judged(states: Sequence[State], reference: State, *,
             last_step: State | None = None) -> tuple[torch.Tensor, list[int], float]:
     """The updates' Gram matrix (with `last_step` as one more row and column, after the updates),

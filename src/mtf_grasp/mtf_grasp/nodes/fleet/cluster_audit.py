@@ -19,7 +19,7 @@ from mtf_grasp_interfaces.srv import FetchModel
 
 from mtf_grasp.federated.admission import SubmissionGuard
 from mtf_grasp.federated.audit import AUDIT_MISMATCH, audited, caught
-from mtf_grasp.federated.robust import global_step
+from mtf_grasp.federated.robust import RecentGlobals
 from mtf_grasp.federated.rounds import cluster_aggregate
 from mtf_grasp.fleet import SERVER_ID
 from mtf_grasp.nodes.blob_transport import ServiceTimeout, call_service, wire_blob
@@ -34,7 +34,7 @@ class ClusterAuditor:
         self._report = report
         self._group = callback_group
         self._clients = {}
-        self._globals = {}   # round -> the global model it started from, decoded (direction check only)
+        self._globals = RecentGlobals()   # decoded as the robots decode them (direction check only)
 
     @property
     def rate(self) -> float:
@@ -46,13 +46,7 @@ class ClusterAuditor:
         if state is None or self.rate <= 0 or self._fleet.config.defences.direction_z is None:
             return
         encoded = self._fleet.encode(state)
-        self._globals = {r: s for r, s in self._globals.items() if r == round_index - 1}
-        self._globals[round_index] = self._fleet.decode(encoded.payload, encoded)
-
-    def _last_step(self, round_index: int):
-        if round_index in self._globals and round_index - 1 in self._globals:
-            return global_step(self._globals[round_index], self._globals[round_index - 1])
-        return None
+        self._globals.keep(round_index, self._fleet.decode(encoded.payload, encoded))
 
     def audit(self, plan, arrived: list, *, global_state, version: int, record) -> list:
         """`arrived` (the round's cluster models), each audited cluster whose model differs from the
@@ -65,7 +59,7 @@ class ClusterAuditor:
                 fetched = self._fetched(plan, coordinator, version=version)
                 honest = None if fetched is None else caught(
                     update.state, partial(self._recomputed, plan, *fetched, global_state=global_state), global_state,
-                    last_step=self._last_step(plan.round_index))
+                    last_step=self._globals.step_into(plan.round_index))
                 if honest is not None:
                     record(reason=AUDIT_MISMATCH, robot_id=coordinator)
                     self._node.get_logger().warning(

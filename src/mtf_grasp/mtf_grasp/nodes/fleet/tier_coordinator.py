@@ -25,7 +25,7 @@ from rclpy.node import Node
 from mtf_grasp.federated.admission import SubmissionGuard
 from mtf_grasp.federated.attacks import forged
 from mtf_grasp.federated.defences import REFUSED
-from mtf_grasp.federated.robust import global_step
+from mtf_grasp.federated.robust import RecentGlobals
 from mtf_grasp.federated.rounds import cluster_aggregate
 from mtf_grasp.fleet import SERVER_ID
 from mtf_grasp.nodes.blob_transport import receipt_msg, wire_blob
@@ -64,7 +64,7 @@ class TierCoordinator(Node):
         self._receipts = {}     # member -> receipt of the model admitted this round (check_members)
         self._to_server = None  # (round, blob, plan seq) last cluster model sent, for a server that restarts
         self._counted = []      # ... and the receipts sent with it
-        self._globals = {}      # round -> the global model it started from (this and the previous round)
+        self._globals = RecentGlobals()   # for the direction check's last step
         group = ReentrantCallbackGroup()
         self.plans = PlanWatch(self, robot_id=self.robot_id, rounds=self.params.rounds, callback_group=group)
         self._seed = RoundModelService(self, names.seed_model(self.robot_id), what='seed model', callback_group=group)
@@ -174,10 +174,8 @@ class TierCoordinator(Node):
         models at most."""
         if self.fleet.config.defences.direction_z is None:
             return None
-        self._globals = {r: s for r, s in self._globals.items() if r == round_index - 1}
-        self._globals[round_index] = global_state
-        previous = self._globals.get(round_index - 1)
-        return None if previous is None else global_step(global_state, previous)
+        self._globals.keep(round_index, global_state)
+        return self._globals.step_into(round_index)
 
     def _as_members_got(self, seed_blob):
         """The seed as the members decode it: the tier's reference (only needed by a norm bound or a
