@@ -64,15 +64,18 @@ def test_the_coordinators_direction_check_decides_as_in_the_experiment(ros_proce
         assert record['defences']['rejected'] == 1 and refused['robot_id'] not in record['participants']
 
 
-def test_the_fleets_last_step_breaks_a_pairs_tie_at_the_coordinator_as_in_the_experiment(ros_processes, tmp_path):
-    """Three robots, one coordinator with two members, one of them sending its update reversed: the
-    pair points against each other. In round 0 nobody knows the fleet's last step (a pair pointing
-    against itself goes whole); from round 1 the coordinator holds the previous global model and
-    measures each member of such a pair against the global model's last move. The server audits every round, with the last step of its
-    own: the honest coordinator is never caught. Decisions, cosines with the step and the model are
-    the in-process run's, and in some round the step told the attacker from its partner."""
+@pytest.mark.parametrize('attack', ['low:1:sign_flip', 'low:1:noise'])
+def test_the_fleets_last_step_singles_out_a_pairs_attacker_at_the_coordinator_as_in_the_experiment(
+        ros_processes, tmp_path, attack):
+    """Three robots, one coordinator with two members, one of them sending its update reversed (the
+    pair points against each other) or noise (the pair is at chance level). In round 0 nobody knows
+    the fleet's last step (a reversed pair goes whole, a pair at chance stays); from round 1 the
+    coordinator holds the previous global model and measures each member of the pair against the
+    global model's last move. The server audits every round, with the last step of its own: the
+    honest coordinator is never caught. Decisions, cosines with the step and the model are the
+    in-process run's, and in some round the step told the attacker from its partner."""
     expected = []
-    summary = fleet_matches_experiment(ros_processes, tmp_path, attacks=['low:1:sign_flip'], events=expected,
+    summary = fleet_matches_experiment(ros_processes, tmp_path, attacks=[attack], events=expected,
                                        robots=3, rounds=3, federation={'top_level': 1},
                                        defences={'direction_z': 3.0, 'audit_rate': 1.0})
     attacker = summary['attacks'][0]['robot']

@@ -211,15 +211,17 @@ def test_two_members_pointing_against_each_other_beside_the_seed_are_both_droppe
 
 def test_the_fleets_last_step_breaks_the_tie_of_a_pair_pointing_against_each_other():
     # Beside the seed, Δ = (1,0) and (−1,0) point against each other (cosine −1 < −z/√2 for z = 0.9).
-    # The last step (1,1) agrees with the first by 1/√2 and with the second by −1/√2: the second
-    # points against it beyond chance (−0.707 < −0.9/√2 = −0.636) and the gap √2 exceeds
-    # z·√2/√d = 0.9, so it goes alone. A step (1,3) agrees by ±1/√10 = ±0.316: nothing points
-    # against it beyond chance, and both go.
+    # The last step (1,1) agrees with the first by 1/√2 and with the second by −1/√2: the second does
+    # not follow it beyond chance (−0.707 < 0.9/√2 = 0.636) and the gap √2 exceeds z·√2/√d = 0.9, so
+    # it goes alone, judged by its cosine with the step. A step (1,3) agrees by ±1/√10 = ±0.316: a gap
+    # of 0.632, within chance, so both go.
     states, step = [delta(0, 0), delta(1, 0), delta(-1, 0)], {'w': t(1.0, 1.0)}
     verdict = direction_check(states, ORIGIN, z=0.9, last_step=step)
-    assert verdict.dropped == [Misdirected(2, pytest.approx(-1.0), pytest.approx(-0.9 / math.sqrt(2)))]
+    assert verdict.dropped == [Misdirected(2, pytest.approx(-1 / math.sqrt(2)), pytest.approx(0.9 / math.sqrt(2)))]
     assert verdict.step_cosines == pytest.approx([None, 1 / math.sqrt(2), -1 / math.sqrt(2)])
-    assert [m.index for m in direction_check(states, ORIGIN, z=0.9, last_step={'w': t(1.0, 3.0)}).dropped] == [1, 2]
+    both = direction_check(states, ORIGIN, z=0.9, last_step={'w': t(1.0, 3.0)})
+    assert both.dropped == [Misdirected(1, pytest.approx(-1.0), pytest.approx(-0.9 / math.sqrt(2))),
+                            Misdirected(2, pytest.approx(-1.0), pytest.approx(-0.9 / math.sqrt(2)))]
     # The order of the two does not matter; a zero step (no move yet) breaks no tie.
     swapped = direction_check([delta(0, 0), delta(-1, 0), delta(1, 0)], ORIGIN, z=0.9, last_step=step)
     assert [m.index for m in swapped.dropped] == [1]
@@ -228,27 +230,77 @@ def test_the_fleets_last_step_breaks_the_tie_of_a_pair_pointing_against_each_oth
 
 
 def test_agreeing_less_with_the_last_step_is_no_reason_to_go_alone():
-    # d = 3, z = 0.5: 1/√d = 0.577. Δ = (1,0,0) and (−1,0,1) point against each other (−0.707 <
-    # −0.289). The step (0.05,0,1) agrees with the first by +0.05 and the second by +0.67: a gap of
-    # 0.62 > z·√2/√d = 0.41, but neither points against the step, so the two go together (poisoned
-    # data can agree with the fleet more than its honest partner does).
-    origin = {'w': t(0.0, 0.0, 0.0)}
-    states = [origin, {'w': t(1.0, 0.0, 0.0)}, {'w': t(-1.0, 0.0, 1.0)}]
-    verdict = direction_check(states, origin, z=0.5, last_step={'w': t(0.05, 0.0, 1.0)})
+    # d = 4, z = 0.3: 1/√d = 0.5, chance along the step 0.15, a gap beyond chance 0.212. Δ = (1,0,0,0)
+    # and (−1,0,1,0) point against each other (−0.707 < −0.15). The step (0.2,0,1,0) agrees with the
+    # first by 0.196 and the second by 0.555: a gap of 0.359, but both follow it beyond chance, so the
+    # two go together (poisoned data can agree with the fleet more than its honest partner does).
+    origin = {'w': t(0.0, 0.0, 0.0, 0.0)}
+    states = [origin, {'w': t(1.0, 0.0, 0.0, 0.0)}, {'w': t(-1.0, 0.0, 1.0, 0.0)}]
+    verdict = direction_check(states, origin, z=0.3, last_step={'w': t(0.2, 0.0, 1.0, 0.0)})
     assert [m.index for m in verdict.dropped] == [1, 2]
-    norm = math.hypot(0.05, 1.0)
-    assert verdict.step_cosines == pytest.approx([None, 0.05 / norm, 0.95 / math.sqrt(2) / norm])
+    norm = math.hypot(0.2, 1.0)
+    assert verdict.step_cosines == pytest.approx([None, 0.2 / norm, 0.8 / math.sqrt(2) / norm])
 
 
-def test_the_last_step_changes_nothing_but_a_pairs_tie():
+def test_a_member_of_a_pair_at_chance_that_does_not_follow_the_last_step_goes_alone():
+    # d = 4, z = 0.5: chance along the step 0.25, a gap beyond chance 0.354. Δ = (1,0,0,0) and
+    # (0,1,0,0) are at chance with each other (cosine 0: kept without a step). The step (1,0,0,0)
+    # agrees with the first by 1 and the second by 0: the second goes alone.
+    origin = {'w': t(0.0, 0.0, 0.0, 0.0)}
+    states = [origin, {'w': t(1.0, 0.0, 0.0, 0.0)}, {'w': t(0.0, 1.0, 0.0, 0.0)}]
+    assert direction_check(states, origin, z=0.5).dropped == []
+    verdict = direction_check(states, origin, z=0.5, last_step={'w': t(1.0, 0.0, 0.0, 0.0)})
+    assert verdict.dropped == [Misdirected(2, pytest.approx(0.0), pytest.approx(0.25))]
+    assert verdict.threshold == pytest.approx(-0.25) and verdict.step_cosines == pytest.approx([None, 1.0, 0.0])
+    # A step at chance with both (0,0,1,0) singles out neither: the pair stays.
+    assert direction_check(states, origin, z=0.5, last_step={'w': t(0.0, 0.0, 1.0, 0.0)}).dropped == []
+    # A pair agreeing beyond chance, (1,0,0,0) and (1,1,0,0) (cosine 0.707), is kept whatever the step says.
+    agreeing = [origin, {'w': t(1.0, 0.0, 0.0, 0.0)}, {'w': t(1.0, 1.0, 0.0, 0.0)}]
+    verdict = direction_check(agreeing, origin, z=0.5, last_step={'w': t(1.0, -1.0, 0.0, 0.0)})
+    assert verdict.dropped == [] and verdict.step_cosines == pytest.approx([None, 1 / math.sqrt(2), 0.0])
+
+
+def test_noise_beside_an_honest_member_goes_alone_once_the_fleet_has_moved():
+    # An honest member and the last step share a direction; the other member sends noise of the same
+    # norm: at chance with its partner and with the step (≈ N(0, 1/d)), so it alone goes.
+    generator = torch.Generator().manual_seed(2)
+    d = 20_000
+    shared = torch.randn(d, generator=generator)
+    reference = {'w': torch.zeros(d)}
+    honest = {'w': shared + 2 * torch.randn(d, generator=generator)}
+    noise = {'w': torch.randn(d, generator=generator) * float(honest['w'].norm()) / math.sqrt(d)}
+    step = {'w': shared + 2 * torch.randn(d, generator=generator)}
+    assert direction_check([reference, honest, noise], reference, z=3.0).dropped == []
+    verdict = direction_check([reference, honest, noise], reference, z=3.0, last_step=step)
+    assert [m.index for m in verdict.dropped] == [2] and abs(verdict.dropped[0].cosine) < 3 / math.sqrt(d)
+    assert verdict.step_cosines[1] > 20 / math.sqrt(d)   # ≈ 1/5: shared over shared + 2·noise, twice
+
+
+def test_a_lone_member_is_judged_by_the_last_step_alone():
+    # One member beside the seed: nothing to compare without a step. With one, d = 2 and z = 0.9
+    # (chance 0.636): Δ = (1,0) follows (1,1) by 0.707 and stays; against (−1,0) (cosine −1) it goes.
+    states = [delta(0, 0), delta(1, 0)]
+    alone = direction_check(states, ORIGIN, z=0.9)
+    assert alone.dropped == [] and alone.threshold is None and alone.cosines == [None, None]
+    kept = direction_check(states, ORIGIN, z=0.9, last_step={'w': t(1.0, 1.0)})
+    assert kept.dropped == [] and kept.threshold == pytest.approx(0.9 / math.sqrt(2))
+    assert kept.step_cosines == pytest.approx([None, 1 / math.sqrt(2)])
+    gone = direction_check(states, ORIGIN, z=0.9, last_step={'w': t(-1.0, 0.0)})
+    assert gone.dropped == [Misdirected(1, pytest.approx(-1.0), pytest.approx(0.9 / math.sqrt(2)))]
+    # With nothing beside it (no seed to stand for the cluster), a single update is never judged.
+    assert direction_check([delta(1, 0)], ORIGIN, z=0.9, last_step={'w': t(-1.0, 0.0)}).dropped == []
+
+
+def test_the_last_step_judges_only_one_or_two_members_beside_the_seed():
     step = {'w': t(-1.0, -1.0)}
-    # A pair at chance level is kept, with or without the step, and nothing is measured against it.
+    # A pair at chance level that the step does not split (both −0.707 along it) is kept.
     kept = direction_check([delta(0, 0), delta(1, 0), delta(0, 1)], ORIGIN, z=3.0, last_step=step)
-    assert kept.dropped == [] and kept.step_cosines is None
+    assert kept.dropped == [] and kept.step_cosines == pytest.approx([None, -1 / math.sqrt(2), -1 / math.sqrt(2)])
     # Three or more updates: the leave-one-out rule alone, even when the step points the other way.
     states = [delta(1, 0), delta(0, 1), delta(1, 1), delta(-1, -1)]
-    assert (direction_check(states, ORIGIN, z=0.0, last_step=step).dropped
-            == direction_check(states, ORIGIN, z=0.0).dropped == [Misdirected(3, pytest.approx(-1.0), 0.0)])
+    verdict = direction_check(states, ORIGIN, z=0.0, last_step=step)
+    assert verdict.dropped == direction_check(states, ORIGIN, z=0.0).dropped == [Misdirected(3, pytest.approx(-1.0), 0.0)]
+    assert verdict.step_cosines is None
 
 
 def test_the_global_step_spans_the_trained_entries_in_float64():
