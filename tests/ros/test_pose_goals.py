@@ -29,9 +29,12 @@ def _start(ros_processes, tmp_path, mode: str, **parameters):
 def _pick(ros_node, executor, ros_processes):
     client = PickClient(ros_node)
     assert client.spin_until(lambda: client.client.server_is_ready(), timeout_s=60, proc=executor,
-                             log=lambda: ros_processes.log(executor))
+                             log=lambda: ros_processes.log(executor)), ros_processes.log(executor)
     _, result = client.send(PickGrasp.Goal(grasps=GRASP, approach_height_m=0.1, lift_height_m=0.15))
-    assert client.spin_until(result.done, timeout_s=30, proc=executor, log=lambda: ros_processes.log(executor))
+    # Longer than the executor's own wait for one driver answer (driver_timeout_s, 30 s by default), so a
+    # lost answer fails as the executor's timeout reason, not as a test that stopped listening first.
+    assert client.spin_until(result.done, timeout_s=45, proc=executor,
+                             log=lambda: ros_processes.log(executor)), ros_processes.log(executor)
     return client, result.result()
 
 

@@ -35,8 +35,8 @@ class PoseGoalsLink:
         self._cancel = node.create_publisher(Header, contract.CANCEL, 10)
         self._done: dict[int, str] = {}
         self._arrived = threading.Condition()
-        done = node.create_subscription(Header, contract.DONE, self._on_done, 10, callback_group=callback_group)
-        self._done_topic = done.topic_name
+        self._done_sub = node.create_subscription(Header, contract.DONE, self._on_done, 10,
+                                                  callback_group=callback_group)
 
     def _on_done(self, msg: Header) -> None:
         with self._arrived:
@@ -67,12 +67,14 @@ class PoseGoalsLink:
         return LinkOutcome(True, '', lift)
 
     def _driver_connected(self) -> bool:
-        """Wait (up to the timeout) until a driver subscribes to the commands and publishes done,
-        so the first command is not sent to nobody."""
+        """Wait (up to the timeout) until a driver's endpoints are matched with ours both ways: it
+        subscribes to the commands and our done subscription hears its publisher, so neither the first
+        command nor its answer goes to nobody (a publisher merely seen in the graph may not be matched
+        yet, and a volatile done sent before the match is lost)."""
         deadline = time.monotonic() + self._timeout_s
         while time.monotonic() < deadline:
             if (self._pose.get_subscription_count() and self._gripper.get_subscription_count()
-                    and self._node.count_publishers(self._done_topic)):
+                    and self._done_sub.get_publisher_count()):
                 return True
             time.sleep(POLL_S)
         self._node.get_logger().warning(f'no arm driver on {contract.POSE_GOAL} / {contract.DONE}')
