@@ -235,14 +235,17 @@ def direction_check(states: Sequence[State], reference: State, *, z: float,
     kept, unless `last_step` (the global model's move over the previous round, `global_step`) singles
     one out: of a pair not agreeing beyond chance, a member that does not follow the last step beyond
     chance (cosine below z/√d) while its partner's cosine with it is higher by more than z·√2/√d goes
-    alone, and a lone member not following it beyond chance goes. On the cpu preset's clean runs
-    honest members' updates agreed with the last step by −1.3 to +60.5 times 1/√d (2 of 450 under 3,
-    neither a lone member nor in a pair at chance) and honest pairs with each other by 3.1 to 53.2;
-    on its attack table sign-flipped updates agreed with the step by −8.0 to −36.4, noise by −1.4 to
-    +1.6. Agreeing less is no reason on its own: poisoned data
-    can agree with the step more than its honest partner (`rotated_labels`: +25.6 to +48.7 against
-    +11.6 to +24.5). Without the step, two beside zero ones are judged by the pair rule alone and a
-    lone member not at all; two with nothing beside them are never judged."""
+    alone, and a lone member not following it beyond chance goes. On the cpu preset's attack table
+    (docs/security.md) honest members of pairs agreed with the last step by 0.4 to 48.0 times 1/√d on
+    clean runs (the one under 3 in a pair agreeing beyond chance), lone members by 9.7 to 29.0, and
+    honest pairs with each other by 3.1 to 53.2; sign-flipped updates by −8.0 to −36.4, noise by −2.3
+    to +1.8. Late in training an honest member can stop following the step while its pair sits at
+    chance, and is then refused alone (3 refusals in the table's 40 runs, one member of seed 8 in
+    rounds 8 and 9). Agreeing less is no reason on its own: poisoned data can agree with the step
+    more than its honest partner (`rotated_labels`: +25.6 to +48.7 against +11.6 to +24.5, in the
+    rounds its pair pointed against itself). Without the step, two beside zero ones are judged by
+    the pair rule alone and a lone member not at all; two with nothing beside them are never
+    judged."""
     if not z >= 0:
         raise ValueError(f'direction z must be non-negative, got {z}')
     gram, active, unit = _judged(states, reference, last_step=last_step)
