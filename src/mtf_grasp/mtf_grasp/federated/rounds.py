@@ -192,8 +192,8 @@ def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base:
     as the server holds the cluster model. `defences` bound each model against `seed_state` (the seed
     the members started from), drop those pointing away from the others (`last_step`, the global
     model's move over the previous round when the coordinator knows it, judges a pair or a lone
-    member) and pick
-    the aggregator; their decisions go to `events`. None when the bound refuses every model.
+    member) and pick the aggregator; their decisions go to `events`. None when the bound refuses
+    every model.
     """
     if reading not in TIER_AGGREGATES:
         raise ValueError(f'unknown tier_aggregate reading {reading!r} (known: {", ".join(TIER_AGGREGATES)})')
