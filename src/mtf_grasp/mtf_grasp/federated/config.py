@@ -97,8 +97,8 @@ class DefenceConfig:
     aggregator: Literal[AGGREGATORS] = 'mean'
     trim_fraction: float = 0.25     # cut ⌊fraction·k⌋ of k models at each end (1/3 trims one of three)
     # Direction check (robust.direction_check): an update whose cosine with the others' sum is below
-    # z/√d (d: trained coordinates), i.e. no better than a random direction, is refused; of a pair
-    # pointing against each other, the one pointing against the global model's last move. null: off.
+    # z/√d (d: trained coordinates), i.e. no better than a random direction, is refused; of a pair or
+    # a lone member beside the seed, one not following the global model's last move. null: off.
     direction_z: float | None = None
     # Profile plausibility (plausibility.py): a claimed count ranks as at most count_cap × the median
     # claim; with check_claims, a robot whose training reports too few steps for its claimed count

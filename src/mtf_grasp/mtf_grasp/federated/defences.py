@@ -30,11 +30,11 @@ State = Mapping[str, torch.Tensor]
 @dataclass(frozen=True)
 class DefenceEvent:
     """One decision of a defence: a norm-bound verdict on one model (`reason` a robust.BoundReason
-    other than 'within', with ‖Δ‖ and B), a direction-check refusal ('misdirected', with the
-    leave-one-out cosine and its threshold as `bound`), what one direction check measured
-    ('direction_checked': every judged model's cosine, the threshold as `bound`, 1/√d as `unit`, and
-    for a pair pointing against itself while the fleet's last step was known, each one's cosine with
-    that step),
+    other than 'within', with ‖Δ‖ and B), a direction-check refusal ('misdirected', with the cosine
+    it was judged by and its threshold as `bound`: robust.Misdirected), what one direction check
+    measured ('direction_checked': every judged model's cosine, the threshold as `bound`, 1/√d as
+    `unit`, and for a pair or a lone member beside the seed while the fleet's last step was known,
+    each one's cosine with that step),
     a capped weight ('weight_capped'), or one robust aggregation (`reason` its aggregator, cutting
     `trimmed` of `models` values at each end)."""
 

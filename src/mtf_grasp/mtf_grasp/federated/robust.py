@@ -22,16 +22,17 @@ scaled (they are averaged as aggregation.py does).
   compared with z/√d, d the number of moved coordinates: a direction independent of the others has
   a cosine of mean 0 and standard deviation about 1/√d, so an update below the threshold is
   indistinguishable from noise (or points against the others: a sign flip). The worst update is
-  dropped and the cosines recomputed, at most ⌊(k−1)/2⌋ times, and only while 3 or more remain (with
-  two, the disagreeing one cannot be told by the two alone: two beside a zero update, the seed of a
-  cluster of two members, are dropped together when they point against each other beyond chance,
-  cosine below −z/√d, and the seed stands; two at chance level are kept, as two honest updates late
-  in training are). Such a pair has a tie-breaker when the aggregator knows the fleet's last step
-  (the global model's move over the previous round, `last_step`): a member pointing against that
-  step beyond chance (cosine below −z/√d) is dropped alone when its partner's cosine with the step
+  dropped and the cosines recomputed, at most ⌊(k−1)/2⌋ times, and only while 3 or more remain. One
+  or two updates beside a zero one (the seed of a cluster of one or two members) cannot be judged
+  against each other alone: a pair pointing against each other beyond chance (cosine below −z/√d)
+  is dropped whole and the seed stands, a pair at chance is kept, as two honest updates late in
+  training are. When the aggregator knows the fleet's last step (the global model's move over the
+  previous round, `last_step`), of a pair not agreeing beyond chance a member not following that
+  step beyond chance (cosine below z/√d) is dropped alone when its partner's cosine with the step
   is higher by more than z·√2/√d (the spread of the difference of two random directions'
-  cosines); the other stays. Computed from the Gram matrix of the updates (and the step), one
-  entry at a time: the k states are held (O(k·|θ|)), the extra memory is O(k·max entry + k²).
+  cosines), and a lone member not following it is dropped. Computed from the Gram matrix of the
+  updates (and the step), one entry at a time: the k states are held (O(k·|θ|)), the extra memory
+  is O(k·max entry + k²).
 - FedNova under a robust rule (`robust_nova`): the rule replaces the weighted mean of the normalised
   directions d_k = (θ_ref − θ_k)/a_k and of the step counts a_k: θ = θ_ref − trim(a)·trim(d).
 """
