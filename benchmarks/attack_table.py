@@ -26,12 +26,21 @@ import functools
 import json
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Sequence
 
+import torch
 import yaml
 
+from mtf_grasp.federated.attacks import parse_attack
+from mtf_grasp.federated.config import load_experiment_config
+from mtf_grasp.federated.experiment import FederatedRounds, initial_state, resolve_attacks
+from mtf_grasp.federated.simulation import Wire
 from mtf_grasp.federated.statistics import paired_difference
+from mtf_grasp.federated.traffic import TrafficLedger
+from mtf_grasp.federated.workload import prepare_workload
 from mtf_grasp.grasping.device import describe_machine
 
 ATTACKS = ('clean', 'low:1:scale10', 'low:1:scale100', 'top:1:scale100', 'low:1:sign_flip', 'low:1:noise',
@@ -52,9 +61,12 @@ DEFENCES = {
     # clipped poisoned cluster still moves the global model its whole bound), plus the checks that
     # keep the traffic at 2·n·|θ| (receipts, claims; no audits).
     'candidate': {'norm_bound': {**BOUND, 'server_action': 'reject'}, 'check_members': True, 'check_claims': True},
-    # The fleet's defaults (config/experiments/quantity_skew_defended.yaml): the candidate + the direction check.
-    'defaults': {'norm_bound': {**BOUND, 'server_action': 'reject'}, 'direction_z': 3.0, 'check_members': True,
-                 'check_claims': True},
+    # Members' models that fit their coordinator's data 1.5× worse than their peers' refused.
+    'fit': {'fit_ratio': 1.5},
+    # The fleet's defaults (config/experiments/quantity_skew_defended.yaml): the candidate + the direction
+    # check + the fit check.
+    'defaults': {'norm_bound': {**BOUND, 'server_action': 'reject'}, 'direction_z': 3.0, 'fit_ratio': 1.5,
+                 'check_members': True, 'check_claims': True},
     'all': {'norm_bound': BOUND, 'aggregator': 'trimmed_mean', 'trim_fraction': 0.34, 'check_members': True,
             'audit_rate': 0.3, 'check_claims': True},
 }
@@ -112,9 +124,10 @@ def run_one(work: Path, data: str, rounds: int, preset: str, defence: str, attac
     decided = run.get('defences_per_round', [])
     counts = {k: sum(d.get(k, 0) for d in decided) for k in ('clipped', 'rejected', 'implausible', 'audit_mismatch',
                                                                 'member_missing', 'weight_capped')}
-    # By round: each decision about one robot's model (a clip, a refusal with its cosine or norm and
-    # bound) and what each direction check measured (every judged model's cosine).
-    about_robots = [[e for e in d.get('events', []) if e.get('robot_id') or 'cosines' in e] for d in decided]
+    # By round: each decision about one robot's model (a clip, a refusal with its cosine, loss or norm
+    # and bound) and what each direction and fit check measured (every judged model's cosine or loss).
+    about_robots = [[e for e in d.get('events', []) if e.get('robot_id') or 'cosines' in e or 'losses' in e]
+                    for d in decided]
     return {'defence': defence, 'attack': attack, 'seed': seed,
             'final_accuracy': accuracy[-1], 'accuracy_per_round': accuracy,
             'attackers': [a['robot'] for a in stored['attacks']], 'offline': offline,
@@ -153,6 +166,31 @@ def markdown(cells: list[dict], attacks: list[str], defences: list[str]) -> str:
             row.append(cell_text(cell))
         lines.append(f'| {attack} | ' + ' | '.join(row) + ' |')
     return '\n'.join(lines) + '\n'
+
+
+def table_rounds(data: str, seed: int, rounds: int, preset: str = 'quick', attacks: Sequence[str] = ()):
+    """The table's undefended MTF-Grasp-Avg run of `seed` with `attacks`, to step round by round (the
+    margin benchmarks): (config, workload, adversary, the experiment's own FederatedRounds)."""
+    mapping = config_for(data, 'none', seed, rounds, preset)
+    with tempfile.TemporaryDirectory() as directory:   # `extends:` is resolved by the file loader
+        path = Path(directory) / 'config.yaml'
+        path.write_text(yaml.safe_dump(mapping))
+        config = load_experiment_config(path)
+    torch.set_num_threads(config.torch_threads)
+    workload = prepare_workload(config)
+    adversary = resolve_attacks([parse_attack(a) for a in attacks], config=config, workload=workload)
+    runner = FederatedRounds('mtf_avg', config=config, workload=workload, crashes={}, adversary=adversary,
+                             wire=Wire(spec=config.model, dtype=config.federation.encoding, ledger=TrafficLedger()))
+    return config, workload, adversary, runner
+
+
+def stepped(runner, config, rounds: int):
+    """Each round of `runner` from the initial model: (round, its plan, the model each robot sent)."""
+    state = initial_state(config)
+    for index in range(rounds):
+        sent: dict[str, dict] = {}
+        state, plan, _ = runner.step(state, index, on_update=lambda u: sent.__setitem__(u.robot_id, u.state))
+        yield index, plan, sent
 
 
 def seeds_of(text: str) -> list[int]:

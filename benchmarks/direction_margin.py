@@ -20,39 +20,19 @@ import itertools
 import json
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
-import torch
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from attack_table import config_for, seeds_of  # noqa: E402  (the table's clean setting)
+from attack_table import seeds_of, stepped, table_rounds  # noqa: E402  (the table's clean setting)
 
-from mtf_grasp.federated.attacks import Adversary  # noqa: E402
-from mtf_grasp.federated.config import load_experiment_config  # noqa: E402
-from mtf_grasp.federated.experiment import FederatedRounds, initial_state  # noqa: E402
 from mtf_grasp.federated.robust import direction_check  # noqa: E402
-from mtf_grasp.federated.simulation import Wire  # noqa: E402
-from mtf_grasp.federated.traffic import TrafficLedger  # noqa: E402
-from mtf_grasp.federated.workload import prepare_workload  # noqa: E402
 from mtf_grasp.grasping.device import describe_machine  # noqa: E402
 
 
 def clusters_of(data: str, seed: int, rounds: int) -> list[dict]:
-    mapping = config_for(data, 'none', seed, rounds)
-    with tempfile.TemporaryDirectory() as directory:   # `extends:` is resolved by the file loader
-        path = Path(directory) / 'config.yaml'
-        path.write_text(yaml.safe_dump(mapping))
-        config = load_experiment_config(path)
-    torch.set_num_threads(config.torch_threads)
-    workload = prepare_workload(config)
-    runner = FederatedRounds('mtf_avg', config=config, workload=workload, crashes={}, adversary=Adversary(),
-                             wire=Wire(spec=config.model, dtype=config.federation.encoding, ledger=TrafficLedger()))
-    state, records = initial_state(config), []
-    for index in range(rounds):
-        sent: dict[str, dict] = {}
-        state, plan, _ = runner.step(state, index, on_update=lambda u: sent.__setitem__(u.robot_id, u.state))
+    config, _, _, runner = table_rounds(data, seed, rounds)
+    records = []
+    for index, plan, sent in stepped(runner, config, rounds):
         for coordinator, members in plan.clusters.items():
             if len(members) < 2:
                 continue   # the check judges 2 or more non-zero updates (the coordinator's own Δ is 0)

@@ -95,6 +95,27 @@ def test_the_fleets_last_step_singles_out_a_pairs_attacker_at_the_coordinator_as
     assert tie_broken and set(tie_broken) == {attacker}
 
 
+def test_the_coordinators_fit_check_refuses_a_member_on_its_own_data_and_the_audit_accepts_that(
+        ros_processes, tmp_path):
+    """Three robots, one coordinator with two members, one of them sending 100× its update, under
+    `fit_ratio: 1.5` alone: the coordinator scores both members' models on its own data and refuses
+    that one (`poor_fit`) each round; the server audits every round and, having none of the
+    coordinator's data, accepts eq. 8 without the refused member: never a mismatch. Losses,
+    decisions and the model are the in-process run's."""
+    expected = []
+    summary = fleet_matches_experiment(ros_processes, tmp_path, attacks=['low:1:scale100'], events=expected,
+                                       robots=3, federation={'top_level': 1},
+                                       defences={'fit_ratio': 1.5, 'audit_rate': 1.0})
+    attacker = summary['attacks'][0]['robot']
+    for record, decided in zip(summary['rounds'], expected, strict=True):
+        events = record['defences']['events']
+        assert [(e['reason'], e['robot_id']) for e in events] == [(e.reason, e.robot_id) for e in decided] == [
+            ('fit_checked', ''), ('poor_fit', attacker)]
+        [partner] = set(events[0]['losses']) - {attacker}
+        assert events[0]['losses'][partner] == pytest.approx(decided[0].losses[partner], rel=1e-4)
+        assert record['defences']['audit_mismatch'] == 0 and attacker not in record['participants']
+
+
 def test_a_member_claiming_a_hundred_times_its_samples_weighs_what_it_registered(ros_processes, tmp_path):
     """A low-level robot signs blobs claiming 100× its samples: its coordinator, which reads the
     registered counts from the round plan, weighs the model at what the robot registered

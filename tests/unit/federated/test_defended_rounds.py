@@ -406,7 +406,8 @@ def test_an_audit_accepts_eq8_with_or_without_the_last_step_and_nothing_else():
     members = [_update('robot_1', [1.0, 0.0], 30), _update('robot_2', [-1.0, 0.0], 30)]
     step = {'w': torch.tensor([1.0, 0.5], dtype=torch.float64)}
 
-    def recompute(last_step):
+    def recompute(last_step, left_out):
+        assert not left_out   # no fit check: no member may be left out
         return cluster_aggregate(own, members, base='avg', reading='with_coordinator', seed_state=seed,
                                  defences=DefenceConfig(direction_z=1.0), last_step=last_step)
 

@@ -12,6 +12,9 @@ anything, so the server checks what it can of that work.
   that did not hold the previous round's global model (restarted, or newly top-level) has no last
   step for the direction check's pair tie-breaker, so an aggregate that matches the recomputation
   without it passes too (at worst the pair rule without a tie-breaker, the coordinator's choice).
+  The server holds none of the coordinator's data, so it cannot rerun the fit check
+  (`defences.fit_ratio`, fit_check.py): an aggregate that matches the recomputation without any set
+  of members the check could have refused (a minority) passes too.
 
 A coordinator caught either way is never top-level again (its members are re-assigned by the
 next round's plan; defences.ruled_out).
@@ -19,10 +22,11 @@ next round's plan; defences.ruled_out).
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 import torch
 
+from mtf_grasp.federated.fit_check import possible_refusals
 from mtf_grasp.federated.planning import robot_seed
 
 if TYPE_CHECKING:   # rounds.py imports this module through defences.py
@@ -60,16 +64,24 @@ def aggregate_differs(claimed: Mapping[str, torch.Tensor], recomputed: Mapping[s
     return gap ** 0.5 > _RELATIVE_TOLERANCE * (change ** 0.5 + 1e-12)
 
 
-def caught(claimed: Mapping[str, torch.Tensor], recompute: Callable[[Mapping | None], ModelUpdate | None],
-           reference: Mapping[str, torch.Tensor], *, last_step: Mapping | None) -> ModelUpdate | None:
-    """The recomputation (`recompute(last_step)`, eq. 8 as received) that replaces a cluster
-    model `claimed` which matches eq. 8 neither with the fleet's `last_step` nor without it; None
-    when it matches either, or when the recomputation has nothing to aggregate."""
-    honest = recompute(last_step)
+def caught(claimed: Mapping[str, torch.Tensor],
+           recompute: Callable[[Mapping | None, frozenset[str]], ModelUpdate | None],
+           reference: Mapping[str, torch.Tensor], *, last_step: Mapping | None,
+           fit_checked: Sequence[str] = ()) -> ModelUpdate | None:
+    """The recomputation (`recompute(last_step, left_out)`, eq. 8 as received without the members
+    `left_out`) that replaces a cluster model `claimed` which matches eq. 8 neither with the fleet's
+    `last_step` nor without it, nor without any set of the members `fit_checked` that the
+    coordinator's fit check could have refused; None when it matches one of them, or when the
+    recomputation has nothing to aggregate."""
+    honest = recompute(last_step, frozenset())
     if honest is None or not aggregate_differs(claimed, honest.state, reference):
         return None
-    if last_step is not None:
-        stepless = recompute(None)
-        if stepless is not None and not aggregate_differs(claimed, stepless.state, reference):
-            return None
+    steps = (last_step, None) if last_step is not None else (None,)
+    for left_out in possible_refusals(fit_checked):
+        for step in steps:
+            if not left_out and step is last_step:
+                continue   # `honest` itself
+            other = recompute(step, left_out)
+            if other is not None and not aggregate_differs(claimed, other.state, reference):
+                return None
     return honest

@@ -100,6 +100,9 @@ class DefenceConfig:
     # z/√d (d: trained coordinates), i.e. no better than a random direction, is refused; of a pair or
     # a lone member beside the seed, one not following the global model's last move. null: off.
     direction_z: float | None = None
+    # Fit check (fit_check.py), at a coordinator: a member's model whose loss on the coordinator's own
+    # data exceeds fit_ratio × the median of the other members' is refused (a minority at most). null: off.
+    fit_ratio: float | None = None
     # Profile plausibility (plausibility.py): a claimed count ranks as at most count_cap × the median
     # claim; with check_claims, a robot whose training reports too few steps for its claimed count
     # is not selected top-level from the next round on.
@@ -116,6 +119,8 @@ class DefenceConfig:
             raise ValueError(f'count_cap must be at least 1, got {self.count_cap}')
         if self.direction_z is not None and not self.direction_z >= 0:
             raise ValueError(f'direction_z must be non-negative, got {self.direction_z}')
+        if self.fit_ratio is not None and not self.fit_ratio > 1:
+            raise ValueError(f'fit_ratio must exceed 1, got {self.fit_ratio}')
         if not 0.0 <= self.audit_rate <= 1.0:
             raise ValueError(f'audit_rate must lie in [0, 1], got {self.audit_rate}')
 
@@ -127,7 +132,8 @@ class DefenceConfig:
     @property
     def active(self) -> bool:
         return (self.norm_bound.bound() is not None or self.aggregator != 'mean' or self.direction_z is not None
-                or self.count_cap is not None or self.check_claims or self.check_members or self.audit_rate > 0)
+                or self.fit_ratio is not None or self.count_cap is not None or self.check_claims or self.check_members
+                or self.audit_rate > 0)
 
 
 @dataclass(frozen=True)

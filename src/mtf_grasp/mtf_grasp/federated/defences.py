@@ -2,12 +2,13 @@
 
 `capped` holds each model to the samples its senders registered (always on: a member's at its
 coordinator, each model the server receives at the server);
-`screened` passes each incoming model through the norm bound against the tier's reference,
-streaming; `directed` drops the models whose update points away from the others';
+`fitted` drops the members' models that fit the coordinator's own data far worse than their peers'
+(fit_check.py); `screened` passes each incoming model through the norm bound against the tier's
+reference, streaming; `directed` drops the models whose update points away from the others';
 `robust_combine` replaces the weighted mean by a coordinate-wise trimmed mean or median (robust.py
-has the maths). rounds.py calls them in this order; every cap, clip, refusal, direction check and robust
-aggregation becomes a `DefenceEvent`, and `defence_summary` makes a round's record for results.json and
-summary.json.
+has the maths). rounds.py calls them in this order; every cap, fit check, clip, refusal, direction
+check and robust aggregation becomes a `DefenceEvent`, and `defence_summary` makes a round's record
+for results.json and summary.json.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequenc
 import torch
 
 from mtf_grasp.federated.audit import AUDIT_MISMATCH, MEMBER_MISSING
+from mtf_grasp.federated.fit_check import fit_check
 from mtf_grasp.federated.robust import (BoundReason, bound_update, direction_check, robust_nova, robust_trim,
                                        trimmed_mean)
 
@@ -34,9 +36,10 @@ class DefenceEvent:
     it was judged by and its threshold as `bound`: robust.Misdirected), what one direction check
     measured ('direction_checked': every judged model's cosine, the threshold as `bound`, 1/√d as
     `unit`, and for a pair or a lone member beside the seed while the fleet's last step was known,
-    each one's cosine with that step),
-    a capped weight ('weight_capped'), or one robust aggregation (`reason` its aggregator, cutting
-    `trimmed` of `models` values at each end)."""
+    each one's cosine with that step), what one fit check measured ('fit_checked': each member's
+    loss on the coordinator's data, the ratio as `bound`), a fit-check refusal ('poor_fit', with the
+    model's loss and the loss it had to stay under as `bound`), a capped weight ('weight_capped'), or
+    one robust aggregation (`reason` its aggregator, cutting `trimmed` of `models` values at each end)."""
 
     tier: str                     # 'cluster' (at a coordinator) or 'server'
     by: str                       # who aggregated: the coordinator's id or 'server'
@@ -51,18 +54,24 @@ class DefenceEvent:
     cosines: dict[str, float] | None = None   # direction_checked: robot id -> leave-one-out cosine
     unit: float | None = None     # direction_checked: 1/√d, the spread of a random direction's cosine
     step_cosines: dict[str, float] | None = None   # direction_checked: robot id -> cosine with the last step
+    loss: float | None = None     # poor_fit: the model's loss on the coordinator's data
+    losses: dict[str, float] | None = None   # fit_checked: robot id -> loss on the coordinator's data
 
     def detail(self) -> str:
         """What a refusal measured, for logs and fleet status."""
         if self.cosine is not None:
             return f'update cosine {self.cosine:.4g} with the others below {self.bound:.4g}'
+        if self.loss is not None:
+            return f"loss {self.loss:.4g} on the coordinator's data above {self.bound:.4g}"
         return f'update norm {self.norm:.4g} against a bound of {self.bound:.4g}'
 
 
 WEIGHT_CAPPED = 'weight_capped'
 MISDIRECTED = 'misdirected'
 DIRECTION_CHECKED = 'direction_checked'
-REFUSED = ('norm_exceeded', 'non_finite', MISDIRECTED)
+POOR_FIT = 'poor_fit'
+FIT_CHECKED = 'fit_checked'
+REFUSED = ('norm_exceeded', 'non_finite', MISDIRECTED, POOR_FIT)
 IMPLAUSIBLE = 'implausible_profile'
 
 
@@ -120,6 +129,25 @@ def capped(updates: Iterable[ModelUpdate], *, ceilings: Mapping[str, int] | None
             record(reason=WEIGHT_CAPPED, robot_id=update.robot_id, claimed=update.sample_count, bound=ceiling)
             update = replace(update, sample_count=ceiling)
         yield update
+
+
+def fitted(members: Iterable[ModelUpdate], *, defences: DefenceConfig | None,
+           fit_loss: Callable[[State], float] | None, record: Callable[..., None]) -> Iterable[ModelUpdate]:
+    """The members' models the fit check keeps (fit_check.py: `fit_loss`, a model's mean loss on the
+    coordinator's own data), the losses and each refusal recorded; `members` untouched when the check
+    is off or the aggregator has no data (an audit). Holds the k models: O(k·|θ|)."""
+    if defences is None or defences.fit_ratio is None or fit_loss is None:
+        return members
+    members = list(members)
+    if len(members) < 2:   # a lone member is not judged
+        return members
+    losses = [fit_loss(u.state) for u in members]
+    verdict = fit_check(losses, ratio=defences.fit_ratio)
+    record(reason=FIT_CHECKED, bound=defences.fit_ratio, losses={u.robot_id: x for u, x in zip(members, losses)})
+    for i in verdict.refused:
+        record(reason=POOR_FIT, robot_id=members[i].robot_id, loss=losses[i],
+               bound=defences.fit_ratio * verdict.references[i])
+    return [u for i, u in enumerate(members) if i not in verdict.refused]
 
 
 def screened(updates: Iterable[ModelUpdate], *, defences: DefenceConfig | None, reference: State | None,

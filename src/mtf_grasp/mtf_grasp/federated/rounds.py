@@ -12,7 +12,8 @@ the coordinator's own model with its members'; `members_only` averages the membe
 `coordinator_epochs: seed_then_local` the coordinator's own model is the seed trained on to er
 epochs after it was sent; with `seed_only` it is the seed itself.
 
-Defences (config `defences:`, robust.py) act inside the two aggregations: each model is bounded
+Defences (config `defences:`, robust.py) act inside the two aggregations: at a coordinator the
+members' models are first judged by how they fit its own data (fit_check.py); each model is bounded
 against the tier's reference (at a coordinator the seed its members started from, at the server the
 round's global model), checked for pointing with the others, then combined by the mean or a robust
 rule. Off, the floats are unchanged.
@@ -27,7 +28,7 @@ import torch
 
 from mtf_grasp.federated.aggregation import StreamingAverage, StreamingNova, effective_steps
 from mtf_grasp.federated.planning import robot_seed
-from mtf_grasp.federated.defences import DefenceEvent, capped, directed, recorder, robust_combine, screened
+from mtf_grasp.federated.defences import DefenceEvent, capped, directed, fitted, recorder, robust_combine, screened
 from mtf_grasp.federated.traffic import SERVER
 from mtf_grasp.grasping.train_loop import OptimizerSettings
 
@@ -179,7 +180,7 @@ def server_aggregate(cluster_updates: Iterable[ModelUpdate], *, base: str, globa
 def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base: str, reading: str,
                       global_state: State | None = None, defences: DefenceConfig | None = None,
                       seed_state: State | None = None, ceilings: Mapping[str, int] | None = None,
-                      last_step: State | None = None,
+                      last_step: State | None = None, fit_loss: Callable[[State], float] | None = None,
                       events: list[DefenceEvent] | None = None) -> ModelUpdate | None:
     """Eq. 8 under `reading` (one of TIER_AGGREGATES), streaming over `members`.
 
@@ -189,7 +190,9 @@ def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base:
     (or were refused) falls back to `own`, the only model it has.
 
     `ceilings` (the plan's `registered` counts) hold each member's model to the samples it registered,
-    as the server holds the cluster model. `defences` bound each model against `seed_state` (the seed
+    as the server holds the cluster model. `defences` refuse the members' models that fit the
+    coordinator's data (`fit_loss`: a model's mean loss on it; None at an audit) far worse than their
+    peers', bound each model against `seed_state` (the seed
     the members started from), drop those pointing away from the others (`last_step`, the global
     model's move over the previous round when the coordinator knows it, judges a pair or a lone
     member) and pick the aggregator; their decisions go to `events`. None when the bound refuses
@@ -198,7 +201,8 @@ def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base:
     if reading not in TIER_AGGREGATES:
         raise ValueError(f'unknown tier_aggregate reading {reading!r} (known: {", ".join(TIER_AGGREGATES)})')
     record = recorder(events, tier='cluster', by=own.robot_id)
-    members = capped(members, ceilings=ceilings, record=record)
+    members = fitted(capped(members, ceilings=ceilings, record=record), defences=defences, fit_loss=fit_loss,
+                     record=record)
 
     def passing(updates):
         return _defended(updates, defences=defences, reference=seed_state, tier='cluster', record=record,

@@ -31,6 +31,7 @@ import torch
 
 from mtf_grasp.federated.attacks import Adversary, forged
 from mtf_grasp.federated.audit import AUDIT_MISMATCH, MEMBER_MISSING, audited, caught, missing_members
+from mtf_grasp.federated.fit_check import loss_on
 from mtf_grasp.federated.codec import decode_state, encode_state
 from mtf_grasp.federated.config import ExperimentConfig
 from mtf_grasp.federated.planning import RoundPlan, method_base
@@ -157,7 +158,10 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
                                 global_state=received, defences=checks, seed_state=seed_state,
                                 ceilings=plan.registered)
             step = last_step.step if last_step is not None and coordinator in last_step.holders else None
-            cluster = aggregate(own, _noted(counted, fine_tuned, ids=True), events=events, last_step=step)
+            fit_loss = (loss_on(config.model, adversary.data(dataset, coordinator, index), indices[coordinator])
+                        if checks.fit_ratio is not None else None)
+            cluster = aggregate(own, _noted(counted, fine_tuned, ids=True), events=events, last_step=step,
+                                fit_loss=fit_loss)
             if cluster is None:   # the norm bound refused every model of the cluster: nothing to send
                 continue
             if 'forged_aggregate' in kinds:
@@ -170,7 +174,8 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
                 for model in (own, *sent):      # the server fetches every model of the cluster
                     wire.send(model.state, round_index=index, sender=model.robot_id, receivers=[SERVER])
                 honest = caught(cluster.state, partial(_recomputed, aggregate, own, sent, wire=wire), received,
-                                last_step=last_step.step if last_step is not None else None)
+                                last_step=last_step.step if last_step is not None else None,
+                                fit_checked=[u.robot_id for u in sent] if checks.fit_ratio is not None else ())
                 if honest is not None:
                     record(reason=AUDIT_MISMATCH, robot_id=coordinator)
                     cluster = honest
@@ -180,10 +185,10 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
                             ceilings=ceilings, events=events)
 
 
-def _recomputed(aggregate, own: ModelUpdate, sent: list[ModelUpdate], last_step: State | None, *,
-                wire: Wire) -> ModelUpdate | None:
-    """An audit's eq. 8 over the cluster's models, as the server would receive it."""
-    honest = aggregate(own, sent, events=None, last_step=last_step)
+def _recomputed(aggregate, own: ModelUpdate, sent: list[ModelUpdate], last_step: State | None,
+                left_out: frozenset[str], *, wire: Wire) -> ModelUpdate | None:
+    """An audit's eq. 8 over the cluster's models but those `left_out`, as the server would receive it."""
+    honest = aggregate(own, [u for u in sent if u.robot_id not in left_out], events=None, last_step=last_step)
     return None if honest is None else replace(honest, state=wire.as_received(honest.state))
 
 

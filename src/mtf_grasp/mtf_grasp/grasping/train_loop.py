@@ -47,6 +47,24 @@ def grasp_loss(raw: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return quality + geometry
 
 
+def mean_loss(model: torch.nn.Module, dataset, *, indices: Sequence[int], batch_size: int = 32,
+              device: str = 'cpu') -> float:
+    """`grasp_loss` of `model` (eval mode, no augmentation) over `indices` of `dataset`, each batch
+    weighted by its size: how well a model fits data it did not necessarily train on."""
+    indices = list(indices)
+    if not indices:
+        raise ValueError('mean_loss needs at least one sample')
+    model.to(device).eval()
+    total = 0.0
+    with torch.no_grad():
+        for start in range(0, len(indices), batch_size):
+            chunk = indices[start:start + batch_size]
+            pairs = [dataset.tensors(i, device) for i in chunk]
+            x, y = torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
+            total += float(grasp_loss(model.raw(x).float(), y)) * len(chunk)
+    return total / len(indices)
+
+
 def prox_penalty(model: torch.nn.Module, reference: dict[str, torch.Tensor], mu: float) -> torch.Tensor:
     """FedProx: mu/2 · ||w − w_ref||² over the trainable parameters."""
     total = sum(((p - reference[name]) ** 2).sum() for name, p in model.named_parameters())

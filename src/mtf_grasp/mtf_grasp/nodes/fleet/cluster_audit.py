@@ -7,7 +7,8 @@ judged by a SubmissionGuard), recomputes eq. 8 as the coordinator had to, and re
 model that differs by the recomputation (`audit_mismatch`). An audit that cannot fetch a model the
 coordinator may have counted (a member down since) is inconclusive and logged, never a mismatch.
 With a direction check the auditor keeps the last two rounds' global models, as the robots decode
-them, for the pair tie-breaker's last step (audit.caught also accepts eq. 8 without it).
+them, for the pair tie-breaker's last step (audit.caught also accepts eq. 8 without it); with a fit
+check, which needs the coordinator's data, it accepts eq. 8 without any minority of the members.
 Each fetched model is one more transfer to the server: (m + 1)·|θ| per audited cluster of m members.
 """
 from __future__ import annotations
@@ -57,9 +58,11 @@ class ClusterAuditor:
             if coordinator in plan.top_level and audited(seed=self._fleet.seed, round_index=plan.round_index,
                                                          coordinator=coordinator, rate=self.rate):
                 fetched = self._fetched(plan, coordinator, version=version)
+                fit_checked = ([m.robot_id for m in fetched[1]] if fetched is not None
+                               and self._fleet.config.defences.fit_ratio is not None else ())
                 honest = None if fetched is None else caught(
                     update.state, partial(self._recomputed, plan, *fetched, global_state=global_state), global_state,
-                    last_step=self._globals.step_into(plan.round_index))
+                    last_step=self._globals.step_into(plan.round_index), fit_checked=fit_checked)
                 if honest is not None:
                     record(reason=AUDIT_MISMATCH, robot_id=coordinator)
                     self._node.get_logger().warning(
@@ -91,8 +94,10 @@ class ClusterAuditor:
             return None
         return own, [m for m in members if m is not None], seed
 
-    def _recomputed(self, plan, own, members, seed, last_step, *, global_state):
-        """Eq. 8 as the coordinator had to aggregate it (the codec's rounding included)."""
+    def _recomputed(self, plan, own, members, seed, last_step, left_out, *, global_state):
+        """Eq. 8 as the coordinator had to aggregate it without the members `left_out` (the codec's
+        rounding included)."""
+        members = [m for m in members if m.robot_id not in left_out]
         honest = cluster_aggregate(own, members, base=self._fleet.base, reading=self._fleet.tier_reading,
                                    global_state=global_state, defences=self._fleet.config.defences,
                                    seed_state=seed.state, ceilings=plan.registered, last_step=last_step)

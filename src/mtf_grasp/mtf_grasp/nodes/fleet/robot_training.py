@@ -9,6 +9,7 @@ import time
 
 from mtf_grasp.federated.admission import SubmissionGuard
 from mtf_grasp.federated.fedbn import LocalNorms
+from mtf_grasp.federated.fit_check import loss_on
 from mtf_grasp.federated.rounds import ModelUpdate, local_update
 from mtf_grasp.nodes.blob_transport import BlobHeader, BlobRejected, make_blob, wire_blob
 from mtf_grasp.nodes.fleet.round_report import RoundReport
@@ -57,6 +58,14 @@ class RobotTraining:
                               seconds=time.perf_counter() - started, cpu_seconds=time.thread_time() - cpu_started,
                               started_at=started_at, ended_at=time.time())
         return update
+
+    def fit_loss(self, round_index: int):
+        """A model state's mean loss on this robot's data as it trains on it in `round_index`: the
+        coordinator's fit check (None when the fleet's defences leave it off)."""
+        if self.fleet.config.defences.fit_ratio is None:
+            return None
+        return loss_on(self.fleet.spec, self.fleet.adversary.data(self.dataset, self.robot_id, round_index),
+                       self.indices)
 
     def blob_of(self, update: ModelUpdate, *, version: int):
         encoded = self.fleet.encode(update.state)

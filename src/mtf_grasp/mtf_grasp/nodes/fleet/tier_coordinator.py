@@ -3,8 +3,9 @@ the global model on the robot's data for `et` epochs into a seed model, publishe
 with the robot's key) to its low-level robots on a latched topic (nodes/fleet/model_watch.py),
 aggregates (eq. 8, under the experiment's `tier_aggregate` and `coordinator_epochs` reading) its own
 model and those of its members that passed the SubmissionGuard by the tier deadline (with the
-config's defences: rounds.py; the direction check's pair tie-breaker takes the global model's move
-over the previous round, known when this robot received that round's global model too), and submits
+config's defences: rounds.py; the fit check judges the members' models on this robot's data, the
+direction check's pair tie-breaker takes the global model's move over the previous round, known when
+this robot received that round's global model too), and submits
 the signed cluster model to the server. Under `seed_then_local` it trains on from the seed while
 the members fine-tune. In other rounds, and in flat methods, it stays idle and loads nothing. For
 the server's checks it forwards the receipts of the member models it counted (check_members) and
@@ -140,7 +141,8 @@ class TierCoordinator(Node):
                                         reading=self.fleet.tier_reading, global_state=global_state,
                                         defences=self.fleet.config.defences,
                                         seed_state=self._as_members_got(seed_blob), ceilings=registered,
-                                        last_step=self._last_step(round_index, global_state), events=events)
+                                        last_step=self._last_step(round_index, global_state),
+                                        fit_loss=self._training.fit_loss(round_index), events=events)
         if self.fleet.streaming and self._inbox.missing():
             self._deadline_passed(round_index)
         refused = {e.robot_id for e in events if e.reason in REFUSED}

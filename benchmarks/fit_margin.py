@@ -1,0 +1,83 @@
+"""How far honest members stay under the fit check's ratio, and how far an attacker goes over it.
+
+The fit check (`defences.fit_ratio`, federated/fit_check.py) refuses a member's model whose mean loss
+on its coordinator's own data exceeds the ratio times the median of the other members' losses. For
+each seed and attack this runs the attack table's MTF-Grasp-Avg setting undefended, round by round
+(the experiment's own `FederatedRounds`), scores every member model of every cluster of 2 or more on
+the coordinator's data exactly as the check does, and records each member's ratio to its reference
+(the median of the others'), marking the attacker. `summary` gives, per round, the largest honest
+ratio and the attacker's, over the seeds: where a ratio separates them.
+
+    python benchmarks/fit_margin.py --data data/simgrasp_1300_rgbd64 --preset cpu --rounds 10 \
+        --seeds 10-13 --attacks clean,low:1:rotated_labels --out docs/results/fit_margin.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from attack_table import seeds_of, stepped, table_rounds  # noqa: E402  (the table's setting)
+
+from mtf_grasp.federated.fit_check import fit_check, loss_on  # noqa: E402
+from mtf_grasp.grasping.device import describe_machine  # noqa: E402
+
+
+def ratios_of(data: str, preset: str, seed: int, rounds: int, attack: str) -> list[dict]:
+    attacks = [] if attack == 'clean' else [attack]
+    config, workload, adversary, runner = table_rounds(data, seed, rounds, preset, attacks)
+    bad, records = {a.robot for a in adversary.attacks}, []
+    for index, plan, sent in stepped(runner, config, rounds):
+        for coordinator, members in plan.clusters.items():
+            if len(members) < 2:
+                continue   # the check judges members against each other
+            loss = loss_on(config.model, adversary.data(workload.dataset, coordinator, index),
+                           workload.indices[coordinator])
+            losses = [loss(sent[m]) for m in members]
+            # The ratios do not depend on the threshold; any ratio above 1 completes the call.
+            references = fit_check(losses, ratio=2.0).references
+            records.append({'attack': attack, 'seed': seed, 'round': index, 'coordinator': coordinator,
+                            'losses': dict(zip(members, losses)),
+                            'ratios': {m: x / r for m, x, r in zip(members, losses, references)},
+                            'attackers': sorted(bad & set(members))})
+        print(f'{attack} seed {seed} round {index}: ' + '; '.join(
+            ' '.join(f'{m}{"*" if m in r["attackers"] else ""} {x:.2f}' for m, x in r['ratios'].items())
+            for r in records if r['round'] == index and r['seed'] == seed), flush=True)
+    return records
+
+
+def by_round(records: list[dict], rounds: int) -> list[dict]:
+    rows = []
+    for index in range(rounds):
+        mine = [r for r in records if r['round'] == index]
+        honest = [x for r in mine for m, x in r['ratios'].items() if m not in r['attackers']]
+        attackers = [x for r in mine for m, x in r['ratios'].items() if m in r['attackers']]
+        rows.append({'round': index, 'honest_members': len(honest), 'honest_max': max(honest, default=None),
+                     'attacker_ratios': attackers})
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--data', required=True)
+    parser.add_argument('--preset', choices=('quick', 'cpu'), default='cpu')
+    parser.add_argument('--seeds', default='10-13')
+    parser.add_argument('--rounds', type=int, default=10)
+    parser.add_argument('--attacks', default='clean,low:1:rotated_labels')
+    parser.add_argument('--out', required=True)
+    args = parser.parse_args()
+    records = [r for attack in args.attacks.split(',') for seed in seeds_of(args.seeds)
+               for r in ratios_of(args.data, args.preset, seed, args.rounds, attack)]
+    honest = [x for r in records for m, x in r['ratios'].items() if m not in r['attackers']]
+    summary = {'clusters': len(records), 'honest_member_models': len(honest), 'honest_max': max(honest),
+               'honest_over_1_5': sum(x > 1.5 for x in honest), 'by_round': by_round(records, args.rounds)}
+    print(json.dumps(summary))
+    Path(args.out).write_text(json.dumps({'command': ' '.join(sys.argv), 'cpu': describe_machine('cpu', 'fp32')['cpu'],
+                                          'summary': summary, 'clusters': records}, indent=1) + '\n')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
