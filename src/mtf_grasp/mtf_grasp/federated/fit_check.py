@@ -67,7 +67,9 @@ def possible_refusals(members: Sequence[str]) -> Iterator[frozenset[str]]:
             yield frozenset(left_out)
 
 
-def loss_on(spec: ModelSpec, dataset, indices: Sequence[int]) -> Callable[[Mapping[str, torch.Tensor]], float]:
-    """A model state's mean loss on `indices` of `dataset`: the coordinator's own data, as it trains on it."""
+def loss_on(spec: ModelSpec, dataset, indices: Sequence[int], *,
+            device: str = 'cpu') -> Callable[[Mapping[str, torch.Tensor]], float]:
+    """A model state's mean loss on `indices` of `dataset` (the coordinator's own data, as it trains
+    on it), computed on the `device` it trains on."""
     indices = list(indices)
-    return lambda state: mean_loss(state_to_model(dict(state), spec), dataset, indices=indices)
+    return lambda state: mean_loss(state_to_model(dict(state), spec), dataset, indices=indices, device=device)

@@ -31,9 +31,9 @@ import torch
 
 from mtf_grasp.federated.attacks import Adversary, forged
 from mtf_grasp.federated.audit import AUDIT_MISMATCH, MEMBER_MISSING, audited, caught, missing_members
-from mtf_grasp.federated.fit_check import loss_on
 from mtf_grasp.federated.codec import decode_state, encode_state
 from mtf_grasp.federated.config import ExperimentConfig
+from mtf_grasp.federated.fit_check import loss_on
 from mtf_grasp.federated.planning import RoundPlan, method_base
 from mtf_grasp.federated.fedbn import LocalNorms
 from mtf_grasp.federated.plausibility import TrainingReport
@@ -158,8 +158,8 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
                                 global_state=received, defences=checks, seed_state=seed_state,
                                 ceilings=plan.registered)
             step = last_step.step if last_step is not None and coordinator in last_step.holders else None
-            fit_loss = (loss_on(config.model, adversary.data(dataset, coordinator, index), indices[coordinator])
-                        if checks.fit_ratio is not None else None)
+            fit_loss = (loss_on(config.model, adversary.data(dataset, coordinator, index), indices[coordinator],
+                                device=settings.device) if checks.fit_ratio is not None else None)
             cluster = aggregate(own, _noted(counted, fine_tuned, ids=True), events=events, last_step=step,
                                 fit_loss=fit_loss)
             if cluster is None:   # the norm bound refused every model of the cluster: nothing to send

@@ -65,7 +65,7 @@ class RobotTraining:
         if self.fleet.config.defences.fit_ratio is None:
             return None
         return loss_on(self.fleet.spec, self.fleet.adversary.data(self.dataset, self.robot_id, round_index),
-                       self.indices)
+                       self.indices, device=self.fleet.settings.device)
 
     def blob_of(self, update: ModelUpdate, *, version: int):
         encoded = self.fleet.encode(update.state)
