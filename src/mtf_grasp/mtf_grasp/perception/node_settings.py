@@ -125,6 +125,9 @@ class SimCameraConfig(CameraExtrinsics):
     scene_period_s: float = field(default=0.0, metadata={'help': 'seconds per scene; 0: one scene forever'})
     sensor_noise: bool = field(default=True, metadata={'help': 'RealSense-like depth noise and holes'})
     frame_id: str = field(default=topics.COLOR_FRAME, metadata={'help': 'frame of the published images'})
+    reliable: bool = field(default=False, metadata={
+        'help': 'publish reliably, so a reliable subscriber gets every frame even on a loaded machine; '
+                'false: sensor-data QoS (best effort), as a RealSense driver publishes'})
     mount_camera: bool = field(default=False, metadata={
         'help': 'place the camera at the camera_* extrinsics from the simulated arm base (pick scenes) '
                 'instead of the jittered camera of the dataset scenes'})

@@ -1,9 +1,10 @@
-"""The three RealSense-named camera topics, published together with one stamp (sensor-data QoS)."""
+"""The three RealSense-named camera topics, published together with one stamp (sensor-data QoS, or
+reliable where every frame should arrive: a reliable publisher still reaches best-effort subscribers)."""
 from __future__ import annotations
 
 import numpy as np
 from rclpy.node import Node
-from rclpy.qos import qos_profile_sensor_data
+from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
@@ -12,11 +13,12 @@ from mtf_grasp.perception import topics
 
 
 class CameraPublishers:
-    def __init__(self, node: Node, *, frame_id: str = topics.COLOR_FRAME):
+    def __init__(self, node: Node, *, frame_id: str = topics.COLOR_FRAME, reliable: bool = False):
         self._node, self._frame_id = node, frame_id
-        self._color = node.create_publisher(Image, topics.COLOR, qos_profile_sensor_data)
-        self._depth = node.create_publisher(Image, topics.DEPTH, qos_profile_sensor_data)
-        self._info = node.create_publisher(CameraInfo, topics.CAMERA_INFO, qos_profile_sensor_data)
+        qos = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE) if reliable else qos_profile_sensor_data
+        self._color = node.create_publisher(Image, topics.COLOR, qos)
+        self._depth = node.create_publisher(Image, topics.DEPTH, qos)
+        self._info = node.create_publisher(CameraInfo, topics.CAMERA_INFO, qos)
         self.publishers = (self._color, self._depth, self._info)
 
     def publish(self, *, rgb: np.ndarray, depth: np.ndarray, intrinsics) -> Header:

@@ -25,7 +25,7 @@ class SimCamera(Node):
     def __init__(self):
         super().__init__('sim_camera')
         self.cfg = declare_config(self, SimCameraConfig)
-        self._out = CameraPublishers(self, frame_id=self.cfg.frame_id)
+        self._out = CameraPublishers(self, frame_id=self.cfg.frame_id, reliable=self.cfg.reliable)
         self._scene_index = -1
         self._renderer = None
         self._rng = np.random.default_rng(self.cfg.seed)

@@ -70,15 +70,30 @@ class PoseGoalsLink:
         """Wait (up to the timeout) until a driver's endpoints are matched with ours both ways: it
         subscribes to the commands and our done subscription hears its publisher, so neither the first
         command nor its answer goes to nobody (a publisher merely seen in the graph may not be matched
-        yet, and a volatile done sent before the match is lost)."""
+        yet, and a volatile done sent before the match is lost). The driver is the node publishing
+        `done`; other subscribers to the commands (a logger, RViz) do not count for it."""
         deadline = time.monotonic() + self._timeout_s
         while time.monotonic() < deadline:
-            if (self._pose.get_subscription_count() and self._gripper.get_subscription_count()
-                    and self._done_sub.get_publisher_count()):
+            if self._matched_with_driver():
                 return True
             time.sleep(POLL_S)
         self._node.get_logger().warning(f'no arm driver on {contract.POSE_GOAL} / {contract.DONE}')
         return False
+
+    def _matched_with_driver(self) -> bool:
+        """Some node publishes `done` and subscribes to both command topics, and every endpoint the
+        graph knows on those topics is matched with ours (so the driver's are)."""
+        node = self._node
+        answering = node.get_publishers_info_by_topic(self._done_sub.topic_name)
+        drivers = {(i.node_namespace, i.node_name) for i in answering}
+        if not drivers or self._done_sub.get_publisher_count() < len(drivers):
+            return False
+        for publisher in (self._pose, self._gripper):
+            readers = node.get_subscriptions_info_by_topic(publisher.topic_name)
+            if (not drivers & {(i.node_namespace, i.node_name) for i in readers}
+                    or publisher.get_subscription_count() < len(readers)):
+                return False
+        return True
 
     def _wait(self, stamp_ns: int, goal_handle) -> str:
         """The driver's status for the command stamped `stamp_ns`; 'timeout' or 'canceled' if none."""
