@@ -192,11 +192,10 @@ def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base:
     `ceilings` (the plan's `registered` counts) hold each member's model to the samples it registered,
     as the server holds the cluster model. `defences` refuse the members' models that fit the
     coordinator's data (`fit_loss`: a model's mean loss on it; None at an audit) far worse than their
-    peers', bound each model against `seed_state` (the seed
-    the members started from), drop those pointing away from the others (`last_step`, the global
-    model's move over the previous round when the coordinator knows it, judges a pair or a lone
-    member) and pick the aggregator; their decisions go to `events`. None when the bound refuses
-    every model.
+    peers', bound each model against `seed_state` (the seed the members started from), drop those
+    pointing away from the others (`last_step`, the global model's move over the previous round when
+    the coordinator knows it, judges a pair or a lone member) and pick the aggregator; their
+    decisions go to `events`. None when the bound refuses every model.
     """
     if reading not in TIER_AGGREGATES:
         raise ValueError(f'unknown tier_aggregate reading {reading!r} (known: {", ".join(TIER_AGGREGATES)})')
