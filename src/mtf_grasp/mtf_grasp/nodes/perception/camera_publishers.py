@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
 from mtf_grasp.nodes.perception.ros_images import camera_info_message, image_message
+from mtf_grasp.nodes.qos import camera_qos
 from mtf_grasp.perception import topics
 
 
 class CameraPublishers:
     def __init__(self, node: Node, *, frame_id: str = topics.COLOR_FRAME, reliable: bool = False):
         self._node, self._frame_id = node, frame_id
-        qos = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE) if reliable else qos_profile_sensor_data
+        qos = camera_qos(reliable=reliable, depth=5)
         self._color = node.create_publisher(Image, topics.COLOR, qos)
         self._depth = node.create_publisher(Image, topics.DEPTH, qos)
         self._info = node.create_publisher(CameraInfo, topics.CAMERA_INFO, qos)

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped, TransformStamped
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
@@ -27,7 +27,7 @@ from mtf_grasp.nodes.parameters import declare_config
 from mtf_grasp.nodes.perception.grasp_messages import grasp_array, grasp_markers, timing_message
 from mtf_grasp.nodes.perception.ros_images import image_message
 from mtf_grasp.nodes.pick.pick_messages import extrinsics_transform, grasp_in_base
-from mtf_grasp.nodes.qos import LATCHED
+from mtf_grasp.nodes.qos import LATCHED, camera_qos
 from mtf_grasp.nodes.runtime import run_node
 from mtf_grasp.perception import (BadFrame, RgbdSynchronizer, StepTimer, check_rgbd, color_to_rgb,
                                   depth_to_metres, draw_grasps, grasp_pose, intrinsics_from_camera_info,
@@ -59,11 +59,10 @@ class GraspInference(Node):
                                       on_drop=lambda d: self._drop(f'no {" or ".join(d.missing) or "match"} '
                                                                    f'within {self.cfg.slop_s} s'))
         # Full-size frames on best-effort topics were mostly lost between processes here (docs/demo.md).
-        camera_qos = (QoSProfile(depth=self.cfg.queue_size, reliability=ReliabilityPolicy.RELIABLE)
-                      if self.cfg.reliable_input else qos_profile_sensor_data)
+        qos = camera_qos(reliable=self.cfg.reliable_input, depth=self.cfg.queue_size)
         for stream, msg_type, topic in (('color', Image, topics.COLOR), ('depth', Image, topics.DEPTH),
                                         ('info', CameraInfo, topics.CAMERA_INFO)):
-            self.create_subscription(msg_type, topic, self._on_message(stream), camera_qos)
+            self.create_subscription(msg_type, topic, self._on_message(stream), qos)
         self._builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix='model-swap')   # swaps in order
         self.create_subscription(ModelBlob, self.cfg.model_topic,
                                  lambda blob: self._builder.submit(self._swap_in, blob), LATCHED)
