@@ -46,6 +46,10 @@ from mtf_grasp.grasping.device import describe_machine
 ATTACKS = ('clean', 'low:1:scale10', 'low:1:scale100', 'top:1:scale100', 'low:1:sign_flip', 'low:1:noise',
            'low:1:rotated_labels', 'low:1:inflated_profile', 'low:1:inflated_weight', 'top:1:forged_aggregate',
            'top:1:dropped_member')
+# Rows run only when --attacks names them: a coordinator poisoning its seed (and so every member's start)
+# instead of a member poisoning its own model.
+MORE_ROWS = ('top:1:sign_flip', 'top:1:noise', 'top:1:rotated_labels')
+ROWS = (*ATTACKS, *MORE_ROWS)
 # Relative to the tier's reference model; honest updates measured 0.12 to 0.19 of it on a clean seed-0 run
 # (each clipped to report its norm), so this bound clips none of them.
 BOUND = {'max_relative': 0.3, 'action': 'clip'}
@@ -206,19 +210,20 @@ def main() -> int:
     parser.add_argument('--work', required=True, help='run directory (resumable)')
     parser.add_argument('--out', required=True)
     parser.add_argument('--defences', default=','.join(DEFENCES))
-    parser.add_argument('--attacks', default=','.join(ATTACKS), help='rows (the clean run is always among them)')
+    parser.add_argument('--attacks', default=','.join(ATTACKS),
+                        help=f'rows (the clean run is always among them); also {", ".join(MORE_ROWS)}')
     parser.add_argument('--rounds', type=int, default=5, help='rounds of every run')
     parser.add_argument('--preset', choices=('quick', 'cpu'), default='quick',
                         help="quick: GG-CNN2 on 40 px depth, 300/1000 scenes; cpu: the study's cpu preset")
     args = parser.parse_args()
     seeds, work, defences = seeds_of(args.seeds), Path(args.work), args.defences.split(',')
     asked = args.attacks.split(',')
-    unknown = sorted(set(asked) - set(ATTACKS)) + sorted(set(defences) - {*DEFENCES, OFFLINE})
+    unknown = sorted(set(asked) - set(ROWS)) + sorted(set(defences) - {*DEFENCES, OFFLINE})
     if unknown:
         parser.error(f'unknown attack or defence: {", ".join(unknown)}')
     if OFFLINE in defences and any(a != 'clean' and not a.startswith('low:') for a in asked):
         parser.error(f'{OFFLINE}: only for low:K rows (an offline coordinator takes its whole cluster with it)')
-    attacks = [a for a in ATTACKS if a == 'clean' or a in asked]
+    attacks = [a for a in ROWS if a == 'clean' or a in asked]
     jobs = [(d, a, s) for d in defences if d != OFFLINE for a in attacks for s in seeds]
     with ThreadPoolExecutor(args.workers) as pool:
         runs = list(pool.map(lambda job: run_one(work, args.data, args.rounds, args.preset, *job), jobs))
