@@ -189,12 +189,14 @@ def table_rounds(data: str, seed: int, rounds: int, preset: str = 'quick', attac
 
 
 def stepped(runner, config, rounds: int):
-    """Each round of `runner` from the initial model: (round, its plan, the model each robot sent)."""
+    """Each round of `runner` from the initial model: (round, its plan, the model each robot sent, the
+    global model the round started from)."""
     state = initial_state(config)
     for index in range(rounds):
         sent: dict[str, dict] = {}
+        start = state
         state, plan, _ = runner.step(state, index, on_update=lambda u: sent.__setitem__(u.robot_id, u.state))
-        yield index, plan, sent
+        yield index, plan, sent, start
 
 
 def seeds_of(text: str) -> list[int]:

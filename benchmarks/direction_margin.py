@@ -32,7 +32,7 @@ from mtf_grasp.grasping.device import describe_machine  # noqa: E402
 def clusters_of(data: str, seed: int, rounds: int) -> list[dict]:
     config, _, _, runner = table_rounds(data, seed, rounds)
     records = []
-    for index, plan, sent in stepped(runner, config, rounds):
+    for index, plan, sent, _ in stepped(runner, config, rounds):
         for coordinator, members in plan.clusters.items():
             if len(members) < 2:
                 continue   # the check judges 2 or more non-zero updates (the coordinator's own Δ is 0)

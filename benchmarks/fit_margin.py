@@ -8,6 +8,11 @@ the coordinator's data exactly as the check does, and records each member's rati
 (the median of the others'), marking the attacker. `summary` gives, per round, the largest honest
 ratio and the attacker's, over the seeds: where a ratio separates them.
 
+It also scores the global model the round started from on the same data (`global_loss`), and gives
+the ratios against a reference that cannot fall below it (`floored_ratios`: loss / max(median of
+the others', global_loss)): a candidate rule for pairs, where a partner whose model fits the
+coordinator's data unusually well (the seed sent back, or noise around it) lowers the reference.
+
     python benchmarks/fit_margin.py --data data/simgrasp_1300_rgbd64 --preset cpu --rounds 10 \
         --seeds 10-11 --attacks clean,low:1:rotated_labels --out docs/results/fit_margin.json
 """
@@ -29,18 +34,21 @@ def ratios_of(data: str, preset: str, seed: int, rounds: int, attack: str) -> li
     attacks = [] if attack == 'clean' else [attack]
     config, workload, adversary, runner = table_rounds(data, seed, rounds, preset, attacks)
     bad, records = {a.robot for a in adversary.attacks}, []
-    for index, plan, sent in stepped(runner, config, rounds):
+    for index, plan, sent, start in stepped(runner, config, rounds):
         for coordinator, members in plan.clusters.items():
             if len(members) < 2:
                 continue   # the check judges members against each other
             loss = loss_on(config.model, adversary.data(workload.dataset, coordinator, index),
                            workload.indices[coordinator])
             losses = [loss(sent[m]) for m in members]
+            global_loss = loss(runner.wire.as_received(start))   # as the coordinator received it
             # The ratios do not depend on the threshold; any ratio above 1 completes the call.
             references = fit_check(losses, ratio=2.0).references
             records.append({'attack': attack, 'seed': seed, 'round': index, 'coordinator': coordinator,
-                            'losses': dict(zip(members, losses)),
+                            'losses': dict(zip(members, losses)), 'global_loss': global_loss,
                             'ratios': {m: x / r for m, x, r in zip(members, losses, references)},
+                            'floored_ratios': {m: x / max(r, global_loss)
+                                               for m, x, r in zip(members, losses, references)},
                             'attackers': sorted(bad & set(members))})
         print(f'{attack} seed {seed} round {index}: ' + '; '.join(
             ' '.join(f'{m}{"*" if m in r["attackers"] else ""} {x:.2f}' for m, x in r['ratios'].items())
@@ -48,15 +56,21 @@ def ratios_of(data: str, preset: str, seed: int, rounds: int, attack: str) -> li
     return records
 
 
-def by_round(records: list[dict], rounds: int) -> list[dict]:
+def by_round(records: list[dict], rounds: int, key: str = 'ratios') -> list[dict]:
     rows = []
     for index in range(rounds):
         mine = [r for r in records if r['round'] == index]
-        honest = [x for r in mine for m, x in r['ratios'].items() if m not in r['attackers']]
-        attackers = [x for r in mine for m, x in r['ratios'].items() if m in r['attackers']]
+        honest = [x for r in mine for m, x in r[key].items() if m not in r['attackers']]
+        attackers = [x for r in mine for m, x in r[key].items() if m in r['attackers']]
         rows.append({'round': index, 'honest_members': len(honest), 'honest_max': max(honest, default=None),
                      'attacker_ratios': attackers})
     return rows
+
+
+def summarised(records: list[dict], rounds: int, key: str) -> dict:
+    honest = [x for r in records for m, x in r[key].items() if m not in r['attackers']]
+    return {'clusters': len(records), 'honest_member_models': len(honest), 'honest_max': max(honest),
+            'honest_over_1_5': sum(x > 1.5 for x in honest), 'by_round': by_round(records, rounds, key)}
 
 
 def main() -> int:
@@ -70,12 +84,12 @@ def main() -> int:
     args = parser.parse_args()
     records = [r for attack in args.attacks.split(',') for seed in seeds_of(args.seeds)
                for r in ratios_of(args.data, args.preset, seed, args.rounds, attack)]
-    honest = [x for r in records for m, x in r['ratios'].items() if m not in r['attackers']]
-    summary = {'clusters': len(records), 'honest_member_models': len(honest), 'honest_max': max(honest),
-               'honest_over_1_5': sum(x > 1.5 for x in honest), 'by_round': by_round(records, args.rounds)}
-    print(json.dumps(summary))
+    summary = summarised(records, args.rounds, 'ratios')
+    floored = summarised(records, args.rounds, 'floored_ratios')
+    print(json.dumps({'summary': summary, 'floored_summary': floored}))
     Path(args.out).write_text(json.dumps({'command': ' '.join(sys.argv), 'cpu': describe_machine('cpu', 'fp32')['cpu'],
-                                          'summary': summary, 'clusters': records}, indent=1) + '\n')
+                                          'summary': summary, 'floored_summary': floored, 'clusters': records},
+                                         indent=1) + '\n')
     return 0
 
 
