@@ -1,0 +1,76 @@
+"""How a coordinator's seed fits its members' own data, against the global model it was trained from.
+
+A top-level robot trains the seed its members fine-tune; a dishonest one (`top:1:sign_flip`, `noise`,
+`rotated_labels`) hands them a poisoned start, and every defence inside its cluster is run by itself.
+Its members are the only honest robots that see the seed. For each seed and attack this runs the
+attack table's MTF-Grasp-Avg setting undefended, round by round (the experiment's own
+`FederatedRounds`), and scores, on each member's own data, the seed it received and the global model
+of the round (both as received): `ratio` = loss(seed) / loss(global). An honest seed trained on
+similar data should not fit a member's data much worse than the model it started from; `summary`
+gives, per round, the largest honest ratio and the poisoned seeds': where a member could tell.
+
+    python benchmarks/seed_margin.py --data data/simgrasp_1300_rgbd64 --preset cpu --rounds 10 --seeds 10 \
+        --attacks top:1:sign_flip,top:1:noise,top:1:rotated_labels,clean --out docs/results/seed_margin.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from attack_table import seeds_of, stepped, table_rounds  # noqa: E402  (the table's setting)
+
+from mtf_grasp.federated.fit_check import loss_on  # noqa: E402
+from mtf_grasp.grasping.device import describe_machine  # noqa: E402
+
+
+def ratios_of(data: str, preset: str, seed: int, rounds: int, attack: str) -> list[dict]:
+    attacks = [] if attack == 'clean' else [attack]
+    config, workload, adversary, runner = table_rounds(data, seed, rounds, preset, attacks)
+    bad, records = {a.robot for a in adversary.attacks}, []
+    for index, plan, sent, start in stepped(runner, config, rounds):
+        received = runner.wire.as_received(start)
+        for coordinator, members in plan.clusters.items():
+            seed_state = runner.wire.as_received(sent[coordinator])   # the seed (seed_only: its own model)
+            for member in members:
+                loss = loss_on(config.model, adversary.data(workload.dataset, member, index), workload.indices[member])
+                seed_loss, global_loss = loss(seed_state), loss(received)
+                records.append({'attack': attack, 'seed': seed, 'round': index, 'coordinator': coordinator,
+                                'member': member, 'seed_loss': seed_loss, 'global_loss': global_loss,
+                                'ratio': seed_loss / global_loss, 'poisoned': coordinator in bad,
+                                'member_is_attacker': member in bad})
+        print(f'{attack} seed {seed} round {index}: ' + '; '.join(
+            f'{r["coordinator"]}{"*" if r["poisoned"] else ""}→{r["member"]} {r["ratio"]:.2f}'
+            for r in records if r['round'] == index and r['seed'] == seed), flush=True)
+    return records
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--data', required=True)
+    parser.add_argument('--preset', choices=('quick', 'cpu'), default='cpu')
+    parser.add_argument('--seeds', default='10')
+    parser.add_argument('--rounds', type=int, default=10)
+    parser.add_argument('--attacks', default='top:1:sign_flip,top:1:noise,top:1:rotated_labels,clean')
+    parser.add_argument('--out', required=True)
+    args = parser.parse_args()
+    records = [r for attack in args.attacks.split(',') for seed in seeds_of(args.seeds)
+               for r in ratios_of(args.data, args.preset, seed, args.rounds, attack)]
+    judged = [r for r in records if not r['member_is_attacker']]   # honest members judging a seed
+    summary = []
+    for index in range(args.rounds):
+        mine = [r for r in judged if r['round'] == index]
+        honest = [r['ratio'] for r in mine if not r['poisoned']]
+        summary.append({'round': index, 'honest_seeds_max': max(honest, default=None), 'honest_judgements': len(honest),
+                        'poisoned': {a: sorted(r['ratio'] for r in mine if r['poisoned'] and r['attack'] == a)
+                                     for a in args.attacks.split(',') if a != 'clean'}})
+    print(json.dumps(summary))
+    Path(args.out).write_text(json.dumps({'command': ' '.join(sys.argv), 'cpu': describe_machine('cpu', 'fp32')['cpu'],
+                                          'summary': summary, 'members': records}, indent=1) + '\n')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
