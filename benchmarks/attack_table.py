@@ -188,6 +188,13 @@ def table_rounds(data: str, seed: int, rounds: int, preset: str = 'quick', attac
     return config, workload, adversary, runner
 
 
+def attacked(data: str, seed: int, rounds: int, preset: str, attack: str):
+    """`table_rounds` under one table row (`clean`: no attack): (config, workload, adversary, runner,
+    the attacking robots' ids)."""
+    config, workload, adversary, runner = table_rounds(data, seed, rounds, preset, [] if attack == 'clean' else [attack])
+    return config, workload, adversary, runner, {a.robot for a in adversary.attacks}
+
+
 def stepped(runner, config, rounds: int):
     """Each round of `runner` from the initial model: (round, its plan, the model each robot sent, the
     global model the round started from)."""
@@ -197,6 +204,22 @@ def stepped(runner, config, rounds: int):
         start = state
         state, plan, _ = runner.step(state, index, on_update=lambda u: sent.__setitem__(u.robot_id, u.state))
         yield index, plan, sent, start
+
+
+def margin_records(doc: str, per_run, *, seeds: str, attacks: str) -> tuple[argparse.Namespace, list[dict]]:
+    """The margin benchmarks' command line (data, preset, seeds, rounds, rows, --out; `seeds` and
+    `attacks` the defaults) and the records `per_run(data, preset, seed, rounds, attack)` gives for
+    every row and seed."""
+    parser = argparse.ArgumentParser(description=doc.split('\n')[0])
+    parser.add_argument('--data', required=True)
+    parser.add_argument('--preset', choices=('quick', 'cpu'), default='cpu')
+    parser.add_argument('--seeds', default=seeds)
+    parser.add_argument('--rounds', type=int, default=10)
+    parser.add_argument('--attacks', default=attacks)
+    parser.add_argument('--out', required=True)
+    args = parser.parse_args()
+    return args, [r for attack in args.attacks.split(',') for seed in seeds_of(args.seeds)
+                  for r in per_run(args.data, args.preset, seed, args.rounds, attack)]
 
 
 def seeds_of(text: str) -> list[int]:

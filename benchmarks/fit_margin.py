@@ -12,28 +12,28 @@ It also scores the global model the round started from on the same data (`global
 the ratios against a reference that cannot fall below it (`floored_ratios`: loss / max(median of
 the others', global_loss)): a candidate rule for pairs, where a partner whose model fits the
 coordinator's data unusually well (the seed sent back, or noise around it) lowers the reference.
+Measured and not adopted (docs/security.md): the floor binds only in the first rounds, where it
+hides a poisoner for a round longer.
 
     python benchmarks/fit_margin.py --data data/simgrasp_1300_rgbd64 --preset cpu --rounds 10 \
         --seeds 10-11 --attacks clean,low:1:rotated_labels --out docs/results/fit_margin.json
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from attack_table import seeds_of, stepped, table_rounds  # noqa: E402  (the table's setting)
+from attack_table import attacked, margin_records, stepped  # noqa: E402  (the table's setting)
 
 from mtf_grasp.federated.fit_check import fit_check, loss_on  # noqa: E402
 from mtf_grasp.grasping.device import describe_machine  # noqa: E402
 
 
 def ratios_of(data: str, preset: str, seed: int, rounds: int, attack: str) -> list[dict]:
-    attacks = [] if attack == 'clean' else [attack]
-    config, workload, adversary, runner = table_rounds(data, seed, rounds, preset, attacks)
-    bad, records = {a.robot for a in adversary.attacks}, []
+    config, workload, adversary, runner, bad = attacked(data, seed, rounds, preset, attack)
+    records = []
     for index, plan, sent, start in stepped(runner, config, rounds):
         for coordinator, members in plan.clusters.items():
             if len(members) < 2:
@@ -74,16 +74,7 @@ def summarised(records: list[dict], rounds: int, key: str) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--data', required=True)
-    parser.add_argument('--preset', choices=('quick', 'cpu'), default='cpu')
-    parser.add_argument('--seeds', default='10-11')
-    parser.add_argument('--rounds', type=int, default=10)
-    parser.add_argument('--attacks', default='clean,low:1:rotated_labels')
-    parser.add_argument('--out', required=True)
-    args = parser.parse_args()
-    records = [r for attack in args.attacks.split(',') for seed in seeds_of(args.seeds)
-               for r in ratios_of(args.data, args.preset, seed, args.rounds, attack)]
+    args, records = margin_records(__doc__, ratios_of, seeds='10-11', attacks='clean,low:1:rotated_labels')
     summary = summarised(records, args.rounds, 'ratios')
     floored = summarised(records, args.rounds, 'floored_ratios')
     print(json.dumps({'summary': summary, 'floored_summary': floored}))

@@ -9,27 +9,25 @@ of the round (both as received): `ratio` = loss(seed) / loss(global). An honest 
 similar data should not fit a member's data much worse than the model it started from; `summary`
 gives, per round, the largest honest ratio and the poisoned seeds': where a member could tell.
 
-    python benchmarks/seed_margin.py --data data/simgrasp_1300_rgbd64 --preset cpu --rounds 10 --seeds 10 \
+    python benchmarks/seed_margin.py --data data/simgrasp_1300_rgbd64 --preset cpu --rounds 10 --seeds 10-11 \
         --attacks top:1:sign_flip,top:1:noise,top:1:rotated_labels,clean --out docs/results/seed_margin.json
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from attack_table import seeds_of, stepped, table_rounds  # noqa: E402  (the table's setting)
+from attack_table import attacked, margin_records, stepped  # noqa: E402  (the table's setting)
 
 from mtf_grasp.federated.fit_check import loss_on  # noqa: E402
 from mtf_grasp.grasping.device import describe_machine  # noqa: E402
 
 
 def ratios_of(data: str, preset: str, seed: int, rounds: int, attack: str) -> list[dict]:
-    attacks = [] if attack == 'clean' else [attack]
-    config, workload, adversary, runner = table_rounds(data, seed, rounds, preset, attacks)
-    bad, records = {a.robot for a in adversary.attacks}, []
+    config, workload, adversary, runner, bad = attacked(data, seed, rounds, preset, attack)
+    records = []
     for index, plan, sent, start in stepped(runner, config, rounds):
         received = runner.wire.as_received(start)
         for coordinator, members in plan.clusters.items():
@@ -48,16 +46,8 @@ def ratios_of(data: str, preset: str, seed: int, rounds: int, attack: str) -> li
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--data', required=True)
-    parser.add_argument('--preset', choices=('quick', 'cpu'), default='cpu')
-    parser.add_argument('--seeds', default='10')
-    parser.add_argument('--rounds', type=int, default=10)
-    parser.add_argument('--attacks', default='top:1:sign_flip,top:1:noise,top:1:rotated_labels,clean')
-    parser.add_argument('--out', required=True)
-    args = parser.parse_args()
-    records = [r for attack in args.attacks.split(',') for seed in seeds_of(args.seeds)
-               for r in ratios_of(args.data, args.preset, seed, args.rounds, attack)]
+    args, records = margin_records(__doc__, ratios_of, seeds='10-11',
+                                   attacks='top:1:sign_flip,top:1:noise,top:1:rotated_labels,clean')
     judged = [r for r in records if not r['member_is_attacker']]   # honest members judging a seed
     summary = []
     for index in range(args.rounds):
