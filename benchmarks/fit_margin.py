@@ -56,7 +56,7 @@ def ratios_of(data: str, preset: str, seed: int, rounds: int, attack: str) -> li
     return records
 
 
-def by_round(records: list[dict], rounds: int, key: str = 'ratios') -> list[dict]:
+def by_round(records: list[dict], rounds: int, key: str) -> list[dict]:
     rows = []
     for index in range(rounds):
         mine = [r for r in records if r['round'] == index]

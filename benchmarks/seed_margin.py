@@ -27,11 +27,13 @@ from mtf_grasp.grasping.device import describe_machine  # noqa: E402
 
 def ratios_of(data: str, preset: str, seed: int, rounds: int, attack: str) -> list[dict]:
     config, workload, adversary, runner, bad = attacked(data, seed, rounds, preset, attack)
+    if config.continuation_epochs('mtf_avg'):   # then a coordinator's sent model is not its seed
+        raise SystemExit('seed_margin reads each seed as its coordinator\'s model: coordinator_epochs must be seed_only')
     records = []
     for index, plan, sent, start in stepped(runner, config, rounds):
         received = runner.wire.as_received(start)
         for coordinator, members in plan.clusters.items():
-            seed_state = runner.wire.as_received(sent[coordinator])   # the seed (seed_only: its own model)
+            seed_state = runner.wire.as_received(sent[coordinator])   # the seed, as its members received it
             for member in members:
                 loss = loss_on(config.model, adversary.data(workload.dataset, member, index), workload.indices[member])
                 seed_loss, global_loss = loss(seed_state), loss(received)
