@@ -71,6 +71,10 @@ DEFENCES = {
     # check + the fit check.
     'defaults': {'norm_bound': {**BOUND, 'server_action': 'reject'}, 'direction_z': 3.0, 'fit_ratio': 1.5,
                  'check_members': True, 'check_claims': True},
+    # The defaults + the seed check (seed_check.py): a cluster whose members' reported seed losses exceed
+    # 1.5× the other clusters' is refused and its coordinator never top-level again.
+    'seed_check': {'norm_bound': {**BOUND, 'server_action': 'reject'}, 'direction_z': 3.0, 'fit_ratio': 1.5,
+                   'seed_ratio': 1.5, 'check_members': True, 'check_claims': True},
     'all': {'norm_bound': BOUND, 'aggregator': 'trimmed_mean', 'trim_fraction': 0.34, 'check_members': True,
             'audit_rate': 0.3, 'check_claims': True},
 }

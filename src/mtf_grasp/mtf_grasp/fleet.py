@@ -186,6 +186,7 @@ def streaming_conflict(defences) -> str | None:
     needing = [name for name, on in ((f'defences.aggregator {defences.aggregator!r}', defences.aggregator != 'mean'),
                                       ('defences.direction_z', defences.direction_z is not None),
                                       ('defences.fit_ratio', defences.fit_ratio is not None),
+                                      ('defences.seed_ratio', defences.seed_ratio is not None),
                                       ('defences.audit_rate', defences.audit_rate > 0)) if on]
     if not needing:
         return None

@@ -1,4 +1,4 @@
-"""Roster, key files and HMAC signatures of blobs and profiles (mtf_grasp.federated.admission)."""
+"""Roster, key files and HMAC signatures of blobs, profiles and seed reports (mtf_grasp.federated.admission)."""
 import dataclasses
 import hashlib
 import hmac
@@ -9,8 +9,8 @@ import pytest
 from mtf_grasp.errors import InputError
 from mtf_grasp.federated.roster import load_roster, read_key, write_key_files
 from mtf_grasp.federated.signing import (
-    WireBlob, WireProfile, blob_signing_bytes, receipt_of, sign_blob, sign_profile, signed, verify_blob, verify_profile,
-    verify_receipt)
+    WireBlob, WireProfile, WireSeedReport, blob_signing_bytes, receipt_of, sign_blob, sign_profile, sign_seed_report,
+    signed, verify_blob, verify_profile, verify_receipt, verify_seed_report)
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
@@ -99,6 +99,17 @@ def test_profile_signatures_cover_every_field():
     for change in [{'robot_id': 'robot_2'}, {'sample_count': 11}, {'class_histogram': (6, 4)},
                    {'class_histogram': (4, 6, 0)}, {'labeller': 'object'}]:
         assert not verify_profile(dataclasses.replace(profile, **change), signature, KEY), change
+
+
+def test_seed_report_signatures_cover_every_field_and_a_field_outside_its_type_never_verifies():
+    report = WireSeedReport(sender='robot_3', coordinator='robot_0', round=2, seed_sha256='ab' * 32, loss=0.5)
+    signature = sign_seed_report(report, KEY)
+    assert verify_seed_report(report, signature, KEY)
+    assert not verify_seed_report(report, signature, OTHER_KEY)
+    for change in [{'sender': 'robot_4'}, {'coordinator': 'robot_1'}, {'round': 3}, {'seed_sha256': 'cd' * 32},
+                   {'loss': 0.05}, {'loss': 50.0}]:
+        assert not verify_seed_report(dataclasses.replace(report, **change), signature, KEY), change
+    assert not verify_seed_report(dataclasses.replace(report, round=-1), signature, KEY)
 
 
 def test_roster_keys_round_trip_through_generated_files(tmp_path):

@@ -40,6 +40,7 @@ class RejectReason(enum.StrEnum):
     NON_FINITE = 'non_finite'
     NORM_EXCEEDED = 'norm_exceeded'          # admitted, then refused by the aggregation's norm bound
     MISDIRECTED = 'misdirected'              # admitted, then refused by the aggregation's direction check
+    POOR_SEED = 'poor_seed'                  # admitted, then refused by the server's seed check
 
 
 # What malformed bytes can make a parser raise (RecursionError: deeply nested JSON headers);

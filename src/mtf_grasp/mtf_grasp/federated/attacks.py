@@ -16,6 +16,10 @@
   the round's global model); `dropped_member`: as a coordinator, silently leaves its first member
   out of eq. 8 (the member still trains and uploads).
 
+Under any of them, a low-level robot also lies in its seed report (seed_check.py): it reports 100×
+the loss its coordinator's seed has on its data, the most it can do to get an honest coordinator
+refused (`reported`).
+
 Pure functions over states (name -> tensor); no rclpy.
 """
 from __future__ import annotations
@@ -41,6 +45,7 @@ TIERS = ('top', 'low')
 PROFILE_FACTOR = 20
 WEIGHT_FACTOR = 100
 FORGE_FACTOR = 100.0
+REPORT_FACTOR = 100.0
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,10 @@ class Adversary:
     def data(self, dataset, robot_id: str, round_index: int):
         """What `robot_id` trains on in `round_index`: `dataset`, its grasps turned under rotated_labels."""
         return RotatedLabels(dataset) if 'rotated_labels' in self.kinds(robot_id, round_index) else dataset
+
+    def reported(self, robot_id: str, round_index: int, loss: float) -> float:
+        """The seed loss `robot_id` reports for its coordinator's seed, whose loss on its data is `loss`."""
+        return loss * REPORT_FACTOR if self.kinds(robot_id, round_index) else loss
 
     def sent(self, update: ModelUpdate, start: State, *, base_seed: int, purpose: str) -> ModelUpdate:
         """What the robot sends for its trained `update`, trained from `start` with `purpose` (noise

@@ -103,6 +103,10 @@ class DefenceConfig:
     # Fit check (fit_check.py), at a coordinator: a member's model whose loss on the coordinator's own
     # data exceeds fit_ratio × the median of the other members' is refused (a minority at most). null: off.
     fit_ratio: float | None = None
+    # Seed check (seed_check.py), at the server: each member reports its coordinator's seed's loss on its
+    # own data; a cluster whose members' reports exceed seed_ratio × the other clusters' is refused and
+    # its coordinator is never top-level again (a minority at most). null: off.
+    seed_ratio: float | None = None
     # Profile plausibility (plausibility.py): a claimed count ranks as at most count_cap × the median
     # claim; with check_claims, a robot whose training reports too few steps for its claimed count
     # is not selected top-level from the next round on.
@@ -121,6 +125,8 @@ class DefenceConfig:
             raise ValueError(f'direction_z must be non-negative, got {self.direction_z}')
         if self.fit_ratio is not None and not self.fit_ratio > 1:
             raise ValueError(f'fit_ratio must exceed 1, got {self.fit_ratio}')
+        if self.seed_ratio is not None and not self.seed_ratio > 1:
+            raise ValueError(f'seed_ratio must exceed 1, got {self.seed_ratio}')
         if not 0.0 <= self.audit_rate <= 1.0:
             raise ValueError(f'audit_rate must lie in [0, 1], got {self.audit_rate}')
 
@@ -132,7 +138,7 @@ class DefenceConfig:
     @property
     def active(self) -> bool:
         return (self.norm_bound.bound() is not None or self.aggregator != 'mean' or self.direction_z is not None
-                or self.fit_ratio is not None or self.count_cap is not None or self.check_claims or self.check_members
+                or self.fit_ratio is not None or self.seed_ratio is not None or self.count_cap is not None or self.check_claims or self.check_members
                 or self.audit_rate > 0)
 
 

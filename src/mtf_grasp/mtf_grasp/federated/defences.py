@@ -3,7 +3,8 @@
 `capped` holds each model to the samples its senders registered (always on: a member's at its
 coordinator, each model the server receives at the server);
 `fitted` drops the members' models that fit the coordinator's own data far worse than their peers'
-(fit_check.py); `screened` passes each incoming model through the norm bound against the tier's
+(fit_check.py); `seeds_refused` names the clusters whose seeds fit their members' data far worse than
+the other clusters' seeds fit theirs (seed_check.py, at the server); `screened` passes each incoming model through the norm bound against the tier's
 reference, streaming; `directed` drops the models whose update points away from the others';
 `robust_combine` replaces the weighted mean by a coordinate-wise trimmed mean or median (robust.py
 has the maths). rounds.py calls them in this order; every cap, fit check, clip, refusal, direction
@@ -19,6 +20,7 @@ import torch
 
 from mtf_grasp.federated.audit import AUDIT_MISMATCH, MEMBER_MISSING
 from mtf_grasp.federated.fit_check import fit_check
+from mtf_grasp.federated.seed_check import seed_check
 from mtf_grasp.federated.robust import (BoundReason, bound_update, direction_check, robust_nova, robust_trim,
                                        trimmed_mean)
 
@@ -39,7 +41,10 @@ class DefenceEvent:
     each one's cosine with that step), what one fit check measured ('fit_checked': each member's
     loss on the coordinator's data, the ratio as `bound`), a fit-check refusal ('poor_fit', with the
     model's loss and the loss it had to stay under as `bound`), a capped weight ('weight_capped'), or
-    one robust aggregation (`reason` its aggregator, cutting `trimmed` of `models` values at each end)."""
+    one robust aggregation (`reason` its aggregator, cutting `trimmed` of `models` values at each end),
+    what one seed check measured ('seed_checked': each judged cluster's value as `losses`, keyed by its
+    coordinator, the ratio as `bound`) or a seed-check refusal ('poor_seed': the coordinator, its
+    cluster's value as `loss` and what it had to stay under as `bound`)."""
 
     tier: str                     # 'cluster' (at a coordinator) or 'server'
     by: str                       # who aggregated: the coordinator's id or 'server'
@@ -61,6 +66,8 @@ class DefenceEvent:
         """What a refusal measured, for logs and fleet status."""
         if self.cosine is not None:
             return f'update cosine {self.cosine:.4g} with the others below {self.bound:.4g}'
+        if self.reason == POOR_SEED:
+            return f"seed loss {self.loss:.4g} on its members' data above {self.bound:.4g}"
         if self.loss is not None:
             return f"loss {self.loss:.4g} on the coordinator's data above {self.bound:.4g}"
         return f'update norm {self.norm:.4g} against a bound of {self.bound:.4g}'
@@ -71,14 +78,16 @@ MISDIRECTED = 'misdirected'
 DIRECTION_CHECKED = 'direction_checked'
 POOR_FIT = 'poor_fit'
 FIT_CHECKED = 'fit_checked'
-REFUSED = ('norm_exceeded', 'non_finite', MISDIRECTED, POOR_FIT)
+POOR_SEED = 'poor_seed'
+SEED_CHECKED = 'seed_checked'
+REFUSED = ('norm_exceeded', 'non_finite', MISDIRECTED, POOR_FIT, POOR_SEED)
 IMPLAUSIBLE = 'implausible_profile'
 
 
 def ruled_out(events: Iterable[DefenceEvent], *, top_level: Sequence[str]) -> set[str]:
     """Robots a round's decisions keep from the top level from the next round on: coordinators the
     receipts or audits caught, and coordinators whose cluster model the server refused (a poisoned
-    seed or a forged aggregate; demoted, the robot's updates meet an honest coordinator's bound)."""
+    seed, by the norm bound, the direction check or the seed check, or a forged aggregate; demoted, the robot's updates meet an honest coordinator's bound)."""
     return {e.robot_id for e in events if e.reason in (AUDIT_MISMATCH, MEMBER_MISSING)
             or (e.tier == 'server' and e.reason in REFUSED and e.robot_id in top_level)}
 
@@ -148,6 +157,22 @@ def fitted(members: Iterable[ModelUpdate], *, defences: DefenceConfig | None,
         record(reason=POOR_FIT, robot_id=members[i].robot_id, loss=losses[i],
                bound=defences.fit_ratio * verdict.references[i])
     return [u for i, u in enumerate(members) if i not in verdict.refused]
+
+
+def seeds_refused(reports: Mapping[str, Sequence[float]], *, defences: DefenceConfig | None,
+                  record: Callable[..., None]) -> set[str]:
+    """The coordinators whose cluster models the seed check refuses (seed_check.py; `reports`:
+    coordinator -> its members' losses of its seed on their own data), what it measured and each
+    refusal recorded; none when the check is off."""
+    if defences is None or defences.seed_ratio is None:
+        return set()
+    verdict = seed_check(reports, ratio=defences.seed_ratio)
+    if verdict.references:
+        record(reason=SEED_CHECKED, bound=defences.seed_ratio, losses=verdict.values)
+    for coordinator in verdict.refused:
+        record(reason=POOR_SEED, robot_id=coordinator, loss=verdict.values[coordinator],
+               bound=defences.seed_ratio * verdict.references[coordinator])
+    return set(verdict.refused)
 
 
 def screened(updates: Iterable[ModelUpdate], *, defences: DefenceConfig | None, reference: State | None,

@@ -9,6 +9,8 @@ the next:
                 encoding, metadata_json, SHA-256 of the payload (32 raw bytes)
     profile     "mtf-grasp/robot-profile/v1", robot_id, sample_count (u64 BE),
                 class_histogram (u32 BE each), labeller
+    seed report "mtf-grasp/seed-report/v1", sender, coordinator, round (u32 BE),
+                seed_sha256, loss (IEEE-754 f64 BE)
 
 Strings are UTF-8. The payload enters through the digest the verifier computes itself, so a
 valid signature proves the payload too, whatever the blob's own ``sha256`` field claims.
@@ -26,6 +28,7 @@ from typing import Any, Iterable
 
 _BLOB_TAG = b'mtf-grasp/model-blob/v1'
 _PROFILE_TAG = b'mtf-grasp/robot-profile/v1'
+_SEED_REPORT_TAG = b'mtf-grasp/seed-report/v1'
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,17 @@ class WireProfile:
     sample_count: int
     class_histogram: tuple[int, ...]
     labeller: str
+
+
+@dataclass(frozen=True)
+class WireSeedReport:
+    """The fields of mtf_grasp_interfaces/msg/SeedReport but its signature, without ROS."""
+
+    sender: str
+    coordinator: str
+    round: int
+    seed_sha256: str
+    loss: float
 
 
 def _text(value: str) -> bytes:
@@ -157,3 +171,17 @@ def sign_profile(profile: WireProfile, key: bytes) -> str:
 def verify_profile(profile: WireProfile, signature: str, key: bytes) -> bool:
     """True when `signature` is `key`'s signature of exactly this profile."""
     return _matches(key, profile_signing_bytes, profile, signature)
+
+
+def _seed_report_signing_bytes(report: WireSeedReport) -> bytes:
+    return _framed([_SEED_REPORT_TAG, _text(report.sender), _text(report.coordinator),
+                    struct.pack('>I', report.round), _text(report.seed_sha256), struct.pack('>d', report.loss)])
+
+
+def sign_seed_report(report: WireSeedReport, key: bytes) -> str:
+    return _mac(key, _seed_report_signing_bytes(report))
+
+
+def verify_seed_report(report: WireSeedReport, signature: str, key: bytes) -> bool:
+    """True when `signature` is `key`'s signature of exactly this seed report."""
+    return _matches(key, _seed_report_signing_bytes, report, signature)

@@ -6,7 +6,8 @@ are those of real payloads. Order of work per round:
 
 - flat (FedAvg/FedNova/FedProx): server -> every robot; each trains; robot -> server; eq. 9.
 - MTF: server -> each top-level robot; it trains et epochs into a seed; seed -> its low-level robots;
-  each fine-tunes er epochs; member -> coordinator; eq. 8 under the configured reading (with or
+  each scores the seed on its own data for the server's seed check (with `defences.seed_ratio`) and
+  fine-tunes er epochs; member -> coordinator; eq. 8 under the configured reading (with or
   without the coordinator's own model: its seed, or the seed trained on to er epochs); cluster ->
   server; eq. 9.
 
@@ -15,7 +16,8 @@ With FedBN (`local_norms` given) every robot trains with its own BatchNorm layer
 An `adversary` replays attacks (attacks.py) at the points where a robot could lie: the models it
 trains, the data it trains on, and as a coordinator its cluster model and which members it counts.
 The configured defences act inside the aggregations (rounds.py), and the server checks each
-cluster's receipts and audits clusters (audit.py); their decisions go to `events`.
+cluster's receipts, audits clusters (audit.py) and compares the members' seed reports across clusters
+(seed_check.py); their decisions go to `events`.
 
 Robots named in `crashed` do what a robot that crashes at the start of the round does in the
 fleet: they receive nothing and send nothing, and the round closes without them (a crashed
@@ -37,7 +39,7 @@ from mtf_grasp.federated.fit_check import loss_on
 from mtf_grasp.federated.planning import RoundPlan, method_base
 from mtf_grasp.federated.fedbn import LocalNorms
 from mtf_grasp.federated.plausibility import TrainingReport
-from mtf_grasp.federated.defences import DefenceEvent, recorder, weight_ceilings
+from mtf_grasp.federated.defences import DefenceEvent, recorder, seeds_refused, weight_ceilings
 from mtf_grasp.federated.rounds import ModelUpdate, cluster_aggregate, local_update, server_aggregate
 from mtf_grasp.federated.traffic import SERVER, TrafficLedger
 
@@ -135,12 +137,20 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
 
     checks = config.defences
     record = recorder(events, tier='server', by=SERVER)
+    seed_reports: dict[str, list[float]] = {}   # coordinator -> its members' seed losses (the seed check)
+
+    def seed_losses(coordinator: str, members: Sequence[str], seed_state: State) -> None:
+        if checks.seed_ratio is not None:
+            seed_reports[coordinator] = [adversary.reported(m, index, loss_on(
+                config.model, adversary.data(dataset, m, index), indices[m], device=settings.device)(seed_state))
+                for m in members]
 
     def clusters() -> Iterator[ModelUpdate]:
         for coordinator in coordinators:
             seed = train(coordinator, received, epochs=config.epochs(method, coordinator=True), final=not more)
             members = [m for m in plan.clusters[coordinator] if m not in crashed]
             seed_state = wire.send(seed.state, round_index=index, sender=coordinator, receivers=members)
+            seed_losses(coordinator, members, seed_state)
             own = seed if not more else train(coordinator, seed.state, epochs=more, prior_steps=seed.local_steps,
                                               purpose='continue')
             audit = audited(seed=config.seed, round_index=index, coordinator=coordinator, rate=checks.audit_rate)
@@ -181,7 +191,13 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
                     cluster = honest
             yield cluster
 
-    return server_aggregate(clusters(), base=base, global_state=global_state, defences=config.defences,
+    arriving: Iterable[ModelUpdate] = clusters()
+    if checks.seed_ratio is not None:   # every cluster's reports are in before any cluster is judged
+        arriving = list(arriving)
+        refused = seeds_refused({c.robot_id: seed_reports[c.robot_id] for c in arriving}, defences=checks,
+                                record=record)
+        arriving = [c for c in arriving if c.robot_id not in refused]
+    return server_aggregate(arriving, base=base, global_state=global_state, defences=config.defences,
                             ceilings=ceilings, events=events)
 
 

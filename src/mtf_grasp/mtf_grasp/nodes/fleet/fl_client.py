@@ -6,23 +6,27 @@ On a top-level robot the robot's tier_coordinator trains instead, so the client 
 out; so does a robot the plan leaves out. It re-registers whenever the server's status does not
 list it (a restarted server), retries service calls with backoff, and gives up on a round's model
 once the fleet has moved past that round. What its coordinator accepted it serves for an audit of
-that coordinator and, with check_members, reports to the server as a signed receipt.
+that coordinator and, with check_members, reports to the server as a signed receipt; with
+seed_ratio, it scores each seed it receives on its own data and reports that loss, signed, for the
+server's seed check.
 """
 from __future__ import annotations
 
-from mtf_grasp_interfaces.msg import ModelBlob
+import math
+
+from mtf_grasp_interfaces.msg import ModelBlob, SeedReport
 from mtf_grasp_interfaces.srv import RegisterRobot, SubmitModel
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 
-from mtf_grasp.federated.signing import WireProfile, sign_profile
+from mtf_grasp.federated.signing import WireProfile, WireSeedReport, sign_profile, sign_seed_report
 from mtf_grasp.fleet import SERVER_ID
 from mtf_grasp.nodes.blob_transport import call_service, receipt_msg, with_retries
 from mtf_grasp.nodes.fleet import names
 from mtf_grasp.nodes.fleet.context import FleetContext
 from mtf_grasp.nodes.fleet.injected_crash import InjectedCrash
 from mtf_grasp.nodes.fleet.keys import roster_keys
-from mtf_grasp.nodes.fleet.messages import profile_to_msg
+from mtf_grasp.nodes.fleet.messages import profile_to_msg, seed_report_to_msg
 from mtf_grasp.nodes.fleet.model_watch import ModelWatch
 from mtf_grasp.nodes.fleet.model_sending import send_model
 from mtf_grasp.nodes.fleet.params import declare_robot
@@ -59,6 +63,8 @@ class FlClient(Node):
         defences = self.fleet.config.defences
         self._receipts = (self.create_publisher(ModelBlob, names.RECEIPTS, names.RECEIPT_QOS)
                           if defences.check_members or defences.check_claims else None)
+        self._seed_reports = (self.create_publisher(SeedReport, names.SEED_REPORTS, names.RECEIPT_QOS)
+                              if defences.seed_ratio is not None else None)
         self.get_logger().info(f'{self.robot_id}: {len(self.training.indices)} samples from '
                                f'{self.fleet.data_root}')
 
@@ -111,6 +117,8 @@ class FlClient(Node):
             return False
         blob, start = received
         self.training.record_received(blob)
+        if coordinator and self._seed_reports is not None:   # before fine-tuning: the server has it early
+            self._report_seed(blob, start, coordinator=coordinator)
         # A seed model already carries its coordinator's steps (FedNova counts from the global model).
         update = self.training.train(start, epochs=self.fleet.local_epochs, round_index=round_index,
                                      role='fine_tune' if coordinator else 'local',
@@ -129,6 +137,13 @@ class FlClient(Node):
         if not coordinator:
             self._to_server = (round_index, model, self.plans.seq)
         return True
+
+    def _report_seed(self, blob, seed_state, *, coordinator: str) -> None:
+        loss = self.training.seed_loss(seed_state, round_index=blob.round)
+        report = WireSeedReport(sender=self.robot_id, coordinator=coordinator, round=blob.round,
+                                seed_sha256=blob.sha256, loss=loss if math.isfinite(loss) else math.inf)
+        signature = sign_seed_report(report, self.training.keys[self.robot_id])
+        self._seed_reports.publish(seed_report_to_msg(report, signature=signature))
 
     def _resend(self, plan, seq: int) -> None:
         """A restarted server reopened a round this robot already sent its model for (flat)."""

@@ -8,8 +8,9 @@ turns messages into core objects and back.
 Admission: only robots of the roster with a valid profile signature register, and only
 submissions that pass the SubmissionGuard (signature, round, version, duplicate, weights,
 decoding) are aggregated; refusals, the norm bound's included, are counted in /fleet/status.
-Coordinators are held to account with the config's defences: members' receipts (member_receipts.py)
-and audits (cluster_audit.py); one caught is never top-level again. Faults: a round closes at its
+Coordinators are held to account with the config's defences: members' receipts (member_receipts.py),
+audits (cluster_audit.py) and members' reports on their seeds (seed_reports.py); one caught is never
+top-level again. Faults: a round closes at its
 deadline with the models that arrived when they reach the quorum; a coordinator that missed a
 deadline is left out of later plans (its members are re-assigned); a restarted server resumes
 after its latest checkpoint with the same round numbers and model hash.
@@ -43,6 +44,7 @@ from mtf_grasp.nodes.fleet.member_receipts import MemberReceipts
 from mtf_grasp.nodes.fleet.messages import plan_to_msg, profile_from_msg
 from mtf_grasp.nodes.fleet.params import ServerParams
 from mtf_grasp.nodes.fleet.round_report import SERVER, RoundReport, planned_participants, write_summary
+from mtf_grasp.nodes.fleet.seed_reports import SeedReports
 from mtf_grasp.nodes.fleet.work_clock import WorkClock
 from mtf_grasp.nodes.parameters import declare_config
 from mtf_grasp.nodes.runtime import NodeWorkFailed, run_fleet_node
@@ -79,6 +81,8 @@ class FlServer(Node):
         defences = self.fleet.config.defences
         self._receipts = (MemberReceipts(self, keys=self._robot_keys, callback_group=group)
                           if defences.check_members or defences.check_claims else None)
+        self._seed_reports = (SeedReports(self, keys=self._robot_keys, callback_group=group)
+                              if defences.seed_ratio is not None else None)
         for kind, name, callback in ((RegisterRobot, names.REGISTER, self._on_register),
                                      (FetchModel, names.GLOBAL_MODEL, self._on_fetch),
                                      (SubmitModel, names.SUBMIT_TO_SERVER, self._on_submit)):
@@ -208,6 +212,8 @@ class FlServer(Node):
             if plan.tiered and self._auditor.rate > 0:
                 arrived = self._auditor.audit(plan, arrived, global_state=state, version=self._version,
                                               record=record)
+            if plan.tiered and self._seed_reports is not None:
+                arrived = self._seed_reports.judge(plan, arrived, defences=defences, record=record)
             updates = arrived
         with work.timing():
             state = server_aggregate(updates, base=self.fleet.base, global_state=state, defences=defences,

@@ -1,13 +1,15 @@
-"""Conversions between the core's plan/profile types and their ROS messages."""
+"""Conversions between the core's plan/profile/seed-report types and their ROS messages."""
 from __future__ import annotations
 
 from builtin_interfaces.msg import Time
 from mtf_grasp_interfaces.msg import RobotProfile as ProfileMsg
 from mtf_grasp_interfaces.msg import RoundPlan as PlanMsg
+from mtf_grasp_interfaces.msg import SeedReport
 from mtf_grasp_interfaces.msg import TierAssignment
 
 from mtf_grasp.federated.planning import RoundPlan
 from mtf_grasp.federated.profiles import RobotProfile
+from mtf_grasp.federated.signing import WireSeedReport
 
 
 def plan_to_msg(plan: RoundPlan, *, version: int, seed_epochs: int, local_epochs: int,
@@ -40,3 +42,13 @@ def profile_to_msg(profile: RobotProfile, *, labeller: str) -> ProfileMsg:
 def profile_from_msg(msg: ProfileMsg) -> RobotProfile:
     return RobotProfile(robot_id=msg.robot_id, sample_count=msg.sample_count,
                         class_histogram=tuple(msg.class_histogram))
+
+
+def seed_report_to_msg(report: WireSeedReport, *, signature: str) -> SeedReport:
+    return SeedReport(sender=report.sender, coordinator=report.coordinator, round=report.round,
+                      seed_sha256=report.seed_sha256, loss=report.loss, signature=signature)
+
+
+def seed_report_from_msg(msg: SeedReport) -> WireSeedReport:
+    return WireSeedReport(sender=msg.sender, coordinator=msg.coordinator, round=msg.round,
+                          seed_sha256=msg.seed_sha256, loss=msg.loss)

@@ -15,6 +15,7 @@ FLEET_STATUS = '/fleet/status'
 GLOBAL_VERSION = '/fleet/global_version'
 GLOBAL_MODEL_LATEST = '/fleet/global_model'   # latched ModelBlob for grasp_inference nodes
 RECEIPTS = '/fleet/receipts'   # members' receipts (ModelBlob without payload) of what they sent a coordinator
+SEED_REPORTS = '/fleet/seed_reports'   # members' signed losses of their coordinator's seed (the seed check)
 
 
 
@@ -27,7 +28,7 @@ RECEIPTS = '/fleet/receipts'   # members' receipts (ModelBlob without payload) o
 SERVICE_QOS = QoSProfile(history=HistoryPolicy.KEEP_ALL, reliability=ReliabilityPolicy.RELIABLE,
                          durability=DurabilityPolicy.VOLATILE)
 
-# Receipts: reliable, and kept for a server whose subscription matches late.
+# Receipts and seed reports: reliable, and kept for a server whose subscription matches late.
 RECEIPT_QOS = QoSProfile(depth=16, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE,
                          durability=DurabilityPolicy.TRANSIENT_LOCAL)
 

@@ -64,6 +64,15 @@ class RobotTraining:
         coordinator's fit check (None when the fleet's defences leave it off)."""
         if self.fleet.config.defences.fit_ratio is None:
             return None
+        return self._loss_on(round_index)
+
+    def seed_loss(self, seed_state, *, round_index: int) -> float:
+        """The loss of its coordinator's seed on this robot's data, as the robot reports it to the
+        server's seed check (an attacking robot lies: Adversary.reported)."""
+        loss = self._loss_on(round_index)(seed_state)
+        return self.fleet.adversary.reported(self.robot_id, round_index, loss)
+
+    def _loss_on(self, round_index: int):
         return loss_on(self.fleet.spec, self.fleet.adversary.data(self.dataset, self.robot_id, round_index),
                        self.indices, device=self.fleet.settings.device)
 
