@@ -210,10 +210,11 @@ def stepped(runner, config, rounds: int):
         yield index, plan, sent, start
 
 
-def margin_records(doc: str, per_run, *, seeds: str, attacks: str) -> tuple[argparse.Namespace, list[dict]]:
+def margin_records(doc: str, per_run, *, seeds: str, attacks: str,
+                   stored: str) -> tuple[argparse.Namespace, list[dict]]:
     """The margin benchmarks' command line (data, preset, seeds, rounds, rows, --out; `seeds` and
     `attacks` the defaults) and the records `per_run(data, preset, seed, rounds, attack)` gives for
-    every row and seed."""
+    every row and seed, or with --records those a previous --out stored under `stored`."""
     parser = argparse.ArgumentParser(description=doc.split('\n')[0])
     parser.add_argument('--data', required=True)
     parser.add_argument('--preset', choices=('quick', 'cpu'), default='cpu')
@@ -221,7 +222,10 @@ def margin_records(doc: str, per_run, *, seeds: str, attacks: str) -> tuple[argp
     parser.add_argument('--rounds', type=int, default=10)
     parser.add_argument('--attacks', default=attacks)
     parser.add_argument('--out', required=True)
+    parser.add_argument('--records', help='summarise the records of a previous --out instead of running')
     args = parser.parse_args()
+    if args.records:
+        return args, json.loads(Path(args.records).read_text())[stored]
     return args, [r for attack in args.attacks.split(',') for seed in seeds_of(args.seeds)
                   for r in per_run(args.data, args.preset, seed, args.rounds, attack)]
 

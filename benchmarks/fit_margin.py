@@ -74,7 +74,8 @@ def summarised(records: list[dict], rounds: int, key: str) -> dict:
 
 
 def main() -> int:
-    args, records = margin_records(__doc__, ratios_of, seeds='10-11', attacks='clean,low:1:rotated_labels')
+    args, records = margin_records(__doc__, ratios_of, seeds='10-11', attacks='clean,low:1:rotated_labels',
+                                   stored='clusters')
     summary = summarised(records, args.rounds, 'ratios')
     floored = summarised(records, args.rounds, 'floored_ratios')
     print(json.dumps({'summary': summary, 'floored_summary': floored}))

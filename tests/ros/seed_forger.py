@@ -6,17 +6,15 @@ it, latched, on each coordinator's seed topic as that coordinator, signed with a
 again every 0.2 s until the round is over, so its seed reaches members before and after the
 coordinator's. Each round's publications go to OUT as JSON lines.
 """
-import json
 import sys
 
-import rclpy
 from mtf_grasp_interfaces.msg import ModelBlob
 from mtf_grasp_interfaces.srv import FetchModel
 
 from mtf_grasp.nodes.blob_transport import BlobHeader, make_blob
 from mtf_grasp.nodes.fleet import names
 from service_calls import answer
-from stranger_node import OWN_KEY, finished, on_the_domain, poisoned
+from stranger_node import OWN_KEY, finished, leave_the_domain, on_the_domain, poisoned
 
 
 def main(out_path: str, rounds: int) -> None:
@@ -48,11 +46,7 @@ def main(out_path: str, rounds: int) -> None:
                                                                 names.LATCHED)
             publishers[coordinator].publish(blob)
             published[plan.round] = published.get(plan.round, 0) + 1
-    with open(out_path, 'w') as out:
-        for round_index, count in sorted(published.items()):
-            out.write(json.dumps({'round': round_index, 'published': count}) + '\n')
-    node.destroy_node()
-    rclpy.shutdown()
+    leave_the_domain(node, out_path, published)
 
 
 if __name__ == '__main__':

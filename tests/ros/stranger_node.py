@@ -45,6 +45,16 @@ def poisoned(blob):
     return encode_state(state, spec=spec, dtype='fp16' if blob.encoding.endswith('fp16') else 'fp32')
 
 
+def leave_the_domain(node, out_path: str, published: dict[int, int]) -> None:
+    """Write how many messages a forging node published each round to `out_path` (JSON lines), then
+    leave the domain."""
+    with open(out_path, 'w') as out:
+        for round_index, count in sorted(published.items()):
+            out.write(json.dumps({'round': round_index, 'published': count}) + '\n')
+    node.destroy_node()
+    rclpy.shutdown()
+
+
 def on_the_domain(name: str):
     """A node named `name` on its own executor, following the fleet's plans and status: (node,
     executor, plans, statuses), the lists growing as messages come."""

@@ -37,7 +37,8 @@ from federated_data import QUICK_SPEC
     ({'a': [4.0, 4.0], 'b': [5.0, 5.0], 'c': [1.0, 1.0]}, ['b'],
      {'a': 4.0, 'b': 5.0, 'c': 1.0}, {'a': 3.0, 'b': 2.5, 'c': 4.5}),
     # A seed that gave NaN on a member's data: +inf, refused first; a cluster with no report is not judged.
-    ({'a': [math.nan, math.inf], 'b': [0.5, 0.6], 'c': []}, ['a'], {'a': math.inf, 'b': 0.5}, {'a': 0.6, 'b': math.inf}),
+    ({'a': [math.nan, math.inf], 'b': [0.5, 0.6], 'c': []}, ['a'],
+     {'a': math.inf, 'b': 0.5}, {'a': 0.6, 'b': math.inf}),
     ({}, [], {}, {}),
 ])
 def test_the_seed_check_refuses_the_cluster_whose_seed_fits_its_members_far_worse(reports, refused, values, references):

@@ -138,8 +138,8 @@ class DefenceConfig:
     @property
     def active(self) -> bool:
         return (self.norm_bound.bound() is not None or self.aggregator != 'mean' or self.direction_z is not None
-                or self.fit_ratio is not None or self.seed_ratio is not None or self.count_cap is not None or self.check_claims or self.check_members
-                or self.audit_rate > 0)
+                or self.fit_ratio is not None or self.seed_ratio is not None or self.count_cap is not None
+                or self.check_claims or self.check_members or self.audit_rate > 0)
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,15 @@
 `capped` holds each model to the samples its senders registered (always on: a member's at its
 coordinator, each model the server receives at the server);
 `fitted` drops the members' models that fit the coordinator's own data far worse than their peers'
-(fit_check.py); `seeds_refused` names the clusters whose seeds fit their members' data far worse than
-the other clusters' seeds fit theirs (seed_check.py, at the server); `screened` passes each incoming model through the norm bound against the tier's
-reference, streaming; `directed` drops the models whose update points away from the others';
-`robust_combine` replaces the weighted mean by a coordinate-wise trimmed mean or median (robust.py
-has the maths). rounds.py calls them in this order; every cap, fit check, clip, refusal, direction
-check and robust aggregation becomes a `DefenceEvent`, and `defence_summary` makes a round's record
-for results.json and summary.json.
+(fit_check.py); `seeds_refused` names the clusters whose seeds fit their members' data far worse
+than the other clusters' seeds fit theirs (seed_check.py, at the server); `screened` passes each
+incoming model through the norm bound against the tier's reference, streaming; `directed` drops the
+models whose update points away from the others'; `robust_combine` replaces the weighted mean by a
+coordinate-wise trimmed mean or median (robust.py has the maths). rounds.py calls them in this
+order, but `seeds_refused`, which the round's runners call before eq. 9 (simulation.py, and the
+fleet's seed_reports.py); every cap, fit or seed check, clip, refusal, direction check and robust
+aggregation becomes a `DefenceEvent`, and `defence_summary` makes a round's record for
+results.json and summary.json.
 """
 from __future__ import annotations
 
@@ -20,9 +22,9 @@ import torch
 
 from mtf_grasp.federated.audit import AUDIT_MISMATCH, MEMBER_MISSING
 from mtf_grasp.federated.fit_check import fit_check
-from mtf_grasp.federated.seed_check import seed_check
 from mtf_grasp.federated.robust import (BoundReason, bound_update, direction_check, robust_nova, robust_trim,
                                        trimmed_mean)
+from mtf_grasp.federated.seed_check import seed_check
 
 if TYPE_CHECKING:   # both import this module
     from mtf_grasp.federated.config import DefenceConfig
@@ -59,8 +61,9 @@ class DefenceEvent:
     cosines: dict[str, float] | None = None   # direction_checked: robot id -> leave-one-out cosine
     unit: float | None = None     # direction_checked: 1/√d, the spread of a random direction's cosine
     step_cosines: dict[str, float] | None = None   # direction_checked: robot id -> cosine with the last step
-    loss: float | None = None     # poor_fit: the model's loss on the coordinator's data
-    losses: dict[str, float] | None = None   # fit_checked: robot id -> loss on the coordinator's data
+    loss: float | None = None     # poor_fit: the model's loss on the coordinator's data; poor_seed: the cluster's value
+    losses: dict[str, float] | None = None   # fit_checked: robot id -> loss on the coordinator's data;
+    #                                          seed_checked: coordinator -> its cluster's value
 
     def detail(self) -> str:
         """What a refusal measured, for logs and fleet status."""
@@ -87,7 +90,8 @@ IMPLAUSIBLE = 'implausible_profile'
 def ruled_out(events: Iterable[DefenceEvent], *, top_level: Sequence[str]) -> set[str]:
     """Robots a round's decisions keep from the top level from the next round on: coordinators the
     receipts or audits caught, and coordinators whose cluster model the server refused (a poisoned
-    seed, by the norm bound, the direction check or the seed check, or a forged aggregate; demoted, the robot's updates meet an honest coordinator's bound)."""
+    seed, by the norm bound, the direction check or the seed check, or a forged aggregate; demoted,
+    the robot's updates meet an honest coordinator's bound)."""
     return {e.robot_id for e in events if e.reason in (AUDIT_MISMATCH, MEMBER_MISSING)
             or (e.tier == 'server' and e.reason in REFUSED and e.robot_id in top_level)}
 

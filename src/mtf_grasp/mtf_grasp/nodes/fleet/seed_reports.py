@@ -34,7 +34,8 @@ class SeedReports:
     def _on_report(self, message) -> None:
         report = seed_report_from_msg(message)
         key = self._keys.get(report.sender)
-        problem = ('not signed by that roster member' if key is None or not verify_seed_report(report, message.signature, key)
+        signed = key is not None and verify_seed_report(report, message.signature, key)
+        problem = ('not signed by that roster member' if not signed
                    else f'loss {report.loss} is no positive number' if not (report.loss > 0 or math.isnan(report.loss))
                    else '')
         if problem:
