@@ -10,10 +10,10 @@ submissions that pass the SubmissionGuard (signature, round, version, duplicate,
 decoding) are aggregated; refusals, the norm bound's included, are counted in /fleet/status.
 Coordinators are held to account with the config's defences: members' receipts (member_receipts.py),
 audits (cluster_audit.py) and members' reports on their seeds (seed_reports.py); one caught is never
-top-level again. Faults: a round closes at its
-deadline with the models that arrived when they reach the quorum; a coordinator that missed a
-deadline is left out of later plans (its members are re-assigned); a restarted server resumes
-after its latest checkpoint with the same round numbers and model hash.
+top-level again. Faults: a round closes at its deadline with the models that arrived when they
+reach the quorum; a coordinator that missed a deadline is left out of later plans (its members are
+re-assigned); a restarted server resumes after its latest checkpoint with the same round numbers
+and model hash.
 """
 from __future__ import annotations
 

@@ -4,9 +4,10 @@ Each low-level robot publishes its coordinator's seed's loss on its own data on 
 signed, as soon as it has the seed (before fine-tuning), so the reports are in long before the
 cluster models. At the round's close the server takes, for each cluster whose model arrived, the
 reports of that cluster's planned members, and leaves out the cluster models the check refuses
-(their coordinators are never top-level again: defences.ruled_out). A report whose signature fails,
-from a robot that is not a planned member of the coordinator it names, or whose loss is no positive
-number is dropped with a throttled warning. One small message per low-level robot a round.
+(their coordinators are never top-level again: defences.ruled_out). A report whose signature fails
+or whose loss is no positive number is dropped with a throttled warning; one from a robot that is
+not a planned member of the coordinator it names is not counted. One small message per low-level
+robot a round.
 """
 from __future__ import annotations
 
