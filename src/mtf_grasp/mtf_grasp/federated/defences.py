@@ -46,8 +46,7 @@ class DefenceEvent:
     one robust aggregation (`reason` its aggregator, cutting `trimmed` of `models` values at each end),
     what one seed check measured ('seed_checked': each judged cluster's value as `losses`, keyed by its
     coordinator, the ratio as `bound`) or a seed-check refusal ('poor_seed': the coordinator, its
-    cluster's value as `loss`, what it had to stay under as `bound` and the reports it rested on as
-    `losses`)."""
+    cluster's value as `loss` and what it had to stay under as `bound`)."""
 
     tier: str                     # 'cluster' (at a coordinator) or 'server'
     by: str                       # who aggregated: the coordinator's id or 'server'
@@ -64,7 +63,7 @@ class DefenceEvent:
     step_cosines: dict[str, float] | None = None   # direction_checked: robot id -> cosine with the last step
     loss: float | None = None     # poor_fit: the model's loss on the coordinator's data; poor_seed: the cluster's value
     losses: dict[str, float] | None = None   # fit_checked: robot id -> loss on the coordinator's data;
-    #         seed_checked: coordinator -> its cluster's value; poor_seed: member -> the report counted
+    #                                          seed_checked: coordinator -> its cluster's value
 
     def detail(self) -> str:
         """What a refusal measured, for logs and fleet status."""
@@ -164,30 +163,20 @@ def fitted(members: Iterable[ModelUpdate], *, defences: DefenceConfig | None,
     return [u for i, u in enumerate(members) if i not in verdict.refused]
 
 
-def seeds_refused(reports: Mapping[str, Mapping[str, float]], *, defences: DefenceConfig | None,
-                  record: Callable[..., None], unheard: Iterable[str] = ()) -> set[str]:
+def seeds_refused(reports: Mapping[str, Sequence[float]], *, defences: DefenceConfig | None,
+                  record: Callable[..., None]) -> set[str]:
     """The coordinators whose cluster models the seed check refuses (seed_check.py; `reports`:
-    coordinator -> member -> its loss of the coordinator's seed on its own data; the reports of the
-    `unheard` members are left out), what it measured and each refusal recorded with the reports it
-    rested on; none when the check is off."""
+    coordinator -> its members' losses of its seed on their own data), what it measured and each
+    refusal recorded; none when the check is off."""
     if defences is None or defences.seed_ratio is None:
         return set()
-    unheard = set(unheard)
-    heard = {c: {m: x for m, x in members.items() if m not in unheard} for c, members in reports.items()}
-    verdict = seed_check({c: list(members.values()) for c, members in heard.items()}, ratio=defences.seed_ratio)
+    verdict = seed_check(reports, ratio=defences.seed_ratio)
     if verdict.references:
         record(reason=SEED_CHECKED, bound=defences.seed_ratio, losses=verdict.values)
     for coordinator in verdict.refused:
         record(reason=POOR_SEED, robot_id=coordinator, loss=verdict.values[coordinator],
-               bound=defences.seed_ratio * verdict.references[coordinator], losses=heard[coordinator])
+               bound=defences.seed_ratio * verdict.references[coordinator])
     return set(verdict.refused)
-
-
-def silenced(events: Iterable[DefenceEvent]) -> set[str]:
-    """Members not heard by the seed check from the next round on: each one whose report alone got a
-    cluster refused. Either it or its coordinator lied, and the coordinator is demoted; so a lying
-    member can get one honest coordinator refused, not one after another."""
-    return {next(iter(e.losses)) for e in events if e.reason == POOR_SEED and len(e.losses) == 1}
 
 
 def screened(updates: Iterable[ModelUpdate], *, defences: DefenceConfig | None, reference: State | None,

@@ -25,8 +25,7 @@ from mtf_grasp.federated.fedbn import LocalNorms
 from mtf_grasp.federated.planning import plan_round, robot_seed
 from mtf_grasp.federated.plausibility import TrainingReport, capped, implausible
 from mtf_grasp.federated.profiles import id_order
-from mtf_grasp.federated.defences import (IMPLAUSIBLE, DefenceEvent, defence_summary, event_record, ruled_out,
-                                         silenced)
+from mtf_grasp.federated.defences import IMPLAUSIBLE, DefenceEvent, defence_summary, event_record, ruled_out
 from mtf_grasp.federated.rounds import ModelUpdate, local_update
 from mtf_grasp.federated.robust import RecentGlobals
 from mtf_grasp.federated.simulation import LastStep, Wire, run_round
@@ -95,7 +94,7 @@ class FederatedRounds:
     """One federated method's rounds as the experiment runs them, one `step` per round: the plan from
     the profiles the robots claim, eq. 8/9 with the defences, claims checked against the training
     reports, and every robot caught (claims, receipts, audits, a cluster the server refused) never
-    top-level again; a member whose report alone got a seed refused is not heard again. The ROS tests step it round by round beside the fleet."""
+    top-level again. The ROS tests step it round by round beside the fleet."""
 
     def __init__(self, method: str, *, config: ExperimentConfig, workload: Workload, wire: Wire,
                  crashes: Crashes, adversary: Adversary):
@@ -103,7 +102,6 @@ class FederatedRounds:
         self.crashes, self.adversary = crashes, adversary
         self.norms = LocalNorms() if config.federation.fedbn else None
         self.flagged: set[str] = set()
-        self.unheard: set[str] = set()   # members the seed check no longer hears (defences.silenced)
         self._globals = RecentGlobals()   # the direction check's last step, as the coordinators decode it
         self._receivers = frozenset()     # ... and the coordinators the previous round's global model reached
 
@@ -120,14 +118,13 @@ class FederatedRounds:
         state = run_round(state, plan=plan, config=config, dataset=self.workload.dataset,
                           indices=self.workload.indices, wire=self.wire, on_update=on_update,
                           crashed=crashed, local_norms=self.norms, adversary=self.adversary, events=events,
-                          reports=reports, last_step=last_step, unheard=frozenset(self.unheard))
+                          reports=reports, last_step=last_step)
         if config.defences.check_claims:
             caught = (set(implausible(claimed.profiles, reports, batch_size=config.training.batch_size))
                       - self.flagged)
             events += [DefenceEvent(tier='server', by=SERVER, reason=IMPLAUSIBLE, robot_id=r) for r in sorted(caught)]
             self.flagged |= caught
         self.flagged |= ruled_out(events, top_level=plan.top_level)
-        self.unheard |= silenced(events)
         return state, plan, events
 
     def _last_step(self, state, index: int, *, receivers: frozenset[str]) -> LastStep | None:

@@ -15,9 +15,8 @@ cluster's model is left out of the round and its coordinator is never top-level 
 
 As with the fit check, at most a minority of the judged clusters is refused (one of two to four, the
 worst first). The limits: the lone member of a cluster of one decides that cluster's value alone,
-so a lying lone member can get its own honest coordinator refused, once: a member whose report
-alone got a cluster refused is not heard again (defences.silenced); and a poisoned seed that fits
-as well as an honest one (small noise) passes. A report must be a positive loss; a
+so a lying lone member can get its own honest coordinator refused (not another one); and a poisoned
+seed that fits as well as an honest one (small noise) passes. A report must be a positive loss; a
 non-finite one (the seed gave NaN) counts as +inf. Measured in
 docs/security.md: on the cpu preset (seeds 10 and 11, 10 rounds) honest clusters' values stayed
 within 1.38× of each other, sign-flipped seeds were 3.3× to 47× the honest cluster's, seeds trained

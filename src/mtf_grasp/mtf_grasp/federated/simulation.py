@@ -84,8 +84,7 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
               on_update: Callable[[ModelUpdate], None] | None = None, crashed: frozenset[str] = frozenset(),
               local_norms: LocalNorms | None = None, adversary: Adversary = Adversary(),
               events: list[DefenceEvent] | None = None, reports: list[TrainingReport] | None = None,
-              last_step: LastStep | None = None, unheard: frozenset[str] = frozenset(),
-              progress: bool = False) -> dict[str, torch.Tensor]:
+              last_step: LastStep | None = None, progress: bool = False) -> dict[str, torch.Tensor]:
     """Run `plan` from `global_state` without the `crashed` robots; return the next global state.
 
     No model weighs more than its senders registered (`plan.registered`): the coordinators hold their
@@ -95,8 +94,6 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
 
     `last_step` is the global model's move over the previous round, for the direction check's pair
     tie-breaker, and which coordinators hold it (those that received the previous global model).
-
-    `unheard` are the members whose seed reports the seed check leaves out (defences.silenced).
 
     `on_update` sees each robot's trained update (before it is sent), e.g. to measure per-robot
     accuracy. Updates are aggregated as they arrive, so at most one cluster is in memory.
@@ -140,13 +137,13 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
 
     checks = config.defences
     record = recorder(events, tier='server', by=SERVER)
-    seed_reports: dict[str, dict[str, float]] = {}   # coordinator -> member -> its seed loss (the seed check)
+    seed_reports: dict[str, list[float]] = {}   # coordinator -> its members' seed losses (the seed check)
 
     def seed_losses(coordinator: str, members: Sequence[str], seed_state: State) -> None:
         if checks.seed_ratio is not None:
-            seed_reports[coordinator] = {m: adversary.reported(m, index, loss_on(
+            seed_reports[coordinator] = [adversary.reported(m, index, loss_on(
                 config.model, adversary.data(dataset, m, index), indices[m], device=settings.device)(seed_state))
-                for m in members}
+                for m in members]
 
     def clusters() -> Iterator[ModelUpdate]:
         for coordinator in coordinators:
@@ -198,7 +195,7 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
     if checks.seed_ratio is not None:   # every cluster's reports are in before any cluster is judged
         arriving = list(arriving)
         refused = seeds_refused({c.robot_id: seed_reports[c.robot_id] for c in arriving}, defences=checks,
-                                record=record, unheard=unheard)
+                                record=record)
         arriving = [c for c in arriving if c.robot_id not in refused]
     return server_aggregate(arriving, base=base, global_state=global_state, defences=config.defences,
                             ceilings=ceilings, events=events)

@@ -30,7 +30,7 @@ from std_msgs.msg import UInt64
 
 from mtf_grasp.errors import InputError
 from mtf_grasp.federated.admission import SubmissionGuard
-from mtf_grasp.federated.defences import IMPLAUSIBLE, REFUSED, recorder, ruled_out, silenced, weight_ceilings
+from mtf_grasp.federated.defences import IMPLAUSIBLE, REFUSED, recorder, ruled_out, weight_ceilings
 from mtf_grasp.federated.plausibility import implausible_in_fleet
 from mtf_grasp.federated.rounds import server_aggregate, step_momentum
 from mtf_grasp.federated.signing import WireProfile, verify_profile
@@ -223,8 +223,6 @@ class FlServer(Node):
             arrived = taken
             steps = self._signed_steps(plan, arrived, record=record)
         self._flagged |= ruled_out(events, top_level=plan.top_level)
-        if self._seed_reports is not None:
-            self._seed_reports.unheard |= silenced(events)
         if defences.check_claims:
             self._judge_claims(plan, steps, record=record, flagged=flagged)
         self._report.defences(round_index=plan.round_index, events=events)

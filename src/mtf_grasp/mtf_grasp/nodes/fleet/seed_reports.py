@@ -4,8 +4,7 @@ Each low-level robot publishes its coordinator's seed's loss on its own data on 
 signed, as soon as it has the seed (before fine-tuning), so the reports are in long before the
 cluster models. At the round's close the server takes, for each cluster whose model arrived, the
 reports of that cluster's planned members, and leaves out the cluster models the check refuses
-(their coordinators are never top-level again: defences.ruled_out), and a member whose report alone
-got a cluster refused is not heard again (defences.silenced). A report whose signature fails
+(their coordinators are never top-level again: defences.ruled_out). A report whose signature fails
 or whose loss is no positive number is dropped with a throttled warning; one from a robot that is
 not a planned member of the coordinator it names is not counted. One small message per low-level
 robot a round.
@@ -30,7 +29,6 @@ class SeedReports:
         self._keys = keys
         self._changed = threading.Condition()
         self._reports: dict[int, dict[str, tuple[str, float]]] = {}   # round -> member -> (coordinator, loss)
-        self.unheard: set[str] = set()   # members whose reports no longer count (defences.silenced)
         node.create_subscription(SeedReport, names.SEED_REPORTS, self._on_report, names.RECEIPT_QOS,
                                  callback_group=callback_group)
 
@@ -59,8 +57,8 @@ class SeedReports:
             self._changed.wait_for(lambda: planned <= set(self._reports.get(index, {})), RECEIPT_GRACE_S)
             got = self._reports.pop(index, {})
             self._reports = {r: held for r, held in self._reports.items() if r > index}
-        reports = {c: {m: got[m][1] for m in members if m in got and got[m][0] == c} for c, members in clusters.items()}
-        refused = seeds_refused(reports, defences=defences, record=record, unheard=self.unheard)
+        reports = {c: [got[m][1] for m in members if m in got and got[m][0] == c] for c, members in clusters.items()}
+        refused = seeds_refused(reports, defences=defences, record=record)
         for coordinator in sorted(refused):
             self._node.get_logger().warning(f"round {index}: {coordinator}'s seed fits its members' data far worse "
                                             "than the other clusters' seeds fit theirs; its cluster model is left out "
