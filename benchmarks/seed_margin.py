@@ -92,11 +92,12 @@ def main() -> int:
                         'poisoned': {a: sorted(r['ratio'] for r in mine if r['poisoned'] and r['attack'] == a)
                                      for a in args.attacks.split(',') if a != 'clean'}})
     checked = seed_check_rows(records)
-    print(json.dumps({'summary': summary, 'seed_check': seed_check_summary(checked)}))
+    margins = seed_check_summary(checked)
+    print(json.dumps({'summary': summary, 'seed_check': margins}))
     cpu = (json.loads(Path(args.records).read_text())['cpu'] if args.records   # where the records were measured
            else describe_machine('cpu', 'fp32')['cpu'])
     Path(args.out).write_text(json.dumps({'command': ' '.join(sys.argv), 'cpu': cpu,
-                                          'summary': summary, 'seed_check': seed_check_summary(checked),
+                                          'summary': summary, 'seed_check': margins,
                                           'seed_check_rounds': checked, 'members': records}, indent=1) + '\n')
     return 0
 

@@ -139,11 +139,13 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
     record = recorder(events, tier='server', by=SERVER)
     seed_reports: dict[str, list[float]] = {}   # coordinator -> its members' seed losses (the seed check)
 
+    def own_loss(robot: str) -> Callable[[State], float]:
+        """A state's mean loss on `robot`'s data as it trains on it this round (fit and seed checks)."""
+        return loss_on(config.model, adversary.data(dataset, robot, index), indices[robot], device=settings.device)
+
     def seed_losses(coordinator: str, members: Sequence[str], seed_state: State) -> None:
         if checks.seed_ratio is not None:
-            seed_reports[coordinator] = [adversary.reported(m, index, loss_on(
-                config.model, adversary.data(dataset, m, index), indices[m], device=settings.device)(seed_state))
-                for m in members]
+            seed_reports[coordinator] = [adversary.reported(m, index, own_loss(m)(seed_state)) for m in members]
 
     def clusters() -> Iterator[ModelUpdate]:
         for coordinator in coordinators:
@@ -168,8 +170,7 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
                                 global_state=received, defences=checks, seed_state=seed_state,
                                 ceilings=plan.registered)
             step = last_step.step if last_step is not None and coordinator in last_step.holders else None
-            fit_loss = (loss_on(config.model, adversary.data(dataset, coordinator, index), indices[coordinator],
-                                device=settings.device) if checks.fit_ratio is not None else None)
+            fit_loss = own_loss(coordinator) if checks.fit_ratio is not None else None
             cluster = aggregate(own, _noted(counted, fine_tuned, ids=True), events=events, last_step=step,
                                 fit_loss=fit_loss)
             if cluster is None:   # the norm bound refused every model of the cluster: nothing to send
