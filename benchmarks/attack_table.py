@@ -8,7 +8,8 @@ final accuracy is the last round's (the quick protocol's 5 rounds end while the 
 so a mean over the last rounds would mix stages); each cell is compared with the clean, undefended run of the same seed
 (paired difference, 95 % t-interval with the sample standard deviation). The `offline` column
 (low-level rows only) is a reference, not a defence: the row's attacking robot sends nothing in any
-round, which is what a defence that refuses it in every round leaves (its data goes with its poison).
+round, which is what a defence that refuses it in every round leaves (its data goes with its poison);
+the `without` column (any row, beside another column) leaves that robot out of the partition, six robots.
 `--preset cpu` runs the same table in the powered study's cpu preset instead (GG-CNN2 on 64 px RGB-D,
 400 training and 900 test scenes, bf16 where the CPU has it; config/studies/quantity_skew.yaml),
 with `--data data/simgrasp_1300_rgbd64`.
@@ -83,6 +84,13 @@ DEFENCES = {
 # refuses that robot in every round leaves.
 OFFLINE = 'offline'
 OFFLINE_MEANS = 'no defence; the attacking robot crashed at the start of every round'
+# Another reference column, for any row: no defence, and the row's attacking robot (as the same
+# seed's run in another column resolved it) left out of the fleet, its samples out of the partition.
+# A top-level attacker's data cannot be left out by `offline` (its whole cluster would go with it);
+# this is what a defence that catches it before round 0 and refuses it in every round could reach.
+WITHOUT = 'without'
+WITHOUT_MEANS = 'no defence; the attacking robot left out of the partition (six robots)'
+REFERENCES = {OFFLINE: OFFLINE_MEANS, WITHOUT: WITHOUT_MEANS}
 
 
 QUICK = {'model': {'arch': 'ggcnn2', 'channels': 'depth', 'input_size': 40, 'norm': 'batch'},
@@ -108,12 +116,23 @@ def config_for(data: str, defence: str, seed: int, rounds: int, preset: str = 'q
 
 
 def run_one(work: Path, data: str, rounds: int, preset: str, defence: str, attack: str, seed: int,
-            offline: str | None = None) -> dict:
+            offline: str | None = None, without: str | None = None) -> dict:
     """One run (resumed if stored): `attack` under `defence`, or with `offline` the robot id that is
-    offline in every round (the OFFLINE column of row `attack`)."""
+    offline in every round (the OFFLINE column of row `attack`), or with `without` the robot id left
+    out of the clean undefended run's partition (the WITHOUT column)."""
     if offline:
         out, wanted = work / OFFLINE / offline / f'seed_{seed}', config_for(data, 'none', seed, rounds, preset)
         more = [arg for index in range(rounds) for arg in ('--crash', f'{offline}:{index}')]
+    elif without:
+        out, wanted = work / WITHOUT / without / f'seed_{seed}', config_for(data, 'none', seed, rounds, preset)
+        manifest = out / 'manifest.json'
+        if not manifest.exists():
+            run_one(work, data, rounds, preset, 'none', 'clean', seed)
+            partition = json.loads((work / 'none' / 'clean' / f'seed_{seed}' / 'partition.json').read_text())
+            del partition['robots'][without]
+            out.mkdir(parents=True, exist_ok=True)
+            manifest.write_text(json.dumps(partition, indent=1) + '\n')
+        more = ['--manifest', str(manifest)]
     else:
         out = work / defence / attack.replace(':', '_') / f'seed_{seed}'
         wanted = config_for(data, defence, seed, rounds, preset)
@@ -138,7 +157,7 @@ def run_one(work: Path, data: str, rounds: int, preset: str, defence: str, attac
                     for d in decided]
     return {'defence': defence, 'attack': attack, 'seed': seed,
             'final_accuracy': accuracy[-1], 'accuracy_per_round': accuracy,
-            'attackers': [a['robot'] for a in stored['attacks']], 'offline': offline,
+            'attackers': [a['robot'] for a in stored['attacks']], 'offline': offline, 'without': without,
             'decisions': counts, 'decisions_per_round': about_robots}
 
 
@@ -153,6 +172,18 @@ def offline_runs(pool, work: Path, data: str, rounds: int, preset: str, attacks:
     offline = dict(zip(wanted, runs))
     return [{**(offline[r['attackers'][0], r['seed']] if r['attackers'] else r), 'defence': OFFLINE,
              'attack': r['attack']} for r in attacked]
+
+
+def without_runs(pool, work: Path, data: str, rounds: int, preset: str, runs: list[dict]) -> list[dict]:
+    """The WITHOUT cells: for each row and seed that `runs` (the other columns) hold, the run without
+    the robot they attacked with (the clean row's cell is the clean run). One run per robot and seed."""
+    named = {(r['attack'], r['seed']): r for r in runs}
+    wanted = sorted({(r['attackers'][0], r['seed']) for r in named.values() if r['attackers']})
+    without = dict(zip(wanted, pool.map(
+        lambda job: run_one(work, data, rounds, preset, WITHOUT, 'clean', job[1], without=job[0]), wanted)))
+    clean = {s: run_one(work, data, rounds, preset, 'none', 'clean', s) for s in {s for _, s in named}}
+    return [{**(without[r['attackers'][0], s] if r['attackers'] else clean[s]), 'defence': WITHOUT, 'attack': attack}
+            for (attack, s), r in sorted(named.items())]
 
 
 def cell_text(cell: dict) -> str:
@@ -251,15 +282,19 @@ def main() -> int:
     args = parser.parse_args()
     seeds, work, defences = seeds_of(args.seeds), Path(args.work), args.defences.split(',')
     asked = args.attacks.split(',')
-    unknown = sorted(set(asked) - set(ROWS)) + sorted(set(defences) - {*DEFENCES, OFFLINE})
+    unknown = sorted(set(asked) - set(ROWS)) + sorted(set(defences) - {*DEFENCES, *REFERENCES})
     if unknown:
         parser.error(f'unknown attack or defence: {", ".join(unknown)}')
+    if WITHOUT in defences and not set(defences) & set(DEFENCES):
+        parser.error(f'{WITHOUT}: needs another column, whose runs name each row\'s attacking robot')
     if OFFLINE in defences and any(a != 'clean' and not a.startswith('low:') for a in asked):
         parser.error(f'{OFFLINE}: only for low:K rows (an offline coordinator takes its whole cluster with it)')
     attacks = [a for a in ROWS if a == 'clean' or a in asked]
-    jobs = [(d, a, s) for d in defences if d != OFFLINE for a in attacks for s in seeds]
+    jobs = [(d, a, s) for d in defences if d in DEFENCES for a in attacks for s in seeds]
     with ThreadPoolExecutor(args.workers) as pool:
         runs = list(pool.map(lambda job: run_one(work, args.data, args.rounds, args.preset, *job), jobs))
+        if WITHOUT in defences:  # after the other columns' runs, which name each row's robot
+            runs += without_runs(pool, work, args.data, args.rounds, args.preset, runs)
         if OFFLINE in defences:  # after the undefended runs, which name each row's robot
             runs += offline_runs(pool, work, args.data, args.rounds, args.preset, attacks, seeds)
     # Every cell is paired with the clean, undefended run of its seed, whichever columns were asked for.
@@ -277,7 +312,8 @@ def main() -> int:
     Path(args.out).with_suffix('.md').write_text(markdown(cells, attacks, defences))
     result = {'command': ' '.join(sys.argv), 'cpu': describe_machine('cpu', 'fp32')['cpu'], 'seeds': seeds,
               'rounds': args.rounds, 'preset': args.preset,
-              'defences': {k: DEFENCES.get(k, OFFLINE_MEANS) for k in defences}, 'cells': cells, 'runs': runs}
+              'defences': {k: REFERENCES.get(k, DEFENCES.get(k)) for k in defences},
+              'cells': cells, 'runs': runs}
     Path(args.out).write_text(json.dumps(result, indent=1) + '\n')
     return 0
 

@@ -201,5 +201,7 @@ def test_members_seed_reports_refuse_a_coordinator_that_poisons_its_seed_as_in_t
                 assert event['losses'] == pytest.approx(same.losses, rel=1e-4)
     assert [(e['reason'], e.get('robot_id', '')) for e in first['defences']['events']] == [
         ('seed_checked', ''), ('poor_seed', attacker)]
+    # Under the check the plan gives every coordinator members (assignment.with_at_least): both judged.
+    assert all(sorted(r['defences']['events'][0]['losses']) == sorted(r['top_level']) for r in summary['rounds'])
     assert attacker in first['top_level'] and attacker not in first['participants']
     assert attacker not in second['top_level']

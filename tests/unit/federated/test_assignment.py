@@ -1,6 +1,7 @@
 import pytest
 
 from mtf_grasp.federated import RobotProfile, assign
+from mtf_grasp.federated.assignment import with_at_least
 
 SIZES = {'robot_0': 100, 'robot_1': 80, 'robot_2': 50, 'robot_3': 40, 'robot_4': 30, 'robot_5': 20,
          'robot_6': 10}
@@ -43,3 +44,32 @@ def test_unknown_strategy_and_coordinator():
         assign(PROFILES, ['robot_0'], strategy='nearest')
     with pytest.raises(ValueError, match='no profile'):
         assign(PROFILES, ['robot_9'], strategy='balanced')
+
+
+def test_a_coordinator_balanced_leaves_alone_takes_the_smallest_members_of_the_largest_cluster():
+    profiles = [RobotProfile('robot_0', 500, (500,)), *PROFILES[1:]]
+    assert assign(profiles, ['robot_0', 'robot_1'], strategy='balanced') == {
+        'robot_0': [], 'robot_1': ['robot_2', 'robot_3', 'robot_4', 'robot_5', 'robot_6']}
+    # robot_6 (10 samples), then robot_5 (20): the cluster that gives keeps three.
+    assert assign(profiles, ['robot_0', 'robot_1'], strategy='balanced', min_members=2) == {
+        'robot_0': ['robot_6', 'robot_5'], 'robot_1': ['robot_2', 'robot_3', 'robot_4']}
+
+
+def test_members_are_moved_only_while_the_giving_cluster_keeps_more_than_the_minimum():
+    clusters = {'a': ['m1', 'm2', 'm3', 'm4', 'm5'], 'b': [], 'c': []}
+    sizes = {'m1': 5, 'm2': 4, 'm3': 3, 'm4': 3, 'm5': 1}
+    profiles = [RobotProfile(r, n, (n,)) for r, n in sizes.items()]
+    # b takes m5 (1 sample), then m4 (the last of the 3-sample ties); c takes m3; a keeps two, c stays at one.
+    assert with_at_least(clusters, profiles, 2) == {'a': ['m1', 'm2'], 'b': ['m5', 'm4'], 'c': ['m3']}
+    assert with_at_least(clusters, profiles, 0) == clusters
+    assert with_at_least({'a': ['m1'], 'b': []}, profiles, 2) == {'a': ['m1'], 'b': []}
+    assert clusters['b'] == []   # the input is not changed
+
+
+@pytest.mark.parametrize('strategy', ['balanced', 'round_robin', 'class_complement'])
+def test_with_a_minimum_every_low_level_robot_is_still_assigned_once(strategy):
+    profiles = [RobotProfile('robot_0', 900, (900,)), *PROFILES[1:]]
+    clusters = assign(profiles, ['robot_0', 'robot_1', 'robot_4'], strategy=strategy, min_members=2)
+    assert sorted(m for ms in clusters.values() for m in ms) == ['robot_2', 'robot_3', 'robot_5', 'robot_6']
+    sizes = sorted(map(len, clusters.values()))
+    assert not (sizes[0] < 2 and sizes[-1] > 2), clusters   # no cluster short while another could give

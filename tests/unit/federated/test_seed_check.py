@@ -11,9 +11,10 @@ from mtf_grasp.federated import RobotProfile, TrafficLedger, plan_round
 from mtf_grasp.federated.attacks import REPORT_FACTOR, Adversary, Attack, resolve
 from mtf_grasp.federated.config import DefenceConfig, experiment_from_mapping
 from mtf_grasp.federated.defences import ruled_out, seeds_refused
-from mtf_grasp.federated.experiment import initial_state
+from mtf_grasp.federated.experiment import initial_state, plan_for
 from mtf_grasp.federated.seed_check import seed_check
 from mtf_grasp.federated.simulation import Wire, run_round
+from mtf_grasp.federated.workload import Workload
 from mtf_grasp.grasping import open_dataset
 
 from federated_data import QUICK_SPEC
@@ -87,10 +88,9 @@ def test_an_attacking_member_reports_its_seed_loss_inflated_and_an_honest_one_re
 
 # -- real rounds on the tiny SimGrasp set ---------------------------------------------------------
 
-def _setup(tiny_simgrasp, attack_kind: str, tier: str):
+def _setup(tiny_simgrasp, attack_kind: str, tier: str, sizes=(20, 16, 6, 5, 4, 3)):
     torch.set_num_threads(1)
     dataset = open_dataset(tiny_simgrasp, spec=QUICK_SPEC)
-    sizes = [20, 16, 6, 5, 4, 3]
     starts = [0, *itertools.accumulate(sizes)]
     indices = {f'robot_{r}': list(range(starts[r], starts[r + 1])) for r in range(len(sizes))}
     profiles = [RobotProfile(rid, len(ix), (len(ix),)) for rid, ix in indices.items()]
@@ -98,7 +98,7 @@ def _setup(tiny_simgrasp, attack_kind: str, tier: str):
         'model': {'arch': 'ggcnn2', 'channels': 'depth', 'input_size': 32}, 'data': {'root': str(tiny_simgrasp)},
         'partition': {'robots': len(sizes)}, 'federation': {'top_level': 2, 'seed_epochs': 1, 'local_epochs': 1},
         'defences': {'seed_ratio': 1.5}}, 'test')
-    plan = plan_round(profiles, round_index=0, method='mtf_avg', top_level_count=2)
+    plan = plan_for('mtf_avg', 0, config, Workload(dataset, None, indices, [], profiles))
     adversary = Adversary(resolve([Attack(f'{tier}:1', attack_kind)], plan=plan, robots=list(indices)))
     return dataset, indices, config, plan, adversary
 
@@ -138,3 +138,15 @@ def test_a_real_clean_round_refuses_no_honest_seed(tiny_simgrasp):
     values = sorted(checked.losses.values())
     assert values[-1] / values[0] < 1.5, checked.losses
     assert [e for e in events if e.reason == 'poor_seed'] == []
+
+
+def test_a_coordinator_the_plan_would_leave_alone_gets_two_members_and_they_refuse_its_scaled_seed(tiny_simgrasp):
+    # Balanced assignment gives robot_0 (40 samples) no member: 10+6+5+4+3 < 40. Nobody would score its seed.
+    sizes = (40, 10, 6, 5, 4, 3)
+    profiles = [RobotProfile(f'robot_{r}', n, (n,)) for r, n in enumerate(sizes)]
+    assert plan_round(profiles, round_index=0, method='mtf_avg', top_level_count=2).clusters['robot_0'] == ()
+    dataset, indices, config, plan, adversary = _setup(tiny_simgrasp, 'scale100', 'top', sizes)
+    assert plan.clusters == {'robot_0': ('robot_5', 'robot_4'), 'robot_1': ('robot_2', 'robot_3')}
+    assert [a.robot for a in adversary.attacks] == ['robot_0']
+    _, events, _ = _round(dataset, indices, config, plan, adversary)
+    assert [(e.reason, e.robot_id) for e in events if e.reason == 'poor_seed'] == [('poor_seed', 'robot_0')]

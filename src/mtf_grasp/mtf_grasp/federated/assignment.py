@@ -71,10 +71,34 @@ STRATEGIES: dict[str, Callable[[Sequence[RobotProfile], Sequence[str]], Clusters
 }
 
 
-def assign(profiles: Sequence[RobotProfile], coordinators: Sequence[str], *, strategy: str) -> Clusters:
-    """Apply the named strategy ('balanced', 'round_robin' or 'class_complement')."""
+def with_at_least(clusters: Clusters, profiles: Sequence[RobotProfile], minimum: int) -> Clusters:
+    """`clusters` with every coordinator holding at least `minimum` members where the others can
+    spare them: a short coordinator (in order) takes the smallest member (fewest samples) of the cluster
+    with the most members (ties: the earlier coordinator), as long as that cluster keeps more than
+    `minimum`.
+
+    The seed check needs it (seed_check.py): a coordinator without members has its seed judged by
+    nobody, and a lone member decides its cluster's value alone."""
+    count = {p.robot_id: p.sample_count for p in profiles}
+    result = {c: list(members) for c, members in clusters.items()}
+    for short in result:
+        while len(result[short]) < minimum:
+            donor = max(result, key=lambda c: (len(result[c]), -list(result).index(c)))
+            if len(result[donor]) <= minimum:
+                return result
+            given = min(reversed(result[donor]), key=count.__getitem__)   # ties: the last one assigned
+            result[donor].remove(given)
+            result[short].append(given)
+    return result
+
+
+def assign(profiles: Sequence[RobotProfile], coordinators: Sequence[str], *, strategy: str,
+           min_members: int = 0) -> Clusters:
+    """Apply the named strategy ('balanced', 'round_robin' or 'class_complement'), then give every
+    coordinator at least `min_members` members where possible (`with_at_least`)."""
     try:
-        return STRATEGIES[strategy](profiles, list(coordinators))
+        clusters = STRATEGIES[strategy](profiles, list(coordinators))
     except KeyError:
         raise ValueError(f'unknown assignment strategy {strategy!r} '
                          f'(known: {", ".join(STRATEGIES)})') from None
+    return with_at_least(clusters, profiles, min_members) if min_members > 0 else clusters

@@ -28,6 +28,7 @@ from mtf_grasp.federated.profiles import id_order
 from mtf_grasp.federated.defences import IMPLAUSIBLE, DefenceEvent, defence_summary, event_record, ruled_out
 from mtf_grasp.federated.rounds import ModelUpdate, local_update
 from mtf_grasp.federated.robust import RecentGlobals
+from mtf_grasp.federated.seed_check import MIN_MEMBERS
 from mtf_grasp.federated.simulation import LastStep, Wire, run_round
 from mtf_grasp.federated.stopping import Plateau
 from mtf_grasp.federated.traffic import SERVER, TrafficLedger
@@ -80,13 +81,15 @@ def plan_for(method: str, round_index: int, config: ExperimentConfig, workload: 
              ineligible: frozenset[str] = frozenset()):
     """The round plan the config prescribes for `workload.profiles` (the fleet server calls this too):
     claimed counts capped by `defences.count_cap` for the ranking (the plan's `registered` counts stay
-    as claimed), robots in `ineligible` never top-level."""
+    as claimed), robots in `ineligible` never top-level; with the seed check, every coordinator gets
+    `seed_check.MIN_MEMBERS` members where the fleet has them."""
     fed = config.federation
     cap = config.defences.count_cap
     profiles = capped(workload.profiles, cap=cap) if cap is not None else workload.profiles
     plan = plan_round(profiles, round_index=round_index, method=method, top_level_count=fed.top_level,
                       lambda_dds=fed.lambda_dds, lambda_dqs=fed.lambda_dqs, ranking=fed.ranking,
-                      assignment=fed.assignment, seed=config.seed, ineligible=ineligible)
+                      assignment=fed.assignment, seed=config.seed, ineligible=ineligible,
+                      min_members=MIN_MEMBERS if config.defences.seed_ratio is not None else 0)
     return dataclasses.replace(plan, registered={p.robot_id: p.sample_count for p in workload.profiles})
 
 

@@ -112,7 +112,7 @@ def _ranked(profiles: Sequence[RobotProfile], *, ranking: str, lambda_dds: float
 def plan_round(profiles: Sequence[RobotProfile], *, round_index: int, method: str, top_level_count: TopLevelRule,
                lambda_dds: float = 0.5, lambda_dqs: float = 0.5, ranking: str = 'is',
                assignment: str = 'balanced', seed: int = 0,
-               ineligible: frozenset[str] = frozenset()) -> RoundPlan:
+               ineligible: frozenset[str] = frozenset(), min_members: int = 0) -> RoundPlan:
     """Rank the robots and, for MTF methods, pick the top j (`top_level_count`: a number, or a
     rule for j from the number of profiles: `resolve_top_level`) and assign the rest.
 
@@ -120,6 +120,8 @@ def plan_round(profiles: Sequence[RobotProfile], *, round_index: int, method: st
 
     `ranking` chooses the ordering used to pick top-level robots: 'is' (the Importance Score),
     'dds' or 'dqs' alone, or 'random' (redrawn each round from `seed`) for ablations.
+    With `min_members`, every coordinator gets at least that many members where the fleet has them
+    (assignment.with_at_least).
     """
     method_base(method)
     ids = [p.robot_id for p in profiles]
@@ -140,6 +142,6 @@ def plan_round(profiles: Sequence[RobotProfile], *, round_index: int, method: st
     # Low-level robots enter the assignment in rank order (round_robin deals them in that order).
     by_id = {p.robot_id: p for p in profiles}
     ordered = [by_id[s.robot_id] for s in ranked]
-    clusters = assign(ordered, top, strategy=assignment)
+    clusters = assign(ordered, top, strategy=assignment, min_members=min_members)
     return RoundPlan(round_index, method, table, tuple(top),
                      {c: tuple(members) for c, members in clusters.items()}, registered)

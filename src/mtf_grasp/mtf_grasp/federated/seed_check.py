@@ -14,9 +14,10 @@ cluster's model is left out of the round and its coordinator is never top-level 
 (defences.ruled_out), as after a failed audit; its members are re-assigned by the next plan.
 
 As with the fit check, at most a minority of the judged clusters is refused (one of two to four, the
-worst first). The limits: the lone member of a cluster of one decides that cluster's value alone,
-so a lying lone member can get its own honest coordinator refused (not another one); and a poisoned
-seed that fits as well as an honest one (small noise) passes. A report must be a positive loss; a
+worst first). While the check is on, the plan gives every coordinator MIN_MEMBERS members where the
+fleet has them (experiment.plan_for). The limits: where it has not, the lone member of a cluster of
+one decides that cluster's value alone, so a lying lone member can get its own honest coordinator
+refused (not another one); and a poisoned seed that fits as well as an honest one (noise) passes. A report must be a positive loss; a
 non-finite one (the seed gave NaN) counts as +inf. Measured in docs/security.md
 (results/seed_margin_check.json: the cpu preset's held-out seeds 10 and 11, 10 rounds, undefended):
 honest clusters at most 1.16× their reference, sign-flipped seeds 2.86× to 47×, seeds trained on
@@ -31,6 +32,11 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from mtf_grasp.federated.fit_check import most_refused
+
+# While the check is on, the plan gives every coordinator this many members where the fleet has them
+# (assignment.with_at_least): a cluster without members is judged by nobody, and the lower median of
+# its reports ignores a lying member only beside a peer.
+MIN_MEMBERS = 2
 
 
 @dataclass(frozen=True)
