@@ -105,7 +105,8 @@ class DefenceConfig:
     fit_ratio: float | None = None
     # Seed check (seed_check.py), at the server: each member reports its coordinator's seed's loss on its
     # own data; a cluster whose members' reports exceed seed_ratio × the other clusters' is refused and
-    # its coordinator is never top-level again (a minority at most). null: off.
+    # its coordinator is never top-level again (a minority at most); plans then give every coordinator
+    # two members where the fleet has them. null: off.
     seed_ratio: float | None = None
     # Profile plausibility (plausibility.py): a claimed count ranks as at most count_cap × the median
     # claim; with check_claims, a robot whose training reports too few steps for its claimed count
