@@ -187,10 +187,13 @@ def test_members_seed_reports_refuse_a_coordinator_that_poisons_its_seed_as_in_t
     `seed_ratio: 1.5` alone: its members score the seed on their own data and publish the loss,
     signed, to the server, which finds that cluster's seed fitting far worse than the other's:
     `poor_seed` in round 0, the cluster model is left out and the coordinator is not top-level in
-    round 1. Reports, decisions and the model are the in-process run's."""
+    round 1. Reports, decisions and the model are the in-process run's. Under `class_complement`
+    assignment the plans would leave the other coordinator one member in round 0 and none in round 1;
+    under the check every coordinator gets two, so both clusters are judged in both rounds."""
     expected = []
     summary = fleet_matches_experiment(ros_processes, tmp_path, attacks=['top:1:scale100'], events=expected,
-                                       robots=6, defences={'seed_ratio': 1.5})
+                                       robots=6, defences={'seed_ratio': 1.5},
+                                       federation={'assignment': 'class_complement'})
     attacker = summary['attacks'][0]['robot']
     first, second = summary['rounds']
     for record, decided in zip(summary['rounds'], expected, strict=True):
@@ -201,7 +204,7 @@ def test_members_seed_reports_refuse_a_coordinator_that_poisons_its_seed_as_in_t
                 assert event['losses'] == pytest.approx(same.losses, rel=1e-4)
     assert [(e['reason'], e.get('robot_id', '')) for e in first['defences']['events']] == [
         ('seed_checked', ''), ('poor_seed', attacker)]
-    # Under the check the plan gives every coordinator members (assignment.with_at_least): both judged.
+    # Every coordinator had members to report on its seed (assignment.with_at_least): both judged.
     assert all(sorted(r['defences']['events'][0]['losses']) == sorted(r['top_level']) for r in summary['rounds'])
     assert attacker in first['top_level'] and attacker not in first['participants']
     assert attacker not in second['top_level']
