@@ -83,7 +83,7 @@ def with_at_least(clusters: Clusters, profiles: Sequence[RobotProfile], minimum:
     result = {c: list(members) for c, members in clusters.items()}
     for short in result:
         while len(result[short]) < minimum:
-            donor = max(result, key=lambda c: (len(result[c]), -list(result).index(c)))
+            donor = max(result, key=lambda c: len(result[c]))   # max keeps the first of equals
             if len(result[donor]) <= minimum:
                 return result
             given = min(reversed(result[donor]), key=count.__getitem__)   # ties: the last one assigned
