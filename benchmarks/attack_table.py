@@ -6,7 +6,8 @@ et = 5, er = 15) with the quick-sized model (GG-CNN2, 40 px depth) on 300 traini
 SimGrasp scenes (one image = 0.1 points), for every seed, 5 rounds unless --rounds says otherwise. The
 final accuracy is the last round's (the quick protocol's 5 rounds end while the clean model still climbs,
 so a mean over the last rounds would mix stages); each cell is compared with the clean, undefended run of the same seed
-(paired difference, 95 % t-interval with the sample standard deviation). The `offline` column
+(paired difference, 95 % t-interval with the sample standard deviation), and with `--versus COLUMN`
+also with that column's run of the same row and seed (a defence against another). The `offline` column
 (low-level rows only) is a reference, not a defence: the row's attacking robot sends nothing in any
 round, which is what a defence that refuses it in every round leaves (its data goes with its poison);
 the `without` column (any row, beside another column) leaves that robot out of the partition, six robots.
@@ -68,12 +69,13 @@ DEFENCES = {
     'candidate': {'norm_bound': {**BOUND, 'server_action': 'reject'}, 'check_members': True, 'check_claims': True},
     # Members' models that fit their coordinator's data 1.5× worse than their peers' refused.
     'fit': {'fit_ratio': 1.5},
-    # The fleet's defaults (config/experiments/quantity_skew_defended.yaml): the candidate + the direction
+    # The fleet's defaults until the seed check joined them (7 Dec 2026): the candidate + the direction
     # check + the fit check.
     'defaults': {'norm_bound': {**BOUND, 'server_action': 'reject'}, 'direction_z': 3.0, 'fit_ratio': 1.5,
                  'check_members': True, 'check_claims': True},
-    # The defaults + the seed check (seed_check.py): a cluster whose members' reported seed losses exceed
-    # 1.5× the other clusters' is refused and its coordinator never top-level again.
+    # The fleet's defaults (config/experiments/quantity_skew_defended.yaml): `defaults` + the seed check
+    # (seed_check.py): a cluster whose members' reported seed losses exceed 1.5× the other clusters' is
+    # refused and its coordinator never top-level again.
     'seed_check': {'norm_bound': {**BOUND, 'server_action': 'reject'}, 'direction_z': 3.0, 'fit_ratio': 1.5,
                    'seed_ratio': 1.5, 'check_members': True, 'check_claims': True},
     'all': {'norm_bound': BOUND, 'aggregator': 'trimmed_mean', 'trim_fraction': 0.34, 'check_members': True,
@@ -186,12 +188,18 @@ def without_runs(pool, work: Path, data: str, rounds: int, preset: str, runs: li
             for (attack, s), r in sorted(named.items())]
 
 
-def cell_text(cell: dict) -> str:
-    """Mean final accuracy (%) and the paired difference from the clean run with its interval (none for one seed)."""
-    diff = cell['vs_clean_undefended']
-    accuracy = 100 * sum(cell['final_accuracy']) / len(cell['final_accuracy'])
+def difference_text(diff: dict) -> str:
     interval = '' if diff['ci95_pp'] is None else f' [{diff["ci95_pp"][0]:+.1f}, {diff["ci95_pp"][1]:+.1f}]'
-    return f'{accuracy:.1f} ({diff["mean_pp"]:+.1f}{interval})'
+    return f'{diff["mean_pp"]:+.1f}{interval}'
+
+
+def cell_text(cell: dict) -> str:
+    """Mean final accuracy (%) and the paired difference from the clean run with its interval (none for
+    one seed); with --versus, also the paired difference from that column's run of the same row."""
+    accuracy = 100 * sum(cell['final_accuracy']) / len(cell['final_accuracy'])
+    versus = cell.get('versus')
+    than = f'; vs {versus["column"]} {difference_text(versus)}' if versus else ''
+    return f'{accuracy:.1f} ({difference_text(cell["vs_clean_undefended"])}{than})'
 
 
 def markdown(cells: list[dict], attacks: list[str], defences: list[str]) -> str:
@@ -279,12 +287,15 @@ def main() -> int:
     parser.add_argument('--rounds', type=int, default=5, help='rounds of every run')
     parser.add_argument('--preset', choices=('quick', 'cpu'), default='quick',
                         help="quick: GG-CNN2 on 40 px depth, 300/1000 scenes; cpu: the study's cpu preset")
+    parser.add_argument('--versus', help='one of the --defences: every other column also paired with it, row by row')
     args = parser.parse_args()
     seeds, work, defences = seeds_of(args.seeds), Path(args.work), args.defences.split(',')
     asked = args.attacks.split(',')
     unknown = sorted(set(asked) - set(ROWS)) + sorted(set(defences) - {*DEFENCES, *REFERENCES})
     if unknown:
         parser.error(f'unknown attack or defence: {", ".join(unknown)}')
+    if args.versus and args.versus not in defences:
+        parser.error(f'--versus {args.versus}: not among --defences {args.defences}')
     if WITHOUT in defences and not set(defences) & set(DEFENCES):
         parser.error(f'{WITHOUT}: needs another column, whose runs name each row\'s attacking robot')
     if OFFLINE in defences and any(a != 'clean' and not a.startswith('low:') for a in asked):
@@ -308,6 +319,11 @@ def main() -> int:
                           'final_accuracy': [r['final_accuracy'] for r in mine],
                           'vs_clean_undefended': diff,
                           'decisions': {k: sum(r['decisions'][k] for r in mine) for k in mine[0]['decisions']}})
+            if args.versus and defence != args.versus:
+                theirs = {r['seed']: r['final_accuracy'] for r in runs
+                          if r['defence'] == args.versus and r['attack'] == attack}
+                cells[-1]['versus'] = {'column': args.versus, **paired_difference(
+                    [r['final_accuracy'] for r in mine], [theirs[r['seed']] for r in mine])}
             print(f'{defence:>12} {attack:>24}: {cell_text(cells[-1])}', flush=True)
     Path(args.out).with_suffix('.md').write_text(markdown(cells, attacks, defences))
     result = {'command': ' '.join(sys.argv), 'cpu': describe_machine('cpu', 'fp32')['cpu'], 'seeds': seeds,
