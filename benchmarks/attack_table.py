@@ -55,6 +55,8 @@ ROWS = (*ATTACKS, *MORE_ROWS)
 # Relative to the tier's reference model; honest updates measured 0.12 to 0.19 of it on a clean seed-0 run
 # (each clipped to report its norm), so this bound clips none of them.
 BOUND = {'max_relative': 0.3, 'action': 'clip'}
+CANDIDATE = {'norm_bound': {**BOUND, 'server_action': 'reject'}, 'check_members': True, 'check_claims': True}
+DEFAULTS_BEFORE = {**CANDIDATE, 'direction_z': 3.0, 'fit_ratio': 1.5}
 DEFENCES = {
     'none': {},
     'norm_bound': {'norm_bound': BOUND},
@@ -66,18 +68,16 @@ DEFENCES = {
     # Candidate defaults: clip members at the coordinators, reject cluster models at the server (a
     # clipped poisoned cluster still moves the global model its whole bound), plus the checks that
     # keep the traffic at 2·n·|θ| (receipts, claims; no audits).
-    'candidate': {'norm_bound': {**BOUND, 'server_action': 'reject'}, 'check_members': True, 'check_claims': True},
+    'candidate': CANDIDATE,
     # Members' models that fit their coordinator's data 1.5× worse than their peers' refused.
     'fit': {'fit_ratio': 1.5},
     # The fleet's defaults until the seed check joined them (7 Dec 2026): the candidate + the direction
     # check + the fit check.
-    'defaults': {'norm_bound': {**BOUND, 'server_action': 'reject'}, 'direction_z': 3.0, 'fit_ratio': 1.5,
-                 'check_members': True, 'check_claims': True},
+    'defaults': DEFAULTS_BEFORE,
     # The fleet's defaults (config/experiments/quantity_skew_defended.yaml): `defaults` + the seed check
     # (seed_check.py): a cluster whose members' reported seed losses exceed 1.5× the other clusters' is
     # refused and its coordinator never top-level again.
-    'seed_check': {'norm_bound': {**BOUND, 'server_action': 'reject'}, 'direction_z': 3.0, 'fit_ratio': 1.5,
-                   'seed_ratio': 1.5, 'check_members': True, 'check_claims': True},
+    'seed_check': {**DEFAULTS_BEFORE, 'seed_ratio': 1.5},
     'all': {'norm_bound': BOUND, 'aggregator': 'trimmed_mean', 'trim_fraction': 0.34, 'check_members': True,
             'audit_rate': 0.3, 'check_claims': True},
 }
