@@ -7,7 +7,8 @@ SimGrasp scenes (one image = 0.1 points), for every seed, 5 rounds unless --roun
 final accuracy is the last round's (the quick protocol's 5 rounds end while the clean model still climbs,
 so a mean over the last rounds would mix stages); each cell is compared with the clean, undefended run of the same seed
 (paired difference, 95 % t-interval with the sample standard deviation), and with `--versus COLUMN`
-also with that column's run of the same row and seed (a defence against another). The `offline` column
+also with that column's run of the same row and seed (a defence against another); with `--before FILE`,
+with the same cell's runs in an earlier table (the code before a change, the same CPU). The `offline` column
 (low-level rows only) is a reference, not a defence: the row's attacking robot sends nothing in any
 round, which is what a defence that refuses it in every round leaves (its data goes with its poison);
 the `without` column (any row, beside another column) leaves that robot out of the partition, six robots.
@@ -197,8 +198,9 @@ def cell_text(cell: dict) -> str:
     """Mean final accuracy (%) and the paired difference from the clean run with its interval (none for
     one seed); with --versus, also the paired difference from that column's run of the same row."""
     accuracy = 100 * sum(cell['final_accuracy']) / len(cell['final_accuracy'])
-    versus = cell.get('versus')
-    than = f'; vs {versus["column"]} {difference_text(versus)}' if versus else ''
+    than = ''.join(f'; vs {name} {difference_text(cell[key])}'
+                   for key, name in (('versus', cell.get('versus', {}).get('column')), ('before', 'before'))
+                   if key in cell)
     return f'{accuracy:.1f} ({difference_text(cell["vs_clean_undefended"])}{than})'
 
 
@@ -274,6 +276,18 @@ def seeds_of(text: str) -> list[int]:
     return list(range(int(first), int(last or first) + 1))
 
 
+def earlier_runs(parser, path: str, *, preset: str, rounds: int) -> dict[tuple[str, str, int], float]:
+    """The final accuracy of each (column, row, seed) an earlier table's JSON at `path` holds; a parser
+    error when it was measured on another CPU, preset or number of rounds (nothing to pair with)."""
+    table = json.loads(Path(path).read_text())
+    here = describe_machine('cpu', 'fp32')['cpu']
+    differs = [f'{name} {table[name]!r}, not {mine!r}' for name, mine in
+               (('cpu', here), ('preset', preset), ('rounds', rounds)) if table[name] != mine]
+    if differs:
+        parser.error(f'--before {path}: measured with {"; ".join(differs)}')
+    return {(r['defence'], r['attack'], r['seed']): r['final_accuracy'] for r in table['runs']}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--data', required=True)
@@ -288,6 +302,8 @@ def main() -> int:
     parser.add_argument('--preset', choices=('quick', 'cpu'), default='quick',
                         help="quick: GG-CNN2 on 40 px depth, 300/1000 scenes; cpu: the study's cpu preset")
     parser.add_argument('--versus', help='one of the --defences: every other column also paired with it, row by row')
+    parser.add_argument('--before', help="an earlier table's --out (the code before a change, the same CPU, preset "
+                                         'and rounds): every cell also paired with its runs of the same seeds')
     args = parser.parse_args()
     seeds, work, defences = seeds_of(args.seeds), Path(args.work), args.defences.split(',')
     asked = args.attacks.split(',')
@@ -301,6 +317,7 @@ def main() -> int:
     if OFFLINE in defences and any(a != 'clean' and not a.startswith('low:') for a in asked):
         parser.error(f'{OFFLINE}: only for low:K rows (an offline coordinator takes its whole cluster with it)')
     attacks = [a for a in ROWS if a == 'clean' or a in asked]
+    before = earlier_runs(parser, args.before, preset=args.preset, rounds=args.rounds) if args.before else {}
     jobs = [(d, a, s) for d in defences if d in DEFENCES for a in attacks for s in seeds]
     with ThreadPoolExecutor(args.workers) as pool:
         runs = list(pool.map(lambda job: run_one(work, args.data, args.rounds, args.preset, *job), jobs))
@@ -324,6 +341,9 @@ def main() -> int:
                           if r['defence'] == args.versus and r['attack'] == attack}
                 cells[-1]['versus'] = {'column': args.versus, **paired_difference(
                     [r['final_accuracy'] for r in mine], [theirs[r['seed']] for r in mine])}
+            earlier = [before.get((defence, attack, r['seed'])) for r in mine]
+            if before and None not in earlier:
+                cells[-1]['before'] = paired_difference([r['final_accuracy'] for r in mine], earlier)
             print(f'{defence:>12} {attack:>24}: {cell_text(cells[-1])}', flush=True)
     Path(args.out).with_suffix('.md').write_text(markdown(cells, attacks, defences))
     result = {'command': ' '.join(sys.argv), 'cpu': describe_machine('cpu', 'fp32')['cpu'], 'seeds': seeds,

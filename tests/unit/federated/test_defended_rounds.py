@@ -3,7 +3,9 @@ numbers, their recorded decisions, and a real round with a scale100 low-level ro
 import itertools
 import json
 import math
+import runpy
 from dataclasses import replace
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -13,7 +15,7 @@ from mtf_grasp.cli import main
 from mtf_grasp.errors import InputError
 from mtf_grasp.federated import RobotProfile, TrafficLedger, plan_round
 from mtf_grasp.federated.attacks import Adversary, Attack, resolve
-from mtf_grasp.federated.config import DefenceConfig, NormBoundConfig, experiment_from_mapping
+from mtf_grasp.federated.config import DefenceConfig, NormBoundConfig, experiment_from_mapping, load_experiment_config
 from mtf_grasp.federated.experiment import initial_state, plan_for
 from mtf_grasp.federated.defences import weight_ceilings
 from mtf_grasp.federated.rounds import ModelUpdate, cluster_aggregate, server_aggregate
@@ -453,3 +455,13 @@ def test_receipts_catch_a_dropped_member_and_the_coordinator_is_not_top_level_ag
     assert liar in run['top_level_per_round'][0]
     assert all(liar not in top for top in run['top_level_per_round'][1:])
     assert all(r['member_missing'] == 0 for r in run['defences_per_round'][1:])
+
+
+def test_the_attack_tables_seed_check_column_measures_the_fleets_default_defences():
+    """docs/security.md reports the fleet's defaults through the attack table's `seed_check` column;
+    when the defaults change, measure them in a column of their own rather than edit this one."""
+    root = Path(__file__).resolve().parents[3]
+    table = runpy.run_path(str(root / 'benchmarks/attack_table.py'))
+    column = experiment_from_mapping({'defences': table['DEFENCES']['seed_check']}, 'attack_table').defences
+    fleet = load_experiment_config(root / 'config/experiments/quantity_skew_defended.yaml').defences
+    assert column == fleet

@@ -10,7 +10,7 @@ from mtf_grasp.errors import InputError
 from mtf_grasp.federated import RobotProfile, TrafficLedger, plan_round
 from mtf_grasp.federated.attacks import Adversary, Attack, resolve
 from mtf_grasp.federated.audit import caught
-from mtf_grasp.federated.config import DefenceConfig, experiment_from_mapping
+from mtf_grasp.federated.config import DefenceConfig, NormBoundConfig, experiment_from_mapping
 from mtf_grasp.federated.experiment import initial_state
 from mtf_grasp.federated.fit_check import fit_check, most_refused, possible_refusals
 from mtf_grasp.federated.rounds import ModelUpdate, cluster_aggregate
@@ -90,6 +90,24 @@ def test_the_coordinator_refuses_the_member_that_fits_its_data_worst_and_records
     assert (refused.reason, refused.robot_id) == ('poor_fit', 'robot_3')
     assert refused.loss == pytest.approx(3.1) and refused.bound == pytest.approx(1.5 * 0.2)
     assert 'above' in refused.detail()
+
+
+def test_a_member_is_judged_on_its_model_as_the_norm_bound_clipped_it():
+    # robot_3 sends 100× robot_1's update (w = 100). Unclipped, its loss (99.1) is far over 1.5× its
+    # peers' median; clipped to the bound ‖Δ‖ ≤ 1.1 (w = 1.1), it fits best of all (0.2) and counts.
+    events = []
+    scaled = [*MEMBERS[:2], _update('robot_3', [100.0], 20)]
+    cluster = cluster_aggregate(OWN, scaled, base='avg', reading='with_coordinator', seed_state=SEED,
+                                defences=DefenceConfig(fit_ratio=1.5, norm_bound=NormBoundConfig(max_norm=1.1)),
+                                fit_loss=_fit_loss, events=events)
+    assert [(e.reason, e.robot_id) for e in events] == [('clipped', 'robot_2'), ('clipped', 'robot_3'),
+                                                        ('fit_checked', '')]
+    assert events[2].losses == pytest.approx({'robot_1': 0.1, 'robot_2': 0.2, 'robot_3': 0.2})
+    assert cluster.state['w'].tolist() == pytest.approx([(1.0 * 20 + 1.1 * 20 + 1.1 * 20) / 100])
+    # Without the bound the fit check sees the ×100 model and refuses it.
+    unbounded = []
+    _aggregate(scaled, events=unbounded)
+    assert [(e.reason, e.robot_id) for e in unbounded if e.robot_id] == [('poor_fit', 'robot_3')]
 
 
 def test_without_the_coordinators_data_or_the_setting_nothing_is_judged():

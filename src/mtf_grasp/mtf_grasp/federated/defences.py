@@ -1,15 +1,15 @@
 """Defences inside one aggregation (eq. 8 or eq. 9), and the record of what they decided.
 
 `capped` holds each model to the samples its senders registered (always on: a member's at its
-coordinator, each model the server receives at the server);
-`fitted` drops the members' models that fit the coordinator's own data far worse than their peers'
-(fit_check.py); `seeds_refused` names the clusters whose seeds fit their members' data far worse
-than the other clusters' seeds fit theirs (seed_check.py, at the server); `screened` passes each
-incoming model through the norm bound against the tier's reference, streaming; `directed` drops the
-models whose update points away from the others'; `robust_combine` replaces the weighted mean by a
-coordinate-wise trimmed mean or median (robust.py has the maths). rounds.py calls them in this
-order, but `seeds_refused`, which the round's runners call before eq. 9 (simulation.py, and the
-fleet's seed_reports.py); every cap, fit or seed check, clip, refusal, direction check and robust
+coordinator, each model the server receives at the server); `screened` passes each incoming model
+through the norm bound against the tier's reference, streaming; `fitted` drops the members' models
+(as bounded) that fit the coordinator's own data far worse than their peers' (fit_check.py);
+`seeds_refused` names the clusters whose seeds fit their members' data far worse than the other
+clusters' seeds fit theirs (seed_check.py, at the server); `directed` drops the models whose update
+points away from the others'; `robust_combine` replaces the weighted mean by a coordinate-wise
+trimmed mean or median (robust.py has the maths). rounds.py calls them in this order, but
+`seeds_refused`, which the round's runners call before eq. 9 (simulation.py, and the fleet's
+seed_reports.py); every cap, fit or seed check, clip, refusal, direction check and robust
 aggregation becomes a `DefenceEvent`, and `defence_summary` makes a round's record for
 results.json and summary.json.
 """

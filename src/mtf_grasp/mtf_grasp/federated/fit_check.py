@@ -1,8 +1,9 @@
 """Fit check: a coordinator judges its members' models on its own data.
 
 A top-level robot holds data it trusts (its own), and the models of its cluster all started from
-its seed. Each member model's mean training loss on that data (`grasp_loss`) is compared with the
-median of the other members' losses: a model that fits the coordinator's data more than `ratio`
+its seed. Each member model's mean training loss on that data (`grasp_loss`), as the norm bound left
+the model (a ×100 update clipped to the bound is judged, and kept, as the longer honest update it
+then is), is compared with the median of the other members' losses: a model that fits the coordinator's data more than `ratio`
 times worse than its peers has learnt something they did not (wrong labels: a member trained on
 rotated grasps misses every angle), and is refused. Judged against peers rather than against the
 seed or the global model, because honest members also drift from the coordinator's data as they

@@ -12,11 +12,11 @@ the coordinator's own model with its members'; `members_only` averages the membe
 `coordinator_epochs: seed_then_local` the coordinator's own model is the seed trained on to er
 epochs after it was sent; with `seed_only` it is the seed itself.
 
-Defences (config `defences:`, robust.py) act inside the two aggregations: at a coordinator the
-members' models are first judged by how they fit its own data (fit_check.py); each model is bounded
+Defences (config `defences:`, robust.py) act inside the two aggregations: each model is bounded
 against the tier's reference (at a coordinator the seed its members started from, at the server the
-round's global model), checked for pointing with the others, then combined by the mean or a robust
-rule. Off, the floats are unchanged.
+round's global model); at a coordinator the members' models, as bounded, are then judged by how they
+fit its own data (fit_check.py); the rest are checked for pointing with the others, then combined by
+the mean or a robust rule. Off, the floats are unchanged.
 """
 from __future__ import annotations
 
@@ -190,31 +190,35 @@ def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base:
     (or were refused) falls back to `own`, the only model it has.
 
     `ceilings` (the plan's `registered` counts) hold each member's model to the samples it registered,
-    as the server holds the cluster model. `defences` refuse the members' models that fit the
-    coordinator's data (`fit_loss`: a model's mean loss on it; None at an audit) far worse than their
-    peers', bound each model against `seed_state` (the seed the members started from), drop those
-    pointing away from the others (`last_step`, the global model's move over the previous round when
+    as the server holds the cluster model. `defences` bound each model against `seed_state` (the seed
+    the members started from), refuse the members' models that, so bounded, fit the coordinator's
+    data (`fit_loss`: a model's mean loss on it; None at an audit) far worse than their peers', drop
+    those pointing away from the others (`last_step`, the global model's move over the previous round when
     the coordinator knows it, judges a pair or a lone member) and pick the aggregator; their
     decisions go to `events`. None when the bound refuses every model.
     """
     if reading not in TIER_AGGREGATES:
         raise ValueError(f'unknown tier_aggregate reading {reading!r} (known: {", ".join(TIER_AGGREGATES)})')
     record = recorder(events, tier='cluster', by=own.robot_id)
-    members = fitted(capped(members, ceilings=ceilings, record=record), defences=defences, fit_loss=fit_loss,
-                     record=record)
+
+    def bounded(updates):
+        return screened(updates, defences=defences, reference=seed_state, tier='cluster', record=record)
 
     def passing(updates):
-        return _defended(updates, defences=defences, reference=seed_state, tier='cluster', record=record,
-                         last_step=last_step)
+        return _peek(directed(updates, defences=defences, reference=seed_state, record=record, last_step=last_step))
 
+    # The fit check judges each member's model as the bound leaves it, the model eq. 8 would average:
+    # a ×100 update clipped to the bound is an honest update made longer and fits as one.
+    members = fitted(bounded(capped(members, ceilings=ceilings, record=record)), defences=defences,
+                     fit_loss=fit_loss, record=record)
     passed, extra = None, 0
     if reading == 'members_only':
         passed, extra = passing(members), own.sample_count
         if passed is None:
-            kept = passing([own])
+            kept = passing(bounded([own]))
             return next(kept) if kept is not None else None
     else:
-        passed = passing(itertools.chain([own], members))
+        passed = passing(itertools.chain(bounded([own]), members))
         if passed is None:
             return None
     _, state, samples, steps = _combine(passed, base=base, reference=global_state, defences=defences, record=record)
