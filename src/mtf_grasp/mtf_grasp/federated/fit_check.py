@@ -2,15 +2,16 @@
 
 A top-level robot holds data it trusts (its own), and the models of its cluster all started from
 its seed. Each member model's mean training loss on that data (`grasp_loss`), as the norm bound left
-the model (a ×100 update clipped to the bound is judged, and kept, as the longer honest update it
-then is), is compared with the median of the other members' losses: a model that fits the coordinator's data more than `ratio`
-times worse than its peers has learnt something they did not (wrong labels: a member trained on
-rotated grasps misses every angle), and is refused. Judged against peers rather than against the
-seed or the global model, because honest members also drift from the coordinator's data as they
-fine-tune on their own, by similar amounts. A non-finite loss is refused outright. The other side
+the model (a ×100 update clipped to the bound is judged as the longer honest update it then is), is
+compared with the median of the other members' losses: a model that fits the coordinator's data
+more than `ratio` times worse than its peers has learnt something they did not (wrong labels: a
+member trained on rotated grasps misses every angle), and is refused. Judged against peers rather
+than against the seed or the global model, because honest members also drift from the
+coordinator's data as they fine-tune on their own, by similar amounts. A non-finite loss is refused outright. The other side
 of that choice: a member whose model fits the coordinator's data unusually well (the seed sent back
 unchanged, or noise around it) lowers its peers' reference and can get an honest partner of a pair
-refused (seen twice in the cpu preset's noise runs).
+refused (seen twice in the cpu preset's noise runs); so can a clipped member, since the bound pulls
+a model toward the seed, which was trained on this data (seen in round 1 of 5 of its 75 runs).
 
 At most one member of two to four, fewer than half of more, is refused (the worst ratios first), so
 the check can only take out a minority of a cluster, and a lone member is not judged. The server has

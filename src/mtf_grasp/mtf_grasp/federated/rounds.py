@@ -193,8 +193,8 @@ def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base:
     as the server holds the cluster model. `defences` bound each model against `seed_state` (the seed
     the members started from), refuse the members' models that, so bounded, fit the coordinator's
     data (`fit_loss`: a model's mean loss on it; None at an audit) far worse than their peers', drop
-    those pointing away from the others (`last_step`, the global model's move over the previous round when
-    the coordinator knows it, judges a pair or a lone member) and pick the aggregator; their
+    those pointing away from the others (`last_step`, the global model's move over the previous round
+    when the coordinator knows it, judges a pair or a lone member) and pick the aggregator; their
     decisions go to `events`. None when the bound refuses every model.
     """
     if reading not in TIER_AGGREGATES:
@@ -208,7 +208,7 @@ def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base:
         return _peek(directed(updates, defences=defences, reference=seed_state, record=record, last_step=last_step))
 
     # The fit check judges each member's model as the bound leaves it, the model eq. 8 would average:
-    # a ×100 update clipped to the bound is an honest update made longer and fits as one.
+    # a ×100 update clipped to the bound is judged as the honest update made longer that it then is.
     members = fitted(bounded(capped(members, ceilings=ceilings, record=record)), defences=defences,
                      fit_loss=fit_loss, record=record)
     passed, extra = None, 0
