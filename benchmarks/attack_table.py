@@ -196,11 +196,11 @@ def difference_text(diff: dict) -> str:
 
 def cell_text(cell: dict) -> str:
     """Mean final accuracy (%) and the paired difference from the clean run with its interval (none for
-    one seed); with --versus, also the paired difference from that column's run of the same row."""
+    one seed); with --versus, also the paired difference from that column's run of the same row, and
+    with --before from the earlier table's."""
     accuracy = 100 * sum(cell['final_accuracy']) / len(cell['final_accuracy'])
-    than = ''.join(f'; vs {name} {difference_text(cell[key])}'
-                   for key, name in (('versus', cell.get('versus', {}).get('column')), ('before', 'before'))
-                   if key in cell)
+    than = ''.join(f'; vs {cell[key].get("column", key)} {difference_text(cell[key])}'
+                   for key in ('versus', 'before') if key in cell)
     return f'{accuracy:.1f} ({difference_text(cell["vs_clean_undefended"])}{than})'
 
 
@@ -331,19 +331,19 @@ def main() -> int:
     for defence in defences:
         for attack in attacks:
             mine = [r for r in runs if r['defence'] == defence and r['attack'] == attack]
-            diff = paired_difference([r['final_accuracy'] for r in mine], [clean[r['seed']] for r in mine])
-            cells.append({'defence': defence, 'attack': attack,
-                          'final_accuracy': [r['final_accuracy'] for r in mine],
+            finals = [r['final_accuracy'] for r in mine]
+            diff = paired_difference(finals, [clean[r['seed']] for r in mine])
+            cells.append({'defence': defence, 'attack': attack, 'final_accuracy': finals,
                           'vs_clean_undefended': diff,
                           'decisions': {k: sum(r['decisions'][k] for r in mine) for k in mine[0]['decisions']}})
             if args.versus and defence != args.versus:
                 theirs = {r['seed']: r['final_accuracy'] for r in runs
                           if r['defence'] == args.versus and r['attack'] == attack}
-                cells[-1]['versus'] = {'column': args.versus, **paired_difference(
-                    [r['final_accuracy'] for r in mine], [theirs[r['seed']] for r in mine])}
+                cells[-1]['versus'] = {'column': args.versus,
+                                       **paired_difference(finals, [theirs[r['seed']] for r in mine])}
             earlier = [before.get((defence, attack, r['seed'])) for r in mine]
             if before and None not in earlier:
-                cells[-1]['before'] = paired_difference([r['final_accuracy'] for r in mine], earlier)
+                cells[-1]['before'] = paired_difference(finals, earlier)
             print(f'{defence:>12} {attack:>24}: {cell_text(cells[-1])}', flush=True)
     Path(args.out).with_suffix('.md').write_text(markdown(cells, attacks, defences))
     result = {'command': ' '.join(sys.argv), 'cpu': describe_machine('cpu', 'fp32')['cpu'], 'seeds': seeds,

@@ -7,10 +7,10 @@ compared with the median of the other members' losses: a model that fits the coo
 more than `ratio` times worse than its peers has learnt something they did not (wrong labels: a
 member trained on rotated grasps misses every angle), and is refused. Judged against peers rather
 than against the seed or the global model, because honest members also drift from the
-coordinator's data as they fine-tune on their own, by similar amounts. A non-finite loss is refused outright. The other side
-of that choice: a member whose model fits the coordinator's data unusually well (the seed sent back
-unchanged, or noise around it) lowers its peers' reference and can get an honest partner of a pair
-refused (seen twice in the cpu preset's noise runs); so can a clipped member, since the bound pulls
+coordinator's data as they fine-tune on their own, by similar amounts. A non-finite loss is refused
+outright. The other side of that choice: a member whose model fits the coordinator's data unusually
+well (the seed sent back unchanged, or noise around it) lowers its peers' reference and can get an
+honest partner of a pair refused (seen twice in the cpu preset's noise runs); so can a clipped member, since the bound pulls
 a model toward the seed, which was trained on this data (seen in round 1 of 5 of its 75 runs).
 
 At most one member of two to four, fewer than half of more, is refused (the worst ratios first), so

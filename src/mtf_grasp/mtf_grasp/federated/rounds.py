@@ -205,7 +205,8 @@ def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base:
         return screened(updates, defences=defences, reference=seed_state, tier='cluster', record=record)
 
     def passing(updates):
-        return _peek(directed(updates, defences=defences, reference=seed_state, record=record, last_step=last_step))
+        return _peek(directed(updates, defences=defences, reference=seed_state, record=record,
+                              last_step=last_step))
 
     # The fit check judges each member's model as the bound leaves it, the model eq. 8 would average:
     # a ×100 update clipped to the bound is judged as the honest update made longer that it then is.
