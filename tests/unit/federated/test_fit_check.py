@@ -43,6 +43,20 @@ def test_fit_check_refuses_the_members_that_fit_far_worse_than_their_peers(losse
     assert verdict.references == pytest.approx(references)
 
 
+def test_each_member_is_judged_against_its_peers_losses_as_sent():
+    # The second of a pair fits best once clipped (0.1) but sent a model that fits worst (99.1): its
+    # partner is judged against 99.1 and stays; it is judged on 0.1 against its partner's 0.6.
+    verdict = fit_check([0.6, 0.1], ratio=1.5, as_sent=[0.6, 99.1])
+    assert verdict.refused == [] and verdict.references == pytest.approx([99.1, 0.6])
+    # Judged against the clipped loss instead, the honest partner would go.
+    assert fit_check([0.6, 0.1], ratio=1.5).refused == [0]
+    # Non-finite as sent: never a reference below a finite loss.
+    assert fit_check([0.6, 0.1, 0.5], ratio=1.5, as_sent=[0.6, math.nan, 0.5]).references == pytest.approx(
+        [math.inf, 0.55, math.inf])
+    with pytest.raises(ValueError, match='1 losses as sent for 2 members'):
+        fit_check([0.6, 0.1], ratio=1.5, as_sent=[0.6])
+
+
 def test_the_fit_check_takes_out_a_minority_at_most_and_an_audit_accepts_any_such_minority():
     assert [most_refused(k) for k in range(8)] == [0, 0, 1, 1, 1, 2, 2, 3]
     assert list(possible_refusals(['a'])) == [frozenset()]
@@ -103,11 +117,28 @@ def test_a_member_is_judged_on_its_model_as_the_norm_bound_clipped_it():
     assert [(e.reason, e.robot_id) for e in events] == [('clipped', 'robot_2'), ('clipped', 'robot_3'),
                                                         ('fit_checked', '')]
     assert events[2].losses == pytest.approx({'robot_1': 0.1, 'robot_2': 0.2, 'robot_3': 0.2})
+    assert events[2].as_sent == pytest.approx({'robot_2': 0.3, 'robot_3': 99.1})
     assert cluster.state['w'].tolist() == pytest.approx([(1.0 * 20 + 1.1 * 20 + 1.1 * 20) / 100])
     # Without the bound the fit check sees the ×100 model and refuses it.
     unbounded = []
     _aggregate(scaled, events=unbounded)
     assert [(e.reason, e.robot_id) for e in unbounded if e.robot_id] == [('poor_fit', 'robot_3')]
+
+
+def test_a_clipped_member_enters_its_peers_references_as_it_was_sent():
+    # A pair: robot_1 (w = 0.5, loss 0.6) and robot_3, which sent w = 100 (loss 99.1), clipped to the
+    # bound ‖Δ‖ ≤ 1 (w = 1, loss 0.1: the bound pulled it toward the seed and onto this data's optimum).
+    # Against 0.1, the honest robot_1 would be 6× worse and refused; against 99.1 it stays, and robot_3
+    # (0.1 against robot_1's 0.6) stays too.
+    events = []
+    pair = [_update('robot_1', [0.5], 20), _update('robot_3', [100.0], 20)]
+    cluster = cluster_aggregate(OWN, pair, base='avg', reading='with_coordinator', seed_state=SEED,
+                                defences=DefenceConfig(fit_ratio=1.5, norm_bound=NormBoundConfig(max_norm=1.0)),
+                                fit_loss=_fit_loss, events=events)
+    assert [(e.reason, e.robot_id) for e in events] == [('clipped', 'robot_3'), ('fit_checked', '')]
+    assert events[1].losses == pytest.approx({'robot_1': 0.6, 'robot_3': 0.1})
+    assert events[1].as_sent == pytest.approx({'robot_3': 99.1})
+    assert cluster.state['w'].tolist() == pytest.approx([(0.5 * 20 + 1.0 * 20) / 80])
 
 
 def test_without_the_coordinators_data_or_the_setting_nothing_is_judged():

@@ -41,7 +41,7 @@ class DefenceEvent:
     measured ('direction_checked': every judged model's cosine, the threshold as `bound`, 1/√d as
     `unit`, and for a pair or a lone member beside the seed while the fleet's last step was known,
     each one's cosine with that step), what one fit check measured ('fit_checked': each member's
-    loss on the coordinator's data, the ratio as `bound`), a fit-check refusal ('poor_fit', with the
+    loss on the coordinator's data, a clipped member's also as sent, the ratio as `bound`), a fit-check refusal ('poor_fit', with the
     model's loss and the loss it had to stay under as `bound`), a capped weight ('weight_capped'), or
     one robust aggregation (`reason` its aggregator, cutting `trimmed` of `models` values at each end),
     what one seed check measured ('seed_checked': each judged cluster's value as `losses`, keyed by its
@@ -64,6 +64,7 @@ class DefenceEvent:
     loss: float | None = None     # poor_fit: the model's loss on the coordinator's data; poor_seed: the cluster's value
     losses: dict[str, float] | None = None   # fit_checked: robot id -> loss on the coordinator's data;
     #                                          seed_checked: coordinator -> its cluster's value
+    as_sent: dict[str, float] | None = None  # fit_checked: clipped member -> its loss before the bound
 
     def detail(self) -> str:
         """What a refusal measured, for logs and fleet status."""
@@ -144,19 +145,30 @@ def capped(updates: Iterable[ModelUpdate], *, ceilings: Mapping[str, int] | None
         yield update
 
 
+def judges_fit(defences: DefenceConfig | None, fit_loss: Callable[[State], float] | None) -> bool:
+    """Whether an aggregator runs the fit check: it is configured and the aggregator has the data
+    (`fit_loss`; an audit has none)."""
+    return defences is not None and defences.fit_ratio is not None and fit_loss is not None
+
+
 def fitted(members: Iterable[ModelUpdate], *, defences: DefenceConfig | None,
-           fit_loss: Callable[[State], float] | None, record: Callable[..., None]) -> Iterable[ModelUpdate]:
+           fit_loss: Callable[[State], float] | None, record: Callable[..., None],
+           as_sent: Mapping[str, State] | None = None) -> Iterable[ModelUpdate]:
     """The members' models the fit check keeps (fit_check.py: `fit_loss`, a model's mean loss on the
-    coordinator's own data), the losses and each refusal recorded; `members` untouched when the check
-    is off or the aggregator has no data (an audit). Holds the k models: O(k·|θ|)."""
-    if defences is None or defences.fit_ratio is None or fit_loss is None:
+    coordinator's own data; `as_sent`, a clipped member's model before the bound, read once `members`
+    is consumed), the losses and each refusal recorded; `members` untouched unless `judges_fit`.
+    Holds the k models and the clipped ones as sent: O(k·|θ|)."""
+    if not judges_fit(defences, fit_loss):
         return members
     members = list(members)
     if len(members) < 2:   # a lone member is not judged
         return members
     losses = [fit_loss(u.state) for u in members]
-    verdict = fit_check(losses, ratio=defences.fit_ratio)
-    record(reason=FIT_CHECKED, bound=defences.fit_ratio, losses={u.robot_id: x for u, x in zip(members, losses)})
+    sent = {u.robot_id: fit_loss(as_sent[u.robot_id]) for u in members if as_sent and u.robot_id in as_sent}
+    verdict = fit_check(losses, ratio=defences.fit_ratio,
+                        as_sent=[sent.get(u.robot_id, x) for u, x in zip(members, losses)])
+    record(reason=FIT_CHECKED, bound=defences.fit_ratio, losses={u.robot_id: x for u, x in zip(members, losses)},
+           as_sent=sent or None)
     for i in verdict.refused:
         record(reason=POOR_FIT, robot_id=members[i].robot_id, loss=losses[i],
                bound=defences.fit_ratio * verdict.references[i])
@@ -180,10 +192,11 @@ def seeds_refused(reports: Mapping[str, Sequence[float]], *, defences: DefenceCo
 
 
 def screened(updates: Iterable[ModelUpdate], *, defences: DefenceConfig | None, reference: State | None,
-             tier: str, record: Callable[..., None]) -> Iterator[ModelUpdate]:
+             tier: str, record: Callable[..., None],
+             on_clip: Callable[[ModelUpdate], None] | None = None) -> Iterator[ModelUpdate]:
     """The updates the norm bound of `tier` ('cluster' or 'server') lets through (clipped ones
-    clipped), one at a time; every clip and refusal is recorded with its reason. Everything passes
-    when no bound is configured."""
+    clipped, each first shown as sent to `on_clip`), one at a time; every clip and refusal is
+    recorded with its reason. Everything passes when no bound is configured."""
     bound = defences.norm_bound.bound(tier) if defences is not None else None
     if bound is None:
         yield from updates
@@ -195,6 +208,8 @@ def screened(updates: Iterable[ModelUpdate], *, defences: DefenceConfig | None, 
         verdict = bound_update(update.state, reference, bound=bound, limit=limit)
         if verdict.reason is not BoundReason.WITHIN:
             record(reason=str(verdict.reason), robot_id=update.robot_id, norm=verdict.norm, bound=verdict.bound)
+        if verdict.reason is BoundReason.CLIPPED and on_clip is not None:
+            on_clip(update)
         if verdict.accepted:
             yield replace(update, state=verdict.state)
 

@@ -8,10 +8,15 @@ more than `ratio` times worse than its peers has learnt something they did not (
 member trained on rotated grasps misses every angle), and is refused. Judged against peers rather
 than against the seed or the global model, because honest members also drift from the
 coordinator's data as they fine-tune on their own, by similar amounts. A non-finite loss is refused
-outright. The other side of that choice: a member whose model fits the coordinator's data unusually
-well (the seed sent back unchanged, or noise around it) lowers its peers' reference and can get an
-honest partner of a pair refused (seen twice in the cpu preset's noise runs); so can a clipped member, since the bound pulls
-a model toward the seed, which was trained on this data (seen in round 1 of 5 of its 75 runs).
+outright.
+
+A clipped member enters its peers' references with its loss as sent, not as bounded: the bound
+pulls a model toward the seed, which was trained on this data, so the bounded model fits it better
+than anything its robot trained, and an honest partner of a pair was refused against it (round 1
+of 5 of the cpu preset's 75 runs before this rule). What remains of that choice: a member whose
+model fits the coordinator's data unusually well as sent (the seed sent back unchanged, or noise
+around it) lowers its peers' reference and can get an honest partner refused (seen twice in the
+cpu preset's noise runs).
 
 At most one member of two to four, fewer than half of more, is refused (the worst ratios first), so
 the check can only take out a minority of a cluster, and a lone member is not judged. The server has
@@ -36,7 +41,7 @@ from mtf_grasp.grasping.train_loop import mean_loss
 
 @dataclass(frozen=True)
 class FitVerdict:
-    references: list[float | None]   # per member: the median of the other members' losses
+    references: list[float | None]   # per member: the median of the other members' losses as sent
     refused: list[int]               # indices of the refused members, ascending
 
 
@@ -45,23 +50,32 @@ def most_refused(members: int) -> int:
     return 0 if members < 2 else max(1, (members - 1) // 2)
 
 
-def fit_check(losses: Sequence[float], *, ratio: float) -> FitVerdict:
+def fit_check(losses: Sequence[float], *, ratio: float, as_sent: Sequence[float] | None = None) -> FitVerdict:
     """Which of the members' `losses` (each a model's mean loss on the coordinator's data) exceed
-    `ratio` times the median of the others' (a non-finite loss always does), at most
-    `most_refused(k)` of them, the worst ratios first."""
+    `ratio` times the median of the others' losses `as_sent` (a clipped member's loss before the
+    bound; `losses` when not given; a non-finite loss always exceeds), at most `most_refused(k)` of
+    them, the worst ratios first."""
     if not ratio > 1:
         raise ValueError(f'the fit ratio must exceed 1, got {ratio}')
     k = len(losses)
+    if as_sent is not None and len(as_sent) != k:
+        raise ValueError(f'{len(as_sent)} losses as sent for {k} members')
     if k < 2:
         return FitVerdict(references=[None] * k, refused=[])
-    finite = [x if math.isfinite(x) else math.inf for x in losses]
-    references = [statistics.median(finite[:i] + finite[i + 1:]) for i in range(k)]
+    finite = _finite(losses)
+    peers = finite if as_sent is None else _finite(as_sent)
+    references = [statistics.median(peers[:i] + peers[i + 1:]) for i in range(k)]
 
     def excess(i: int) -> float:
         return math.inf if finite[i] == math.inf else finite[i] / references[i]
 
     over = sorted((i for i in range(k) if excess(i) > ratio), key=excess, reverse=True)
     return FitVerdict(references=references, refused=sorted(over[:most_refused(k)]))
+
+
+def _finite(losses: Sequence[float]) -> list[float]:
+    """`losses` with every non-finite value (NaN included) as +inf, so that medians order them last."""
+    return [x if math.isfinite(x) else math.inf for x in losses]
 
 
 def possible_refusals(members: Sequence[str]) -> Iterator[frozenset[str]]:

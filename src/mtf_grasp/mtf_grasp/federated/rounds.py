@@ -28,7 +28,8 @@ import torch
 
 from mtf_grasp.federated.aggregation import StreamingAverage, StreamingNova, effective_steps
 from mtf_grasp.federated.planning import robot_seed
-from mtf_grasp.federated.defences import DefenceEvent, capped, directed, fitted, recorder, robust_combine, screened
+from mtf_grasp.federated.defences import (DefenceEvent, capped, directed, fitted, judges_fit, recorder, robust_combine,
+                                          screened)
 from mtf_grasp.federated.traffic import SERVER
 from mtf_grasp.grasping.train_loop import OptimizerSettings
 
@@ -201,17 +202,25 @@ def cluster_aggregate(own: ModelUpdate, members: Iterable[ModelUpdate], *, base:
         raise ValueError(f'unknown tier_aggregate reading {reading!r} (known: {", ".join(TIER_AGGREGATES)})')
     record = recorder(events, tier='cluster', by=own.robot_id)
 
-    def bounded(updates):
-        return screened(updates, defences=defences, reference=seed_state, tier='cluster', record=record)
+    def bounded(updates, on_clip=None):
+        return screened(updates, defences=defences, reference=seed_state, tier='cluster', record=record,
+                        on_clip=on_clip)
 
     def passing(updates):
         return _peek(directed(updates, defences=defences, reference=seed_state, record=record,
                               last_step=last_step))
 
-    # The fit check judges each member's model as the bound leaves it, the model eq. 8 would average:
-    # a ×100 update clipped to the bound is judged as the honest update made longer that it then is.
-    members = fitted(bounded(capped(members, ceilings=ceilings, record=record)), defences=defences,
-                     fit_loss=fit_loss, record=record)
+    # The fit check judges each member's model as the bound leaves it, the model eq. 8 would average
+    # (a ×100 update clipped to the bound is judged as the honest update made longer that it then is),
+    # against its peers' models as sent: clipping pulls a model toward the seed, which fits this data.
+    as_sent: dict[str, State] = {}
+
+    def note_as_sent(update):
+        as_sent[update.robot_id] = update.state
+
+    judged = bounded(capped(members, ceilings=ceilings, record=record),
+                     on_clip=note_as_sent if judges_fit(defences, fit_loss) else None)
+    members = fitted(judged, defences=defences, fit_loss=fit_loss, record=record, as_sent=as_sent)
     passed, extra = None, 0
     if reading == 'members_only':
         passed, extra = passing(members), own.sample_count
