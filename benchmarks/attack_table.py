@@ -6,7 +6,7 @@ et = 5, er = 15) with the quick-sized model (GG-CNN2, 40 px depth) on 300 traini
 SimGrasp scenes (one image = 0.1 points), for every seed, 5 rounds unless --rounds says otherwise. The
 final accuracy is the last round's (the quick protocol's 5 rounds end while the clean model still climbs,
 so a mean over the last rounds would mix stages); each cell is compared with the clean, undefended run of the same seed
-(paired difference, 95 % t-interval with the sample standard deviation), and with `--versus COLUMN`
+and reading of eq. 8 (paired difference, 95 % t-interval with the sample standard deviation), and with `--versus COLUMN`
 also with that column's run of the same row and seed (a defence against another); with `--before FILE`,
 with the same cell's runs in an earlier table (the code before a change, the same CPU). The `offline` column
 (low-level rows only) is a reference, not a defence: the row's attacking robot sends nothing in any
@@ -58,6 +58,7 @@ ROWS = (*ATTACKS, *MORE_ROWS)
 BOUND = {'max_relative': 0.3, 'action': 'clip'}
 CANDIDATE = {'norm_bound': {**BOUND, 'server_action': 'reject'}, 'check_members': True, 'check_claims': True}
 DEFAULTS_BEFORE = {**CANDIDATE, 'direction_z': 3.0, 'fit_ratio': 1.5}
+SEED_CHECK = {**DEFAULTS_BEFORE, 'seed_ratio': 1.5}
 DEFENCES = {
     'none': {},
     'norm_bound': {'norm_bound': BOUND},
@@ -78,10 +79,20 @@ DEFENCES = {
     # The fleet's defaults (config/experiments/quantity_skew_defended.yaml): `defaults` + the seed check
     # (seed_check.py): a cluster whose members' reported seed losses exceed 1.5× the other clusters' is
     # refused and its coordinator never top-level again.
-    'seed_check': {**DEFAULTS_BEFORE, 'seed_ratio': 1.5},
+    'seed_check': SEED_CHECK,
+    # The same defences under eq. 8's `members_only` reading (FEDERATION): a coordinator's own model,
+    # its seed, is not averaged into its cluster, so a poisoned seed reaches the cluster model only
+    # as the members' start.
+    'members_only': SEED_CHECK,
+    'members_only_none': {},
     'all': {'norm_bound': BOUND, 'aggregator': 'trimmed_mean', 'trim_fraction': 0.34, 'check_members': True,
             'audit_rate': 0.3, 'check_claims': True},
 }
+# Columns that also read eq. 8 otherwise than the protocol (federation settings beside their defences).
+# A column's cells are paired with the clean run of the undefended column of the same reading
+# (`undefended`): the fault-free run of the protocol it runs.
+FEDERATION = {'members_only': {'tier_aggregate': 'members_only'},
+              'members_only_none': {'tier_aggregate': 'members_only'}}
 # Not a defence but a reference column: no defence, and the row's attacking robot (as its undefended
 # run resolved it) crashed at the start of every round, so it sends nothing: what a defence that
 # refuses that robot in every round leaves.
@@ -111,11 +122,18 @@ def preset_settings(preset: str) -> dict:
     return {**overrides, 'data': {k: v for k, v in overrides['data'].items() if k != 'root'}}
 
 
+def undefended(column: str) -> str:
+    """The column without defences that reads eq. 8 as `column` does ('none' for the protocol's reading
+    and for the reference columns)."""
+    reading = FEDERATION.get(column)
+    return next(c for c, settings in DEFENCES.items() if not settings and FEDERATION.get(c) == reading)
+
+
 def config_for(data: str, defence: str, seed: int, rounds: int, preset: str = 'quick') -> dict:
     settings = preset_settings(preset)
     return {'extends': str(Path('config/experiments/quantity_skew.yaml').resolve()), 'name': 'attack_table',
             'seed': seed, 'methods': ['mtf_avg'], **settings, 'data': {'root': data, **settings['data']},
-            'federation': {'rounds': rounds}, 'defences': DEFENCES[defence]}
+            'federation': {'rounds': rounds, **FEDERATION.get(defence, {})}, 'defences': DEFENCES[defence]}
 
 
 def run_one(work: Path, data: str, rounds: int, preset: str, defence: str, attack: str, seed: int,
@@ -325,16 +343,17 @@ def main() -> int:
             runs += without_runs(pool, work, args.data, args.rounds, args.preset, runs)
         if OFFLINE in defences:  # after the undefended runs, which name each row's robot
             runs += offline_runs(pool, work, args.data, args.rounds, args.preset, attacks, seeds)
-    # Every cell is paired with the clean, undefended run of its seed, whichever columns were asked for.
-    clean = {s: run_one(work, args.data, args.rounds, args.preset, 'none', 'clean', s)['final_accuracy'] for s in seeds}
+    # Every cell is paired with the clean, undefended run of its seed and reading, whichever columns were asked for.
+    clean = {(c, s): run_one(work, args.data, args.rounds, args.preset, c, 'clean', s)['final_accuracy']
+             for c in {undefended(d) for d in defences} for s in seeds}
     cells = []
     for defence in defences:
         for attack in attacks:
             mine = [r for r in runs if r['defence'] == defence and r['attack'] == attack]
             finals = [r['final_accuracy'] for r in mine]
-            diff = paired_difference(finals, [clean[r['seed']] for r in mine])
+            diff = paired_difference(finals, [clean[undefended(defence), r['seed']] for r in mine])
             cells.append({'defence': defence, 'attack': attack, 'final_accuracy': finals,
-                          'vs_clean_undefended': diff,
+                          'vs_clean_undefended': diff, 'clean_undefended': undefended(defence),
                           'decisions': {k: sum(r['decisions'][k] for r in mine) for k in mine[0]['decisions']}})
             if args.versus and defence != args.versus:
                 theirs = {r['seed']: r['final_accuracy'] for r in runs
@@ -349,6 +368,7 @@ def main() -> int:
     result = {'command': ' '.join(sys.argv), 'cpu': describe_machine('cpu', 'fp32')['cpu'], 'seeds': seeds,
               'rounds': args.rounds, 'preset': args.preset,
               'defences': {k: REFERENCES.get(k, DEFENCES.get(k)) for k in defences},
+              'federation': {k: FEDERATION[k] for k in defences if k in FEDERATION},
               'cells': cells, 'runs': runs}
     Path(args.out).write_text(json.dumps(result, indent=1) + '\n')
     return 0

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+import yaml
 
 from mtf_grasp.cli import main
 from mtf_grasp.errors import InputError
@@ -465,3 +466,20 @@ def test_the_attack_tables_seed_check_column_measures_the_fleets_default_defence
     column = experiment_from_mapping({'defences': table['DEFENCES']['seed_check']}, 'attack_table').defences
     fleet = load_experiment_config(root / 'config/experiments/quantity_skew_defended.yaml').defences
     assert column == fleet
+
+
+def test_the_members_only_column_runs_the_fleets_defaults_under_members_only_against_its_own_clean_run(tmp_path):
+    """A column that reads eq. 8 otherwise is paired with the fault-free run of that reading, not the protocol's."""
+    table = runpy.run_path(str(Path(__file__).resolve().parents[3] / 'benchmarks/attack_table.py'))
+
+    def config(column):
+        path = tmp_path / f'{column}.yaml'
+        path.write_text(yaml.safe_dump(table['config_for']('data', column, 0, 10)))
+        return load_experiment_config(path)
+
+    column, protocol = config('members_only'), config('seed_check')
+    assert column.defences == protocol.defences
+    assert (column.federation.tier_aggregate, protocol.federation.tier_aggregate) == ('members_only', 'with_coordinator')
+    clean = config(table['undefended']('members_only'))
+    assert clean.federation.tier_aggregate == 'members_only' and clean.defences.fit_ratio is None
+    assert [table['undefended'](c) for c in ('seed_check', 'without', 'offline')] == ['none'] * 3
