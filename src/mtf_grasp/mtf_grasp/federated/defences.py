@@ -41,8 +41,9 @@ class DefenceEvent:
     measured ('direction_checked': every judged model's cosine, the threshold as `bound`, 1/√d as
     `unit`, and for a pair or a lone member beside the seed while the fleet's last step was known,
     each one's cosine with that step), what one fit check measured ('fit_checked': each member's
-    loss on the coordinator's data, a clipped member's also as sent, the ratio as `bound`), a fit-check refusal ('poor_fit', with the
-    model's loss and the loss it had to stay under as `bound`), a capped weight ('weight_capped'), or
+    loss on the coordinator's data, a clipped member's also as sent, the ratio as `bound`), a
+    fit-check refusal ('poor_fit', with the model's loss and the loss it had to stay under as
+    `bound`), a capped weight ('weight_capped'), or
     one robust aggregation (`reason` its aggregator, cutting `trimmed` of `models` values at each end),
     what one seed check measured ('seed_checked': each judged cluster's value as `losses`, keyed by its
     coordinator, the ratio as `bound`) or a seed-check refusal ('poor_seed': the coordinator, its
