@@ -348,12 +348,13 @@ def main() -> int:
              for c in {undefended(d) for d in defences} for s in seeds}
     cells = []
     for defence in defences:
+        fault_free = undefended(defence)
         for attack in attacks:
             mine = [r for r in runs if r['defence'] == defence and r['attack'] == attack]
             finals = [r['final_accuracy'] for r in mine]
-            diff = paired_difference(finals, [clean[undefended(defence), r['seed']] for r in mine])
+            diff = paired_difference(finals, [clean[fault_free, r['seed']] for r in mine])
             cells.append({'defence': defence, 'attack': attack, 'final_accuracy': finals,
-                          'vs_clean_undefended': diff, 'clean_undefended': undefended(defence),
+                          'vs_clean_undefended': diff, 'clean_undefended': fault_free,
                           'decisions': {k: sum(r['decisions'][k] for r in mine) for k in mine[0]['decisions']}})
             if args.versus and defence != args.versus:
                 theirs = {r['seed']: r['final_accuracy'] for r in runs
