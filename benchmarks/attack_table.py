@@ -59,6 +59,7 @@ BOUND = {'max_relative': 0.3, 'action': 'clip'}
 CANDIDATE = {'norm_bound': {**BOUND, 'server_action': 'reject'}, 'check_members': True, 'check_claims': True}
 DEFAULTS_BEFORE = {**CANDIDATE, 'direction_z': 3.0, 'fit_ratio': 1.5}
 SEED_CHECK = {**DEFAULTS_BEFORE, 'seed_ratio': 1.5}
+STEP_CHECK = {**SEED_CHECK, 'step_ratio': 0.25}
 DEFENCES = {
     'none': {},
     'norm_bound': {'norm_bound': BOUND},
@@ -85,6 +86,10 @@ DEFENCES = {
     # as the members' start.
     'members_only': SEED_CHECK,
     'members_only_none': {},
+    # `seed_check` + the step check (step_check.py): a cluster model that follows the fleet's last step
+    # less than a quarter as well as the other clusters', in two rounds running, is refused and its
+    # coordinator never top-level again.
+    'step_check': STEP_CHECK,
     'all': {'norm_bound': BOUND, 'aggregator': 'trimmed_mean', 'trim_fraction': 0.34, 'check_members': True,
             'audit_rate': 0.3, 'check_claims': True},
 }

@@ -170,12 +170,12 @@ def check_hash_chain(run_dir: Path, experiment: Path) -> list[dict]:
 
 
 def fleet_matches_experiment(ros_processes, directory: Path, *, attacks=(), events: list | None = None,
-                             robots: int = 4, rounds: int = 2, **configs) -> dict:
+                             robots: int = 4, rounds: int = 2, samples: int = 40, **configs) -> dict:
     """Runs a `robots`-robot (4), `rounds`-round (2) MTF-Grasp-Avg fleet from `write_configs(**configs)`
     with `--attack` for each of `attacks`, checks that it ends with the experiment's model, accuracies
     and bytes, and returns its summary; the experiment's defence decisions go to `events` (a list per
     round)."""
-    data = write_jacquard_boxes(directory / 'data', samples=40)
+    data = write_jacquard_boxes(directory / 'data', samples=samples)
     config = write_configs(directory, data=data, robots=robots, rounds=rounds, **configs)
     summary = run_fleet(ros_processes, config, directory / 'run', more=[f'--attack={a}' for a in attacks])
     state, accuracies, sent = experiment_rounds(directory / 'experiment.yaml', directory / 'run' / 'partition.json',

@@ -208,3 +208,32 @@ def test_members_seed_reports_refuse_a_coordinator_that_poisons_its_seed_as_in_t
     assert all(sorted(r['defences']['events'][0]['losses']) == sorted(r['top_level']) for r in summary['rounds'])
     assert attacker in first['top_level'] and attacker not in first['participants']
     assert attacker not in second['top_level']
+
+
+def test_the_server_refuses_a_cluster_that_lags_the_fleets_last_step_twice_as_in_the_experiment(ros_processes,
+                                                                                              tmp_path):
+    """Six robots, two coordinators, one of which noises its seed, and so its own model, to an honest
+    norm (`top:1:noise`), under `step_ratio: 0.25` alone, on 160 samples (on 40 the honest clusters
+    stop following the step beyond chance after round 1, and nothing is judged): round 0 has no last
+    step; from round 1 the server, which keeps the last two global models as the robots decode
+    them, measures each cluster model's alignment with the fleet's last step, and the noised
+    cluster's lags the honest one's: `lagging_step` in round 1, `off_step` in round 2 (the cluster
+    model left out, its coordinator not top-level in round 3). Alignments, decisions and the model
+    are the in-process run's."""
+    expected = []
+    summary = fleet_matches_experiment(ros_processes, tmp_path, attacks=['top:1:noise'], events=expected,
+                                       robots=6, rounds=4, samples=160, defences={'step_ratio': 0.25})
+    attacker = summary['attacks'][0]['robot']
+    for record, decided in zip(summary['rounds'], expected, strict=True):
+        events = record['defences']['events']
+        assert [(e['reason'], e.get('robot_id', '')) for e in events] == [(e.reason, e.robot_id) for e in decided]
+        for event, same in zip(events, decided):
+            if event['reason'] == 'step_checked':
+                assert event['cosines'] == pytest.approx(same.cosines, rel=1e-3, abs=1e-3)
+    decisions = [[(e['reason'], e.get('robot_id', '')) for e in r['defences']['events']] for r in summary['rounds']]
+    assert decisions[:3] == [[], [('step_checked', ''), ('lagging_step', attacker)],
+                             [('step_checked', ''), ('off_step', attacker)]]
+    second, third, fourth = summary['rounds'][1:]
+    assert attacker in second['participants']   # lagging once, it is still counted
+    assert attacker in third['top_level'] and attacker not in third['participants']
+    assert attacker not in fourth['top_level']

@@ -187,6 +187,7 @@ def streaming_conflict(defences) -> str | None:
                                       ('defences.direction_z', defences.direction_z is not None),
                                       ('defences.fit_ratio', defences.fit_ratio is not None),
                                       ('defences.seed_ratio', defences.seed_ratio is not None),
+                                      ('defences.step_ratio', defences.step_ratio is not None),
                                       ('defences.audit_rate', defences.audit_rate > 0)) if on]
     if not needing:
         return None

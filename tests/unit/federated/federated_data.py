@@ -1,14 +1,18 @@
-"""A small SimGrasp-layout dataset with three categories and the quick model spec (test data)."""
+"""A small SimGrasp-layout dataset with three categories, the quick model spec, and robots over it (test data)."""
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 
-from mtf_grasp.grasping import GraspRect, ModelSpec
+from mtf_grasp.federated import RobotProfile
+from mtf_grasp.federated.config import experiment_from_mapping
+from mtf_grasp.grasping import GraspRect, ModelSpec, open_dataset
 
 SIZE = 96
 CATEGORIES = ['block', 'bar', 'disc']
@@ -47,3 +51,17 @@ def write_dataset(root: Path, scenes: int, *, seed: int = 0) -> Path:
     return root
 
 
+
+
+def tiny_fleet(tiny_simgrasp: Path, sizes, *, federation: dict, defences: dict):
+    """Robots `robot_0`… holding consecutive runs of `sizes` scenes of the tiny set, and the quick
+    model's experiment config over them: (dataset, indices, profiles, config)."""
+    torch.set_num_threads(1)
+    dataset = open_dataset(tiny_simgrasp, spec=QUICK_SPEC)
+    starts = [0, *itertools.accumulate(sizes)]
+    indices = {f'robot_{r}': list(range(starts[r], starts[r + 1])) for r in range(len(sizes))}
+    profiles = [RobotProfile(rid, len(ix), (len(ix),)) for rid, ix in indices.items()]
+    config = experiment_from_mapping({
+        'model': {'arch': 'ggcnn2', 'channels': 'depth', 'input_size': 32}, 'data': {'root': str(tiny_simgrasp)},
+        'partition': {'robots': len(sizes)}, 'federation': federation, 'defences': defences}, 'test')
+    return dataset, indices, profiles, config

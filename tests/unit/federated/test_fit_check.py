@@ -1,13 +1,12 @@
 """The fit check (a coordinator judges its members' models on its own data) on hand-computed numbers,
 inside eq. 8 and at an audit, and on a real round of the tiny SimGrasp set."""
-import itertools
 import math
 
 import pytest
 import torch
 
 from mtf_grasp.errors import InputError
-from mtf_grasp.federated import RobotProfile, TrafficLedger, plan_round
+from mtf_grasp.federated import TrafficLedger, plan_round
 from mtf_grasp.federated.attacks import Adversary, Attack, resolve
 from mtf_grasp.federated.audit import caught
 from mtf_grasp.federated.config import DefenceConfig, NormBoundConfig, experiment_from_mapping
@@ -15,9 +14,8 @@ from mtf_grasp.federated.experiment import initial_state
 from mtf_grasp.federated.fit_check import fit_check, most_refused, possible_refusals
 from mtf_grasp.federated.rounds import ModelUpdate, cluster_aggregate
 from mtf_grasp.federated.simulation import Wire, run_round
-from mtf_grasp.grasping import open_dataset
 
-from federated_data import QUICK_SPEC
+from federated_data import tiny_fleet
 
 
 @pytest.mark.parametrize('losses, refused, references', [
@@ -170,16 +168,9 @@ def test_an_audit_accepts_eq8_without_a_minority_the_fit_check_could_refuse_and_
 
 def test_a_real_round_judges_every_cluster_of_two_or_more_on_its_coordinators_data_and_refuses_a_scale100_member(
         tiny_simgrasp):
-    torch.set_num_threads(1)
-    dataset = open_dataset(tiny_simgrasp, spec=QUICK_SPEC)
-    sizes = [20, 9, 6, 4, 3]
-    starts = [0, *itertools.accumulate(sizes)]
-    indices = {f'robot_{r}': list(range(starts[r], starts[r + 1])) for r in range(len(sizes))}
-    profiles = [RobotProfile(rid, len(ix), (len(ix),)) for rid, ix in indices.items()]
-    config = experiment_from_mapping({
-        'model': {'arch': 'ggcnn2', 'channels': 'depth', 'input_size': 32}, 'data': {'root': str(tiny_simgrasp)},
-        'partition': {'robots': len(sizes)}, 'federation': {'top_level': 1, 'seed_epochs': 1, 'local_epochs': 1},
-        'defences': {'fit_ratio': 1.5, 'audit_rate': 1.0}}, 'test')
+    dataset, indices, profiles, config = tiny_fleet(
+        tiny_simgrasp, (20, 9, 6, 4, 3), defences={'fit_ratio': 1.5, 'audit_rate': 1.0},
+        federation={'top_level': 1, 'seed_epochs': 1, 'local_epochs': 1})
     plan = plan_round(profiles, round_index=0, method='mtf_avg', top_level_count=1)
     [(coordinator, members)] = plan.clusters.items()
     attacker = members[-1]
@@ -193,4 +184,4 @@ def test_a_real_round_judges_every_cluster_of_two_or_more_on_its_coordinators_da
     assert all(math.isfinite(checked[0].losses[m]) and checked[0].losses[m] > 0 for m in members if m != attacker)
     assert [(e.reason, e.robot_id) for e in events if e.reason != 'fit_checked'] == [('poor_fit', attacker)]
     # The audit (every round here) accepts the aggregate without the refused member: no mismatch.
-    assert ledger.round_summary(0)['transfers'] == 3 * len(sizes)
+    assert ledger.round_summary(0)['transfers'] == 3 * len(indices)

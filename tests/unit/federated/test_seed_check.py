@@ -1,6 +1,5 @@
 """The seed check (members score their coordinator's seed on their own data; the server compares
 clusters) on hand-computed numbers, and on real rounds of the tiny SimGrasp set."""
-import itertools
 import math
 
 import pytest
@@ -15,9 +14,8 @@ from mtf_grasp.federated.experiment import initial_state, plan_for
 from mtf_grasp.federated.seed_check import seed_check
 from mtf_grasp.federated.simulation import Wire, run_round
 from mtf_grasp.federated.workload import Workload
-from mtf_grasp.grasping import open_dataset
 
-from federated_data import QUICK_SPEC
+from federated_data import tiny_fleet
 
 
 @pytest.mark.parametrize('reports, refused, values, references', [
@@ -89,15 +87,8 @@ def test_an_attacking_member_reports_its_seed_loss_inflated_and_an_honest_one_re
 # -- real rounds on the tiny SimGrasp set ---------------------------------------------------------
 
 def _setup(tiny_simgrasp, attack_kind: str, tier: str, sizes=(20, 16, 6, 5, 4, 3)):
-    torch.set_num_threads(1)
-    dataset = open_dataset(tiny_simgrasp, spec=QUICK_SPEC)
-    starts = [0, *itertools.accumulate(sizes)]
-    indices = {f'robot_{r}': list(range(starts[r], starts[r + 1])) for r in range(len(sizes))}
-    profiles = [RobotProfile(rid, len(ix), (len(ix),)) for rid, ix in indices.items()]
-    config = experiment_from_mapping({
-        'model': {'arch': 'ggcnn2', 'channels': 'depth', 'input_size': 32}, 'data': {'root': str(tiny_simgrasp)},
-        'partition': {'robots': len(sizes)}, 'federation': {'top_level': 2, 'seed_epochs': 1, 'local_epochs': 1},
-        'defences': {'seed_ratio': 1.5}}, 'test')
+    dataset, indices, profiles, config = tiny_fleet(tiny_simgrasp, sizes, defences={'seed_ratio': 1.5},
+                                                    federation={'top_level': 2, 'seed_epochs': 1, 'local_epochs': 1})
     plan = plan_for('mtf_avg', 0, config, Workload(dataset, None, indices, [], profiles))
     adversary = Adversary(resolve([Attack(f'{tier}:1', attack_kind)], plan=plan, robots=list(indices)))
     return dataset, indices, config, plan, adversary

@@ -41,6 +41,7 @@ class RejectReason(enum.StrEnum):
     NORM_EXCEEDED = 'norm_exceeded'          # admitted, then refused by the aggregation's norm bound
     MISDIRECTED = 'misdirected'              # admitted, then refused by the aggregation's direction check
     POOR_SEED = 'poor_seed'                  # admitted, then refused by the server's seed check
+    OFF_STEP = 'off_step'                    # admitted, then refused by the server's step check
 
 
 # What malformed bytes can make a parser raise (RecursionError: deeply nested JSON headers);

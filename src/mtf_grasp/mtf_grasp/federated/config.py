@@ -108,6 +108,10 @@ class DefenceConfig:
     # its coordinator is never top-level again (a minority at most); plans then give every coordinator
     # two members where the fleet has them. null: off.
     seed_ratio: float | None = None
+    # Step check (step_check.py), at the server: a cluster model whose update follows the fleet's last
+    # step (the global model's move over the previous round) less than step_ratio × the other clusters'
+    # is refused and its coordinator is never top-level again (a minority at most). null: off.
+    step_ratio: float | None = None
     # Profile plausibility (plausibility.py): a claimed count ranks as at most count_cap × the median
     # claim; with check_claims, a robot whose training reports too few steps for its claimed count
     # is not selected top-level from the next round on.
@@ -128,6 +132,8 @@ class DefenceConfig:
             raise ValueError(f'fit_ratio must exceed 1, got {self.fit_ratio}')
         if self.seed_ratio is not None and not self.seed_ratio > 1:
             raise ValueError(f'seed_ratio must exceed 1, got {self.seed_ratio}')
+        if self.step_ratio is not None and not 0 < self.step_ratio < 1:
+            raise ValueError(f'step_ratio must lie in (0, 1), got {self.step_ratio}')
         if not 0.0 <= self.audit_rate <= 1.0:
             raise ValueError(f'audit_rate must lie in [0, 1], got {self.audit_rate}')
 
@@ -139,7 +145,8 @@ class DefenceConfig:
     @property
     def active(self) -> bool:
         return (self.norm_bound.bound() is not None or self.aggregator != 'mean' or self.direction_z is not None
-                or self.fit_ratio is not None or self.seed_ratio is not None or self.count_cap is not None
+                or self.fit_ratio is not None or self.seed_ratio is not None
+                or self.step_ratio is not None or self.count_cap is not None
                 or self.check_claims or self.check_members or self.audit_rate > 0)
 
 

@@ -5,26 +5,28 @@ coordinator, each model the server receives at the server); `screened` passes ea
 through the norm bound against the tier's reference, streaming; `fitted` drops the members' models
 (as bounded) that fit the coordinator's own data far worse than their peers' (fit_check.py);
 `seeds_refused` names the clusters whose seeds fit their members' data far worse than the other
-clusters' seeds fit theirs (seed_check.py, at the server); `directed` drops the models whose update
+clusters' seeds fit theirs (seed_check.py, at the server); `off_step` those whose models follow the
+fleet's last step far less than the others' (step_check.py, at the server); `directed` drops the models whose update
 points away from the others'; `robust_combine` replaces the weighted mean by a coordinate-wise
 trimmed mean or median (robust.py has the maths). rounds.py calls them in this order, but
-`seeds_refused`, which the round's runners call before eq. 9 (simulation.py, and the fleet's
-seed_reports.py); every cap, fit or seed check, clip, refusal, direction check and robust
+`seeds_refused` and `off_step`, which the round's runners call before eq. 9 (simulation.py, and the
+fleet's seed_reports.py and fl_server.py); every cap, fit or seed check, clip, refusal, direction check and robust
 aggregation becomes a `DefenceEvent`, and `defence_summary` makes a round's record for
 results.json and summary.json.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 import torch
 
 from mtf_grasp.federated.audit import AUDIT_MISMATCH, MEMBER_MISSING
 from mtf_grasp.federated.fit_check import fit_check
 from mtf_grasp.federated.robust import (BoundReason, bound_update, direction_check, robust_nova, robust_trim,
-                                       trimmed_mean)
+                                       step_alignment, trimmed_mean)
 from mtf_grasp.federated.seed_check import seed_check
+from mtf_grasp.federated.step_check import step_check
 
 if TYPE_CHECKING:   # both import this module
     from mtf_grasp.federated.config import DefenceConfig
@@ -47,7 +49,10 @@ class DefenceEvent:
     one robust aggregation (`reason` its aggregator, cutting `trimmed` of `models` values at each end),
     what one seed check measured ('seed_checked': each judged cluster's value as `losses`, keyed by its
     coordinator, the ratio as `bound`) or a seed-check refusal ('poor_seed': the coordinator, its
-    cluster's value as `loss` and what it had to stay under as `bound`)."""
+    cluster's value as `loss` and what it had to stay under as `bound`), what one step check measured
+    ('step_checked': each cluster's alignment with the last step as `cosines`, the ratio as `bound`),
+    a cluster lagging for the first time ('lagging_step') or a step-check refusal ('off_step'): the
+    coordinator, its alignment as `cosine` and what it had to reach as `bound`."""
 
     tier: str                     # 'cluster' (at a coordinator) or 'server'
     by: str                       # who aggregated: the coordinator's id or 'server'
@@ -59,7 +64,8 @@ class DefenceEvent:
     models: int | None = None
     cosine: float | None = None
     claimed: int | None = None    # weight_capped: the sample count the model claimed (`bound`: the ceiling)
-    cosines: dict[str, float] | None = None   # direction_checked: robot id -> leave-one-out cosine
+    cosines: dict[str, float] | None = None   # direction_checked: robot id -> leave-one-out cosine;
+    #                                           step_checked: coordinator -> alignment (cosine·√d)
     unit: float | None = None     # direction_checked: 1/√d, the spread of a random direction's cosine
     step_cosines: dict[str, float] | None = None   # direction_checked: robot id -> cosine with the last step
     loss: float | None = None     # poor_fit: the model's loss on the coordinator's data; poor_seed: the cluster's value
@@ -69,6 +75,8 @@ class DefenceEvent:
 
     def detail(self) -> str:
         """What a refusal measured, for logs and fleet status."""
+        if self.reason in (OFF_STEP, LAGGING_STEP):
+            return f"update follows the fleet's last step by {self.cosine:.3g}/√d, below {self.bound:.3g}/√d"
         if self.cosine is not None:
             return f'update cosine {self.cosine:.4g} with the others below {self.bound:.4g}'
         if self.reason == POOR_SEED:
@@ -85,14 +93,17 @@ POOR_FIT = 'poor_fit'
 FIT_CHECKED = 'fit_checked'
 POOR_SEED = 'poor_seed'
 SEED_CHECKED = 'seed_checked'
-REFUSED = ('norm_exceeded', 'non_finite', MISDIRECTED, POOR_FIT, POOR_SEED)
+OFF_STEP = 'off_step'
+LAGGING_STEP = 'lagging_step'
+STEP_CHECKED = 'step_checked'
+REFUSED = ('norm_exceeded', 'non_finite', MISDIRECTED, POOR_FIT, POOR_SEED, OFF_STEP)
 IMPLAUSIBLE = 'implausible_profile'
 
 
 def ruled_out(events: Iterable[DefenceEvent], *, top_level: Sequence[str]) -> set[str]:
     """Robots a round's decisions keep from the top level from the next round on: coordinators the
     receipts or audits caught, and coordinators whose cluster model the server refused (a poisoned
-    seed, by the norm bound, the direction check or the seed check, or a forged aggregate; demoted,
+    seed, by the norm bound, the direction check, the seed or step check, or a forged aggregate; demoted,
     the robot's updates meet an honest coordinator's bound)."""
     return {e.robot_id for e in events if e.reason in (AUDIT_MISMATCH, MEMBER_MISSING)
             or (e.tier == 'server' and e.reason in REFUSED and e.robot_id in top_level)}
@@ -190,6 +201,29 @@ def seeds_refused(reports: Mapping[str, Sequence[float]], *, defences: DefenceCo
         record(reason=POOR_SEED, robot_id=coordinator, loss=verdict.values[coordinator],
                bound=defences.seed_ratio * verdict.references[coordinator])
     return set(verdict.refused)
+
+
+def off_step(clusters: Sequence[ModelUpdate], *, defences: DefenceConfig | None, reference: State,
+             last_step: State | None, lagged: Collection[str], record: Callable[..., None]) -> set[str]:
+    """The coordinators whose cluster models (updates from `reference`, the round's global model) the
+    step check refuses (step_check.py; `lagged`: those whose clusters lagged in the round before,
+    `lagging_in` its events), what it measured and each lagging cluster recorded; none when the
+    check is off or the fleet's last step is unknown."""
+    if defences is None or defences.step_ratio is None or last_step is None:
+        return set()
+    alignments = {c.robot_id: step_alignment(c.state, reference, last_step) for c in clusters}
+    verdict = step_check(alignments, ratio=defences.step_ratio, lagged=lagged)
+    if verdict.references:
+        record(reason=STEP_CHECKED, bound=defences.step_ratio, cosines=alignments)
+    for coordinator in verdict.lagging:
+        record(reason=OFF_STEP if coordinator in verdict.refused else LAGGING_STEP, robot_id=coordinator,
+               cosine=alignments[coordinator], bound=defences.step_ratio * verdict.references[coordinator])
+    return set(verdict.refused)
+
+
+def lagging_in(events: Iterable[DefenceEvent]) -> frozenset[str]:
+    """The coordinators whose clusters a round's step check found lagging (refused or not)."""
+    return frozenset(e.robot_id for e in events if e.reason in (LAGGING_STEP, OFF_STEP))
 
 
 def screened(updates: Iterable[ModelUpdate], *, defences: DefenceConfig | None, reference: State | None,

@@ -25,7 +25,8 @@ from mtf_grasp.federated.fedbn import LocalNorms
 from mtf_grasp.federated.planning import plan_round, robot_seed
 from mtf_grasp.federated.plausibility import TrainingReport, capped, implausible
 from mtf_grasp.federated.profiles import id_order
-from mtf_grasp.federated.defences import IMPLAUSIBLE, DefenceEvent, defence_summary, event_record, ruled_out
+from mtf_grasp.federated.defences import (IMPLAUSIBLE, DefenceEvent, defence_summary, event_record, lagging_in,
+                                          ruled_out)
 from mtf_grasp.federated.rounds import ModelUpdate, local_update
 from mtf_grasp.federated.robust import RecentGlobals
 from mtf_grasp.federated.seed_check import MIN_MEMBERS
@@ -105,8 +106,9 @@ class FederatedRounds:
         self.crashes, self.adversary = crashes, adversary
         self.norms = LocalNorms() if config.federation.fedbn else None
         self.flagged: set[str] = set()
-        self._globals = RecentGlobals()   # the direction check's last step, as the coordinators decode it
+        self._globals = RecentGlobals()   # the fleet's last step (direction and step checks), as decoded
         self._receivers = frozenset()     # ... and the coordinators the previous round's global model reached
+        self._lagging = frozenset()       # ... and those whose clusters the step check found lagging it
 
     def step(self, state, index: int, *, on_update=None) -> tuple[dict, object, list[DefenceEvent]]:
         """(the next global state, the round's plan, the defences' decisions) of round `index`."""
@@ -128,18 +130,19 @@ class FederatedRounds:
             events += [DefenceEvent(tier='server', by=SERVER, reason=IMPLAUSIBLE, robot_id=r) for r in sorted(caught)]
             self.flagged |= caught
         self.flagged |= ruled_out(events, top_level=plan.top_level)
+        self._lagging = lagging_in(events)
         return state, plan, events
 
     def _last_step(self, state, index: int, *, receivers: frozenset[str]) -> LastStep | None:
         """The global model's move into round `index` as the coordinators decode it, and which of them
         hold it (those the previous global reached too); remembers this round's global for the next.
-        Only the direction check uses it."""
-        if self.config.defences.direction_z is None:
+        Only the direction and step checks use it."""
+        if self.config.defences.direction_z is None and self.config.defences.step_ratio is None:
             return None
         self._globals.keep(index, self.wire.as_received(state))
         step = self._globals.step_into(index)
         holders, self._receivers = receivers & self._receivers, receivers
-        return None if step is None else LastStep(step, holders=holders)
+        return None if step is None else LastStep(step, holders=holders, lagged=self._lagging)
 
 
 def _federated(method: str, *, config: ExperimentConfig, workload: Workload, tick, crashes: Crashes,

@@ -296,6 +296,24 @@ def global_step(current: State, previous: State) -> dict[str, torch.Tensor]:
             for k, v in current.items() if is_moved(k, v)}
 
 
+def step_alignment(state: State, reference: State, step: State) -> float:
+    """cos(θ − θ_ref, `step`)·√d over the moved entries (d of them): how many standard deviations of
+    a random direction's cosine the update follows the step by; 0 for a zero update or step."""
+    _same_entries(state, reference)
+    dot = own = along = 0.0
+    dims = 0
+    for name, ref in reference.items():
+        if not is_moved(name, ref):
+            continue
+        delta = state[name].detach().to(torch.float64) - ref.detach().to(torch.float64)
+        moved = step[name].detach().to(torch.float64)
+        dot += float((delta * moved).sum())
+        own += float(delta.square().sum())
+        along += float(moved.square().sum())
+        dims += ref.numel()
+    return dot / math.sqrt(own * along) * math.sqrt(dims) if own > 0 and along > 0 else 0.0
+
+
 class RecentGlobals:
     """The global models of the last two rounds one node received, as it decoded them: what the
     fleet's last step is taken from. Holds two models."""

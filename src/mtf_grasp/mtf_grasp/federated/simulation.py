@@ -39,7 +39,7 @@ from mtf_grasp.federated.fit_check import loss_on
 from mtf_grasp.federated.planning import RoundPlan, method_base
 from mtf_grasp.federated.fedbn import LocalNorms
 from mtf_grasp.federated.plausibility import TrainingReport
-from mtf_grasp.federated.defences import DefenceEvent, recorder, seeds_refused, weight_ceilings
+from mtf_grasp.federated.defences import DefenceEvent, off_step, recorder, seeds_refused, weight_ceilings
 from mtf_grasp.federated.rounds import ModelUpdate, cluster_aggregate, local_update, server_aggregate
 from mtf_grasp.federated.traffic import SERVER, TrafficLedger
 
@@ -53,6 +53,7 @@ class LastStep:
 
     step: dict[str, torch.Tensor]
     holders: frozenset[str]
+    lagged: frozenset[str] = frozenset()   # coordinators whose clusters lagged it the round before (step check)
 
 
 @dataclass
@@ -93,7 +94,8 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
     `reports` receives every robot's training report (steps, epochs), for profile plausibility.
 
     `last_step` is the global model's move over the previous round, for the direction check's pair
-    tie-breaker, and which coordinators hold it (those that received the previous global model).
+    tie-breaker, and which coordinators hold it (those that received the previous global model); the
+    server, which made both models, holds it for the step check whenever it is known.
 
     `on_update` sees each robot's trained update (before it is sent), e.g. to measure per-robot
     accuracy. Updates are aggregated as they arrive, so at most one cluster is in memory.
@@ -197,6 +199,12 @@ def run_round(global_state: State, *, plan: RoundPlan, config: ExperimentConfig,
         arriving = list(arriving)
         refused = seeds_refused({c.robot_id: seed_reports[c.robot_id] for c in arriving}, defences=checks,
                                 record=record)
+        arriving = [c for c in arriving if c.robot_id not in refused]
+    if checks.step_ratio is not None:   # judged against each other, as the seed check's clusters
+        arriving = list(arriving)
+        refused = off_step(arriving, defences=checks, reference=global_state, record=record,
+                           last_step=last_step.step if last_step is not None else None,
+                           lagged=last_step.lagged if last_step is not None else frozenset())
         arriving = [c for c in arriving if c.robot_id not in refused]
     return server_aggregate(arriving, base=base, global_state=global_state, defences=config.defences,
                             ceilings=ceilings, events=events)

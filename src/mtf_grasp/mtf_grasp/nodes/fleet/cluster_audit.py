@@ -6,8 +6,8 @@ planned member sent it, from the robots' audit services (every blob signed by it
 judged by a SubmissionGuard), recomputes eq. 8 as the coordinator had to, and replaces a cluster
 model that differs by the recomputation (`audit_mismatch`). An audit that cannot fetch a model the
 coordinator may have counted (a member down since) is inconclusive and logged, never a mismatch.
-With a direction check the auditor keeps the last two rounds' global models, as the robots decode
-them, for the pair tie-breaker's last step (audit.caught also accepts eq. 8 without it); with a fit
+With a direction check the server hands the auditor the fleet's last step, as the robots decode the
+global models, for the pair tie-breaker (audit.caught also accepts eq. 8 without it); with a fit
 check, which needs the coordinator's data, it accepts eq. 8 without any minority of the members.
 Each fetched model is one more transfer to the server: (m + 1)·|θ| per audited cluster of m members.
 """
@@ -20,7 +20,6 @@ from mtf_grasp_interfaces.srv import FetchModel
 
 from mtf_grasp.federated.admission import SubmissionGuard
 from mtf_grasp.federated.audit import AUDIT_MISMATCH, audited, caught
-from mtf_grasp.federated.robust import RecentGlobals
 from mtf_grasp.federated.rounds import cluster_aggregate
 from mtf_grasp.fleet import SERVER_ID
 from mtf_grasp.nodes.blob_transport import ServiceTimeout, call_service, wire_blob
@@ -35,23 +34,15 @@ class ClusterAuditor:
         self._report = report
         self._group = callback_group
         self._clients = {}
-        self._globals = RecentGlobals()   # decoded as the robots decode them (direction check only)
 
     @property
     def rate(self) -> float:
         return self._fleet.config.defences.audit_rate
 
-    def remember(self, round_index: int, state) -> None:
-        """Keep the global model `round_index` starts from as the robots decode it, and the one
-        before: the direction check's last step. A no-op without audits or without the check."""
-        if state is None or self.rate <= 0 or self._fleet.config.defences.direction_z is None:
-            return
-        encoded = self._fleet.encode(state)
-        self._globals.keep(round_index, self._fleet.decode(encoded.payload, encoded))
-
-    def audit(self, plan, arrived: list, *, global_state, version: int, record) -> list:
+    def audit(self, plan, arrived: list, *, global_state, last_step, version: int, record) -> list:
         """`arrived` (the round's cluster models), each audited cluster whose model differs from the
-        recomputation replaced by it; each catch goes to `record` (defences.recorder)."""
+        recomputation replaced by it (`last_step`: the fleet's, or None); each catch goes to `record`
+        (defences.recorder)."""
         checked = []
         for update in arrived:
             coordinator = update.robot_id
@@ -62,7 +53,7 @@ class ClusterAuditor:
                                and self._fleet.config.defences.fit_ratio is not None else ())
                 honest = None if fetched is None else caught(
                     update.state, partial(self._recomputed, plan, *fetched, global_state=global_state), global_state,
-                    last_step=self._globals.step_into(plan.round_index), fit_checked=fit_checked)
+                    last_step=last_step, fit_checked=fit_checked)
                 if honest is not None:
                     record(reason=AUDIT_MISMATCH, robot_id=coordinator)
                     self._node.get_logger().warning(

@@ -30,8 +30,10 @@ from std_msgs.msg import UInt64
 
 from mtf_grasp.errors import InputError
 from mtf_grasp.federated.admission import SubmissionGuard
-from mtf_grasp.federated.defences import IMPLAUSIBLE, REFUSED, recorder, ruled_out, weight_ceilings
+from mtf_grasp.federated.defences import (IMPLAUSIBLE, REFUSED, lagging_in, off_step, recorder, ruled_out,
+                                          weight_ceilings)
 from mtf_grasp.federated.plausibility import implausible_in_fleet
+from mtf_grasp.federated.robust import RecentGlobals
 from mtf_grasp.federated.rounds import server_aggregate, step_momentum
 from mtf_grasp.federated.signing import WireProfile, verify_profile
 from mtf_grasp.nodes.blob_transport import NOT_OPEN, BlobHeader, make_blob, wire_blob
@@ -67,6 +69,7 @@ class FlServer(Node):
         self._profiles = {}
         self._sidelined = set()      # robots whose coordinator missed a round's deadline
         self._flagged = set()        # robots defences.ruled_out or claims caught: never top-level again
+        self._lagging = frozenset()  # coordinators whose clusters the last round's step check found lagging
         self._everyone_registered = threading.Event()
         self._started = time.perf_counter()  # registration time: from here until every robot is known
         self._round = 0
@@ -83,6 +86,10 @@ class FlServer(Node):
                           if defences.check_members or defences.check_claims else None)
         self._seed_reports = (SeedReports(self, keys=self._robot_keys, callback_group=group)
                               if defences.seed_ratio is not None else None)
+        # The fleet's last step, as the robots decode the global models: the step check's, and the
+        # audits' for the direction check's pair tie-breaker.
+        self._globals = (RecentGlobals() if defences.step_ratio is not None
+                         or (defences.audit_rate > 0 and defences.direction_z is not None) else None)
         for kind, name, callback in ((RegisterRobot, names.REGISTER, self._on_register),
                                      (FetchModel, names.GLOBAL_MODEL, self._on_fetch),
                                      (SubmitModel, names.SUBMIT_TO_SERVER, self._on_submit)):
@@ -104,7 +111,7 @@ class FlServer(Node):
         if first_round:
             self.get_logger().info(f'resuming at round {first_round} from the checkpoint of round '
                                    f'{first_round - 1}, model {sha256[:12]}')
-            self._auditor.remember(first_round - 1, self.fleet.previous_global(self.params.checkpoint_dir))
+            self._remember(first_round - 1, self.fleet.previous_global(self.params.checkpoint_dir))
         with self._lock:
             self._version = first_round
             self._last_status['sha256'] = sha256
@@ -116,7 +123,7 @@ class FlServer(Node):
         self._report.registration(seconds=time.perf_counter() - self._started, robots=len(self.params.robots))
         for round_index in range(first_round, self.params.rounds):
             started = (time.perf_counter(), time.time())   # the wall clock too, for the round's timeline
-            self._auditor.remember(round_index, state)
+            self._remember(round_index, state)
             plan = self._open_round(round_index, state)
             arrived = self._collect(plan)
             state, sha256 = self._close_round(plan, state, arrived, previous_sha256=sha256, started=started)
@@ -186,6 +193,22 @@ class FlServer(Node):
         self._note_missing(plan)
         return arrived
 
+    def _remember(self, round_index: int, state) -> None:
+        """Keep the global model `round_index` starts from as the robots decode it, and the one before."""
+        if state is not None and self._globals is not None:
+            encoded = self.fleet.encode(state)
+            self._globals.keep(round_index, self.fleet.decode(encoded.payload, encoded))
+
+    def _off_step_left_out(self, plan, arrived: list, state, last_step, *, record) -> list:
+        """`arrived` without the cluster models the step check refuses, each refusal logged."""
+        refused = off_step(arrived, defences=self.fleet.config.defences, reference=state, last_step=last_step,
+                           lagged=self._lagging, record=record)
+        for coordinator in sorted(refused):
+            self.get_logger().warning(f"round {plan.round_index}: {coordinator}'s cluster model follows the fleet's "
+                                      "last step far less than the other clusters'; it is left out and "
+                                      'it is not top-level again')
+        return [u for u in arrived if u.robot_id not in refused]
+
     def _note_missing(self, plan) -> None:
         missing = self._inbox.missing()
         if missing:
@@ -209,11 +232,14 @@ class FlServer(Node):
             updates = noted(arrived, taken)
         else:
             steps = self._signed_steps(plan, arrived, record=record)
+            last_step = self._globals.step_into(plan.round_index) if self._globals is not None else None
             if plan.tiered and self._auditor.rate > 0:
-                arrived = self._auditor.audit(plan, arrived, global_state=state, version=self._version,
-                                              record=record)
+                arrived = self._auditor.audit(plan, arrived, global_state=state, last_step=last_step,
+                                              version=self._version, record=record)
             if plan.tiered and self._seed_reports is not None:
                 arrived = self._seed_reports.judge(plan, arrived, defences=defences, record=record)
+            if plan.tiered and defences.step_ratio is not None:
+                arrived = self._off_step_left_out(plan, arrived, state, last_step, record=record)
             updates = arrived
         with work.timing():
             state = server_aggregate(updates, base=self.fleet.base, global_state=state, defences=defences,
@@ -223,6 +249,7 @@ class FlServer(Node):
             arrived = taken
             steps = self._signed_steps(plan, arrived, record=record)
         self._flagged |= ruled_out(events, top_level=plan.top_level)
+        self._lagging = lagging_in(events)
         if defences.check_claims:
             self._judge_claims(plan, steps, record=record, flagged=flagged)
         self._report.defences(round_index=plan.round_index, events=events)
