@@ -6,13 +6,13 @@ through the norm bound against the tier's reference, streaming; `fitted` drops t
 (as bounded) that fit the coordinator's own data far worse than their peers' (fit_check.py);
 `seeds_refused` names the clusters whose seeds fit their members' data far worse than the other
 clusters' seeds fit theirs (seed_check.py, at the server); `off_step` those whose models follow the
-fleet's last step far less than the others' (step_check.py, at the server); `directed` drops the models whose update
-points away from the others'; `robust_combine` replaces the weighted mean by a coordinate-wise
-trimmed mean or median (robust.py has the maths). rounds.py calls them in this order, but
-`seeds_refused` and `off_step`, which the round's runners call before eq. 9 (simulation.py, and the
-fleet's seed_reports.py and fl_server.py); every cap, fit or seed check, clip, refusal, direction check and robust
-aggregation becomes a `DefenceEvent`, and `defence_summary` makes a round's record for
-results.json and summary.json.
+fleet's last step far less than the others' (step_check.py, at the server); `directed` drops the
+models whose update points away from the others'; `robust_combine` replaces the weighted mean by a
+coordinate-wise trimmed mean or median (robust.py has the maths). rounds.py calls them in this
+order, but `seeds_refused` and `off_step`, which the round's runners call before eq. 9
+(simulation.py, and the fleet's seed_reports.py and fl_server.py); every cap, fit, seed or step
+check, clip, refusal, direction check and robust aggregation becomes a `DefenceEvent`, and
+`defence_summary` makes a round's record for results.json and summary.json.
 """
 from __future__ import annotations
 
@@ -103,8 +103,8 @@ IMPLAUSIBLE = 'implausible_profile'
 def ruled_out(events: Iterable[DefenceEvent], *, top_level: Sequence[str]) -> set[str]:
     """Robots a round's decisions keep from the top level from the next round on: coordinators the
     receipts or audits caught, and coordinators whose cluster model the server refused (a poisoned
-    seed, by the norm bound, the direction check, the seed or step check, or a forged aggregate; demoted,
-    the robot's updates meet an honest coordinator's bound)."""
+    seed, by the norm bound, the direction check, the seed or step check, or a forged aggregate;
+    demoted, the robot's updates meet an honest coordinator's bound)."""
     return {e.robot_id for e in events if e.reason in (AUDIT_MISMATCH, MEMBER_MISSING)
             or (e.tier == 'server' and e.reason in REFUSED and e.robot_id in top_level)}
 
