@@ -109,8 +109,9 @@ class DefenceConfig:
     # two members where the fleet has them. null: off.
     seed_ratio: float | None = None
     # Step check (step_check.py), at the server: a cluster model whose update follows the fleet's last
-    # step (the global model's move over the previous round) less than step_ratio × the other clusters'
-    # is refused and its coordinator is never top-level again (a minority at most). null: off.
+    # step (the global model's move over the previous round) less than step_ratio × the other clusters',
+    # two rounds running, is refused and its coordinator is never top-level again (a minority at most).
+    # null: off.
     step_ratio: float | None = None
     # Profile plausibility (plausibility.py): a claimed count ranks as at most count_cap × the median
     # claim; with check_claims, a robot whose training reports too few steps for its claimed count

@@ -2,16 +2,16 @@
 
 A top-level robot that noises its seed to an honest norm (`top:1:noise`) passes the norm bound, and
 its seed fits its members' data about as well as an honest one, so the seed check passes it too.
-What noise cannot do is point where the fleet goes: an honest cluster model is et + er epochs of training from
-the round's global model, and goes much where the fleet went last round, the global model's move
-θ_g(r) − θ_g(r−1), which the server holds. Each cluster update's alignment with that step is its
-cosine with it in units of 1/√d (d the moved coordinates; a random direction's cosine has mean 0
-and standard deviation about 1/√d). A cluster is refused when its alignment stays under `ratio`
-times the median of the other clusters' alignments, judged only where those others follow the step
-beyond chance (FOLLOWS units): when nobody follows it, the step says nothing. An honest cluster
-can lag for a round: the step is mostly the last move of the cluster that held most of the data,
-and that cluster's next update follows its own last move closely, so the others' look lagging
-beside it. A poisoner lags every round. So a cluster is refused only when its coordinator's
+What noise cannot do is point where the fleet goes: an honest cluster model is et + er epochs of
+training from the round's global model, and goes much where the fleet went last round, the global
+model's move θ_g(r) − θ_g(r−1), which the server holds. Each cluster update's alignment with that
+step is its cosine with it in units of 1/√d (d the moved coordinates; a random direction's cosine
+has mean 0 and standard deviation about 1/√d). A cluster lags when its alignment stays under
+`ratio` times the median of the other clusters' alignments, judged only where those others follow
+the step beyond chance (FOLLOWS units): when nobody follows it, the step says nothing. An honest
+cluster can lag for a round: the step is mostly the last move of the cluster that held most of the
+data, and that cluster's next update follows its own last move closely, so the others' look
+lagging beside it. A poisoner lags every round. So a cluster is refused only when its coordinator's
 cluster lagged in the round before as well (`lagged`); the first time it is only recorded. A
 refused cluster's model is left out of the round and its coordinator is never top-level again
 (defences.ruled_out); at most a minority of the clusters lags in a round (one of two to four, the
@@ -19,16 +19,19 @@ worst first), as the seed check refuses. Round 0, and a round after a restart th
 previous global model, have no step: nothing is judged. Cost: no traffic; the server holds the
 round's cluster models until all are in (O(j·|θ|), as for the seed check) and two global models.
 
-Measured (docs/security.md, "The step check"; results/seed_direction_margin*.json: the cpu preset,
-10 rounds, undefended, rounds 1 to 9): on the held-out seeds 10 and 11, honest clusters +36 to +89
-units and within 0.80 of each other; a cluster whose coordinator noised its seed +2.2 to +10.5, 0.06
-to 0.17 of the other's (its members' fine-tuning is honest; under `members_only` 0.16 to 0.48); a
-reversed seed's cluster below 0 (the seed check's, from round 0). On the clean seed 0, whose plan
-left the data-richest coordinator without members, the other cluster lagged it at 0.22 and 0.24 of
-its alignment in rounds 7 and 9: hence a quarter and two rounds running. Not seen: a poisoned seed
-that follows the step (`rotated_labels`, 0.66 to 1.32: the seed check's), poison along the fleet's
-own direction, and fleets with so little data that honest clusters stop following the step (then
-nothing is judged).
+Measured (docs/security.md, "The step check"; the cpu preset, 10 rounds). Undefended
+(results/seed_direction_margin*.json, rounds 1 to 9): on the held-out seeds 10 and 11 honest
+clusters +22 to +89 units, within 0.80 of each other on clean runs; a cluster whose coordinator
+noised its seed +2.2 to +10.5, 0.06 to 0.17 of the other's (its members' fine-tuning is honest;
+under `members_only` 0.16 to 0.48); a reversed seed's cluster below 0. On the clean seed 0, whose
+data-richest coordinator had no members, the other cluster lagged it at 0.22 and 0.24 in rounds 7
+and 9: hence a quarter and two rounds running. With the fleet's defaults (the attack table's
+`step_check` column, 5 seeds): a noised seed refused in round 2 on 3 seeds (−7.6 points from the
+fault-free run instead of −12.7), nothing refused on 10 clean runs of 10 rounds, and 3 honest
+coordinators refused in 25 attacked runs and one in round 14 of a clean 20-round run, all on seed
+0, where one coordinator holds most of the data; so it is an option, not a default. Not seen: a poisoned seed that follows the step (`rotated_labels`: the
+seed check's), poison along the fleet's own direction, and fleets with so little data that honest
+clusters stop following the step (then nothing is judged).
 """
 from __future__ import annotations
 
