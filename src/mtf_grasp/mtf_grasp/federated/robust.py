@@ -300,18 +300,8 @@ def step_alignment(state: State, reference: State, step: State) -> float:
     """cos(θ − θ_ref, `step`)·√d over the moved entries (d of them): how many standard deviations of
     a random direction's cosine the update follows the step by; 0 for a zero update or step."""
     _same_entries(state, reference)
-    dot = own = along = 0.0
-    dims = 0
-    for name, ref in reference.items():
-        if not is_moved(name, ref):
-            continue
-        delta = state[name].detach().to(torch.float64) - ref.detach().to(torch.float64)
-        moved = step[name].detach().to(torch.float64)
-        dot += float((delta * moved).sum())
-        own += float(delta.square().sum())
-        along += float(moved.square().sum())
-        dims += ref.numel()
-    return dot / math.sqrt(own * along) * math.sqrt(dims) if own > 0 and along > 0 else 0.0
+    gram, dims = _update_gram([state], reference, last_step=step)
+    return _cosine(gram, 0, 1) * math.sqrt(dims) if gram[0, 0] > 0 and gram[1, 1] > 0 else 0.0
 
 
 class RecentGlobals:
