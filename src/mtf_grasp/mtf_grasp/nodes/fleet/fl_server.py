@@ -111,7 +111,9 @@ class FlServer(Node):
         if first_round:
             self.get_logger().info(f'resuming at round {first_round} from the checkpoint of round '
                                    f'{first_round - 1}, model {sha256[:12]}')
-            self._remember(first_round - 1, self.fleet.previous_global(self.params.checkpoint_dir))
+            previous = self.fleet.previous_global(self.params.checkpoint_dir)
+            if previous is not None:
+                self._remember(first_round - 1, self.fleet.encode(previous))
         with self._lock:
             self._version = first_round
             self._last_status['sha256'] = sha256
@@ -123,7 +125,6 @@ class FlServer(Node):
         self._report.registration(seconds=time.perf_counter() - self._started, robots=len(self.params.robots))
         for round_index in range(first_round, self.params.rounds):
             started = (time.perf_counter(), time.time())   # the wall clock too, for the round's timeline
-            self._remember(round_index, state)
             plan = self._open_round(round_index, state)
             arrived = self._collect(plan)
             state, sha256 = self._close_round(plan, state, arrived, previous_sha256=sha256, started=started)
@@ -156,6 +157,7 @@ class FlServer(Node):
                 self._inbox = RoundInbox(round_index=round_index, senders=plan.top_level or tuple(plan.robot_ids),
                                          version=self._version)
             self._round_model.publish(self._global)   # before the plan: a robot acting on it finds its model
+        self._remember(round_index, encoded)
         deadline = self.get_clock().now() + Duration(seconds=self.params.round_deadline_s)
         self._plans.publish(plan_to_msg(plan, version=self._version, seed_epochs=self.fleet.seed_epochs,
                                         local_epochs=self.fleet.local_epochs, deadline=deadline.to_msg()))
@@ -193,10 +195,10 @@ class FlServer(Node):
         self._note_missing(plan)
         return arrived
 
-    def _remember(self, round_index: int, state) -> None:
-        """Keep the global model `round_index` starts from as the robots decode it, and the one before."""
-        if state is not None and self._globals is not None:
-            encoded = self.fleet.encode(state)
+    def _remember(self, round_index: int, encoded) -> None:
+        """Keep the global model `round_index` starts from (`encoded` as served) as the robots decode it,
+        and the one before."""
+        if self._globals is not None:
             self._globals.keep(round_index, self.fleet.decode(encoded.payload, encoded))
 
     def _off_step_left_out(self, plan, arrived: list, state, last_step, *, record) -> list:
