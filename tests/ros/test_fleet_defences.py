@@ -202,6 +202,7 @@ def test_members_seed_reports_refuse_a_coordinator_that_poisons_its_seed_as_in_t
         for event, same in zip(events, decided):
             if event['reason'] == 'seed_checked':
                 assert event['losses'] == pytest.approx(same.losses, rel=1e-4)
+                assert event['references'] == pytest.approx(same.references, rel=1e-4)
     assert [(e['reason'], e.get('robot_id', '')) for e in first['defences']['events']] == [
         ('seed_checked', ''), ('poor_seed', attacker)]
     # Every coordinator had members to report on its seed (assignment.with_at_least): both judged.

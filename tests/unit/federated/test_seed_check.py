@@ -65,7 +65,9 @@ def test_a_refused_seed_is_recorded_at_the_server_and_its_coordinator_is_not_top
                             record=record)
     assert refused == {'robot_1'}
     checked, poor = events
-    assert checked == {'reason': 'seed_checked', 'bound': 1.5, 'losses': {'robot_0': 0.5, 'robot_1': 4.0}}
+    # Each cluster's value (its lower median) beside its reference (the other cluster's upper median).
+    assert checked == {'reason': 'seed_checked', 'bound': 1.5, 'losses': {'robot_0': 0.5, 'robot_1': 4.0},
+                       'references': {'robot_0': 4.2, 'robot_1': 0.6}}
     assert poor['reason'] == 'poor_seed' and poor['robot_id'] == 'robot_1'
     assert poor['loss'] == 4.0 and poor['bound'] == pytest.approx(1.5 * 0.6)
     assert seeds_refused({'robot_1': [9.0]}, defences=DefenceConfig(), record=record) == set()

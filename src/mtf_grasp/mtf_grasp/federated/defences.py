@@ -47,8 +47,8 @@ class DefenceEvent:
     fit-check refusal ('poor_fit', with the model's loss and the loss it had to stay under as
     `bound`), a capped weight ('weight_capped'), or
     one robust aggregation (`reason` its aggregator, cutting `trimmed` of `models` values at each end),
-    what one seed check measured ('seed_checked': each judged cluster's value as `losses`, keyed by its
-    coordinator, the ratio as `bound`) or a seed-check refusal ('poor_seed': the coordinator, its
+    what one seed check measured ('seed_checked': each judged cluster's value as `losses` and what it
+    was compared with as `references`, keyed by its coordinator, the ratio as `bound`) or a seed-check refusal ('poor_seed': the coordinator, its
     cluster's value as `loss` and what it had to stay under as `bound`), what one step check measured
     ('step_checked': each cluster's alignment with the last step as `cosines`, the ratio as `bound`),
     a cluster lagging for the first time ('lagging_step') or a step-check refusal ('off_step'): the
@@ -72,6 +72,7 @@ class DefenceEvent:
     losses: dict[str, float] | None = None   # fit_checked: robot id -> loss on the coordinator's data;
     #                                          seed_checked: coordinator -> its cluster's value
     as_sent: dict[str, float] | None = None  # fit_checked: clipped member -> its loss before the bound
+    references: dict[str, float] | None = None   # seed_checked: coordinator -> the other clusters' reference
 
     def detail(self) -> str:
         """What a refusal measured, for logs and fleet status."""
@@ -196,7 +197,8 @@ def seeds_refused(reports: Mapping[str, Sequence[float]], *, defences: DefenceCo
         return set()
     verdict = seed_check(reports, ratio=defences.seed_ratio)
     if verdict.references:
-        record(reason=SEED_CHECKED, bound=defences.seed_ratio, losses=verdict.values)
+        record(reason=SEED_CHECKED, bound=defences.seed_ratio, losses=verdict.values,
+               references=verdict.references)
     for coordinator in verdict.refused:
         record(reason=POOR_SEED, robot_id=coordinator, loss=verdict.values[coordinator],
                bound=defences.seed_ratio * verdict.references[coordinator])
