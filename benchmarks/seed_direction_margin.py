@@ -11,7 +11,10 @@ coordinator, in units of 1/√d (d the moved coordinates, the direction check's 
   fleet's last step (the global model's move into the round, what a server holds);
 - `with_coordinator`, `members_only`: the same for its cluster model under each reading of eq. 8
   (the data-weighted mean of the models it would aggregate, undefended), what a server receives;
-- `other_cluster`: the cosine of its `with_coordinator` cluster update with the other cluster's.
+- `other_cluster`: the cosine of its `with_coordinator` cluster update with the other cluster's;
+- `without_own_share`: its `with_coordinator` cluster update against the last step less its own
+  cluster's share of that step (its data-weighted update of the round before, when it coordinated
+  then too): whether a cluster that holds most of the data only follows its own last move.
 `summary` gives, per round and quantity, the honest clusters' least value and the poisoned ones'.
 
     python benchmarks/seed_direction_margin.py --data data/simgrasp_1300_rgbd64 --preset cpu --rounds 10 \
@@ -35,7 +38,7 @@ from attack_table import attacked, margin_records, stepped  # noqa: E402  (the t
 from mtf_grasp.federated.robust import global_step, is_moved  # noqa: E402
 from mtf_grasp.grasping.device import describe_machine  # noqa: E402
 
-QUANTITIES = ('seed_update', 'with_coordinator', 'members_only', 'other_cluster')
+QUANTITIES = ('seed_update', 'with_coordinator', 'members_only', 'other_cluster', 'without_own_share')
 
 
 def flat_update(state, reference) -> torch.Tensor:
@@ -59,7 +62,7 @@ def cosines_of(data: str, preset: str, seed: int, rounds: int, attack: str) -> l
         raise SystemExit('seed_direction_margin reads each seed as its coordinator\'s model: '
                          'coordinator_epochs must be seed_only')
     counts = {r: len(i) for r, i in workload.indices.items()}
-    records, previous = [], None
+    records, previous, shares = [], None, {}
     for index, plan, sent, start in stepped(runner, config, rounds):
         received = runner.wire.as_received(start)
         step = None if previous is None else torch.cat(   # in the moved entries' order, as flat_update
@@ -68,6 +71,7 @@ def cosines_of(data: str, preset: str, seed: int, rounds: int, attack: str) -> l
         updates = {r: flat_update(runner.wire.as_received(s), received) for r, s in sent.items()}
         clusters = {c: mean_update({r: updates[r] for r in (c, *members) if r in updates}, counts)
                     for c, members in plan.clusters.items()}
+        total = sum(counts[r] for r in updates)
         for coordinator, members in plan.clusters.items():
             present = [m for m in members if m in updates]
             row = {'attack': attack, 'seed': seed, 'round': index, 'coordinator': coordinator,
@@ -77,10 +81,14 @@ def cosines_of(data: str, preset: str, seed: int, rounds: int, attack: str) -> l
                 row['with_coordinator'] = in_units(clusters[coordinator], step)
                 if present:
                     row['members_only'] = in_units(mean_update({m: updates[m] for m in present}, counts), step)
+                own = shares.get(coordinator)
+                row['without_own_share'] = in_units(clusters[coordinator], step if own is None else step - own)
             others = [c for c in clusters if c != coordinator]
             if len(others) == 1:
                 row['other_cluster'] = in_units(clusters[coordinator], clusters[others[0]])
             records.append(row)
+        shares = {c: clusters[c] * (sum(counts[r] for r in (c, *members) if r in updates) / total)
+                  for c, members in plan.clusters.items()}
         print(f'{attack} seed {seed} round {index}: ' + '; '.join(
             f'{r["coordinator"]}{"*" if r["poisoned"] else ""} ' + ' '.join(
                 f'{q} {r[q]:+.1f}' for q in QUANTITIES if q in r)
