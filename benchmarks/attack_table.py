@@ -89,6 +89,8 @@ DEFENCES = {
     # The same, the seed check only measuring (it refuses nothing fitting under 1000× its reference):
     # the honest clusters' seed-check values under this reading without the re-plans a refusal starts.
     'members_only_measured': {**SEED_CHECK, 'seed_ratio': 1000.0},
+    # ... and with the ρ those measurements chose on held-out seeds 10 and 11 (docs/security.md).
+    'members_only_rho2': {**SEED_CHECK, 'seed_ratio': 2.0},
     # `seed_check` + the step check (step_check.py): a cluster model that follows the fleet's last step
     # less than a quarter as well as the other clusters', in two rounds running, is refused and its
     # coordinator never top-level again.
@@ -100,7 +102,7 @@ DEFENCES = {
 # A column's cells are paired with the clean run of the undefended column of the same reading
 # (`undefended`): the fault-free run of the protocol it runs.
 FEDERATION = {name: {'tier_aggregate': 'members_only'}
-              for name in ('members_only', 'members_only_none', 'members_only_measured')}
+              for name in ('members_only', 'members_only_none', 'members_only_measured', 'members_only_rho2')}
 # Not a defence but a reference column: no defence, and the row's attacking robot (as its undefended
 # run resolved it) crashed at the start of every round, so it sends nothing: what a defence that
 # refuses that robot in every round leaves.

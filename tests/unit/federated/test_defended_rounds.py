@@ -483,8 +483,10 @@ def test_the_members_only_column_runs_the_fleets_defaults_under_members_only_aga
     clean = config(table['undefended']('members_only'))
     assert clean.federation.tier_aggregate == 'members_only' and clean.defences.fit_ratio is None
     assert [table['undefended'](c) for c in ('seed_check', 'without', 'offline')] == ['none'] * 3
-    # The measuring column: the same reading and defences, its seed check refusing only beyond 1000×.
-    measured = config('members_only_measured')
-    assert measured.federation.tier_aggregate == 'members_only' and measured.defences.seed_ratio == 1000
-    assert replace(measured.defences, seed_ratio=1.5) == column.defences
-    assert table['undefended']('members_only_measured') == 'members_only_none'
+    # The measuring column (its seed check refusing only beyond 1000×) and the one with the ρ it chose:
+    # the same reading and defences otherwise, paired with that reading's clean run.
+    for name, ratio in (('members_only_measured', 1000), ('members_only_rho2', 2)):
+        other = config(name)
+        assert other.federation.tier_aggregate == 'members_only' and other.defences.seed_ratio == ratio
+        assert replace(other.defences, seed_ratio=1.5) == column.defences
+        assert table['undefended'](name) == 'members_only_none'
