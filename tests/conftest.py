@@ -15,6 +15,7 @@ import pytest
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('ROS_DOMAIN_ID', str(os.getpid() % 200 + 10))
 os.environ.setdefault('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')
+os.environ.setdefault('FASTRTPS_DEFAULT_PROFILES_FILE', str(Path(__file__).resolve().parents[1] / 'config/fastdds.xml'))
 os.environ.setdefault('MUJOCO_GL', 'egl')
 if 'ROS_LOG_DIR' not in os.environ:
     os.environ['ROS_LOG_DIR'] = tempfile.mkdtemp(prefix='mtf-ros-log-')

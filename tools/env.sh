@@ -10,5 +10,7 @@ if [ -f "$_mtf_root/.venv/ros2-from-source/setup.bash" ]; then . "$_mtf_root/.ve
 export PATH=$_mtf_root/install/mtf_grasp/lib/mtf_grasp:$PATH
 export ROS_AUTOMATIC_DISCOVERY_RANGE=${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}
 export FASTDDS_BUILTIN_TRANSPORTS=${FASTDDS_BUILTIN_TRANSPORTS:-LARGE_DATA}
+# Services wait for a new client's reply reader instead of dropping its answer (config/fastdds.xml).
+export FASTRTPS_DEFAULT_PROFILES_FILE=${FASTRTPS_DEFAULT_PROFILES_FILE:-$_mtf_root/config/fastdds.xml}
 export MUJOCO_GL=${MUJOCO_GL:-egl}
 unset _mtf_root
