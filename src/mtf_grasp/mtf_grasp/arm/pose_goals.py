@@ -8,7 +8,8 @@ Topics (relative to the robot namespace; docs/picking.md):
                                                    stamp, frame_id 'ok' or a reason code
   arm/cancel           std_msgs/Header             the executor gave up on the command with this stamp
 Every command's header stamp is unique; the driver runs commands in order and echoes each stamp
-once on arm/done.
+once on arm/done, once its arm/done publisher is matched with a subscription (the executor sees
+its own side of the match, not the driver's: an answer sent before that goes to nobody).
 """
 from __future__ import annotations
 

@@ -67,11 +67,11 @@ class PoseGoalsLink:
         return LinkOutcome(True, '', lift)
 
     def _driver_connected(self) -> bool:
-        """Wait (up to the timeout) until a driver's endpoints are matched with ours both ways: it
-        subscribes to the commands and our done subscription hears its publisher, so neither the first
-        command nor its answer goes to nobody (a publisher merely seen in the graph may not be matched
-        yet, and a volatile done sent before the match is lost). The driver is the node publishing
-        `done`; other subscribers to the commands (a logger, RViz) do not count for it."""
+        """Wait (up to the timeout) until our endpoints are matched with a driver's: our command
+        publishers with its subscriptions, our done subscription with its publisher (a publisher merely
+        seen in the graph may not be matched yet). That is our side of each match; the driver's side of
+        the done topic is its to wait for (the contract, arm/pose_goals.py). The driver is the node
+        publishing `done`; other subscribers to the commands (a logger, RViz) do not count for it."""
         deadline = time.monotonic() + self._timeout_s
         while time.monotonic() < deadline:
             if self._matched_with_driver():
