@@ -48,8 +48,9 @@ class DefenceEvent:
     `bound`), a capped weight ('weight_capped'), or
     one robust aggregation (`reason` its aggregator, cutting `trimmed` of `models` values at each end),
     what one seed check measured ('seed_checked': each judged cluster's value as `losses` and what it
-    was compared with as `references`, keyed by its coordinator, the ratio as `bound`) or a seed-check refusal ('poor_seed': the coordinator, its
-    cluster's value as `loss` and what it had to stay under as `bound`), what one step check measured
+    was compared with as `references`, keyed by its coordinator, the ratio as `bound`) or a seed-check
+    refusal ('poor_seed': the coordinator, its cluster's value as `loss` and what it had to stay under
+    as `bound`), what one step check measured
     ('step_checked': each cluster's alignment with the last step as `cosines`, the ratio as `bound`),
     a cluster lagging for the first time ('lagging_step') or a step-check refusal ('off_step'): the
     coordinator, its alignment as `cosine` and what it had to reach as `bound`."""
@@ -72,7 +73,8 @@ class DefenceEvent:
     losses: dict[str, float] | None = None   # fit_checked: robot id -> loss on the coordinator's data;
     #                                          seed_checked: coordinator -> its cluster's value
     as_sent: dict[str, float] | None = None  # fit_checked: clipped member -> its loss before the bound
-    references: dict[str, float] | None = None   # seed_checked: coordinator -> the other clusters' reference
+    references: dict[str, float] | None = None   # seed_checked: coordinator -> its value's reference (the
+    #                                              median of the other clusters' upper medians)
 
     def detail(self) -> str:
         """What a refusal measured, for logs and fleet status."""
