@@ -29,9 +29,12 @@ and 9: hence a quarter and two rounds running. With the fleet's defaults (the at
 `step_check` column, 5 seeds): a noised seed refused in round 2 on 3 seeds (−7.6 points from the
 fault-free run instead of −12.7), nothing refused on 10 clean runs of 10 rounds, and 3 honest
 coordinators refused in 25 attacked runs and one in round 14 of a clean 20-round run, all on seed
-0, where one coordinator holds most of the data; so it is an option, not a default. Not seen: a poisoned seed that follows the step (`rotated_labels`: the
-seed check's), poison along the fleet's own direction, and fleets with so little data that honest
-clusters stop following the step (then nothing is judged).
+0, where one coordinator holds most of the data; so it is an option, not a default. Measuring each
+cluster against the step less its own share of it does not help: with two clusters that leaves the
+other's last move, which honest clusters stop following after round 2. Not seen: a poisoned seed
+that follows the step (`rotated_labels`: the seed check's), poison along the fleet's own
+direction, and fleets with so little data that honest clusters stop following the step (then
+nothing is judged).
 """
 from __future__ import annotations
 
