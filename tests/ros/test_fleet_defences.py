@@ -182,18 +182,23 @@ def test_signed_step_counts_catch_an_inflated_profile_as_in_the_experiment(ros_p
     assert [[(e.reason, e.robot_id) for e in decided] for decided in expected] == [[('implausible_profile', liar)], []]
 
 
-def test_members_seed_reports_refuse_a_coordinator_that_poisons_its_seed_as_in_the_experiment(ros_processes, tmp_path):
+@pytest.mark.parametrize(('ratio', 'tier_aggregate'), [(1.5, 'with_coordinator'), (2.0, 'members_only')],
+                         ids=['defaults', 'members_only_candidate'])
+def test_members_seed_reports_refuse_a_coordinator_that_poisons_its_seed_as_in_the_experiment(
+        ros_processes, tmp_path, ratio, tier_aggregate):
     """Six robots, two coordinators, one of which scales its seed ×100 (`top:1:scale100`), under
-    `seed_ratio: 1.5` alone: its members score the seed on their own data and publish the loss,
+    the seed check alone: its members score the seed on their own data and publish the loss,
     signed, to the server, which finds that cluster's seed fitting far worse than the other's:
     `poor_seed` in round 0, the cluster model is left out and the coordinator is not top-level in
     round 1. Reports, decisions and the model are the in-process run's. Under `class_complement`
     assignment the plans would leave the other coordinator one member in round 0 and none in round 1;
-    under the check every coordinator gets two, so both clusters are judged in both rounds."""
+    under the check every coordinator gets two, so both clusters are judged in both rounds. The same
+    with the fleet's defaults' ρ and reading of eq. 8, and with the candidate's
+    (config/experiments/quantity_skew_defended_members_only.yaml)."""
     expected = []
     summary = fleet_matches_experiment(ros_processes, tmp_path, attacks=['top:1:scale100'], events=expected,
-                                       robots=6, defences={'seed_ratio': 1.5},
-                                       federation={'assignment': 'class_complement'})
+                                       robots=6, defences={'seed_ratio': ratio},
+                                       federation={'assignment': 'class_complement', 'tier_aggregate': tier_aggregate})
     attacker = summary['attacks'][0]['robot']
     first, second = summary['rounds']
     for record, decided in zip(summary['rounds'], expected, strict=True):
