@@ -468,24 +468,12 @@ def test_the_attack_tables_seed_check_column_measures_the_fleets_default_defence
     assert column == fleet
 
 
-def test_the_attack_tables_rho2_column_measures_the_members_only_candidate_config(tmp_path):
-    """The candidate defaults (config/experiments/quantity_skew_defended_members_only.yaml) are what the
+def test_the_members_only_column_runs_the_fleets_defaults_under_members_only_against_its_own_clean_run(tmp_path):
+    """A column that reads eq. 8 otherwise is paired with the fault-free run of that reading, not the protocol's.
+    The candidate defaults (config/experiments/quantity_skew_defended_members_only.yaml) are what the
     `members_only_rho2` column measured: the fleet's defences with ρ = 2, eq. 8 over the members only."""
     root = Path(__file__).resolve().parents[3]
     table = runpy.run_path(str(root / 'benchmarks/attack_table.py'))
-    path = tmp_path / 'column.yaml'
-    path.write_text(yaml.safe_dump(table['config_for']('data', 'members_only_rho2', 0, 10)))
-    column = load_experiment_config(path)
-    candidate = load_experiment_config(root / 'config/experiments/quantity_skew_defended_members_only.yaml')
-    fleet = load_experiment_config(root / 'config/experiments/quantity_skew_defended.yaml')
-    assert column.defences == candidate.defences and candidate.defences.seed_ratio == 2.0
-    assert column.federation.tier_aggregate == candidate.federation.tier_aggregate == 'members_only'
-    assert candidate.federation.coordinator_epochs == fleet.federation.coordinator_epochs
-
-
-def test_the_members_only_column_runs_the_fleets_defaults_under_members_only_against_its_own_clean_run(tmp_path):
-    """A column that reads eq. 8 otherwise is paired with the fault-free run of that reading, not the protocol's."""
-    table = runpy.run_path(str(Path(__file__).resolve().parents[3] / 'benchmarks/attack_table.py'))
 
     def config(column):
         path = tmp_path / f'{column}.yaml'
@@ -505,3 +493,9 @@ def test_the_members_only_column_runs_the_fleets_defaults_under_members_only_aga
         assert other.federation.tier_aggregate == 'members_only' and other.defences.seed_ratio == ratio
         assert replace(other.defences, seed_ratio=1.5) == column.defences
         assert table['undefended'](name) == 'members_only_none'
+    rho2 = config('members_only_rho2')
+    candidate = load_experiment_config(root / 'config/experiments/quantity_skew_defended_members_only.yaml')
+    fleet = load_experiment_config(root / 'config/experiments/quantity_skew_defended.yaml')
+    assert rho2.defences == candidate.defences and candidate.defences.seed_ratio == 2.0
+    assert rho2.federation.tier_aggregate == candidate.federation.tier_aggregate == 'members_only'
+    assert candidate.federation.coordinator_epochs == fleet.federation.coordinator_epochs
