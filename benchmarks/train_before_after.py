@@ -3,7 +3,8 @@
 Both sides time the same thing through the public `train_epochs`: one robot's epochs over the
 first --samples scenes of --data, after one untimed epoch, in a fresh process each, alternating
 before/after --repeats times so a drifting machine affects both alike. "after" is measured in
-fp32 and in bf16 autocast (where the CPU has AVX512-BF16 or AMX).
+fp32 and in bf16 autocast (where the CPU has AVX512-BF16 or AMX); with --before-bf16, "before" too
+(for a commit whose `train_epochs` takes `precision`).
 
     python benchmarks/train_before_after.py --before 13791eb --data data/simgrasp_1300 --out docs/results/bench_train.json
 """
@@ -61,6 +62,7 @@ def main() -> None:
     parser.add_argument('--batch', type=int, default=8)
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--before-bf16', action='store_true', help='also time the earlier commit in bf16')
     parser.add_argument('--out', required=True)
     args = parser.parse_args()
     common = {'data': str(Path(args.data).resolve()), 'samples': args.samples, 'epochs': args.epochs,
@@ -71,6 +73,7 @@ def main() -> None:
                        capture_output=True)
         try:
             sides = {'before_fp32': (Path(tmp) / 'src/mtf_grasp', None),
+                     **({'before_bf16': (Path(tmp) / 'src/mtf_grasp', 'bf16')} if args.before_bf16 else {}),
                      'after_fp32': (ROOT / 'src/mtf_grasp', 'fp32'),
                      'after_bf16': (ROOT / 'src/mtf_grasp', 'bf16')}
             for config in CONFIGS:
@@ -83,6 +86,8 @@ def main() -> None:
                              'median': {k: round(v, 2) for k, v in median.items()},
                              'speedup_fp32': round(median['after_fp32'] / median['before_fp32'], 2),
                              'speedup_bf16': round(median['after_bf16'] / median['before_fp32'], 2)})
+                if args.before_bf16:
+                    rows[-1]['speedup_bf16_vs_before_bf16'] = round(median['after_bf16'] / median['before_bf16'], 2)
                 print(json.dumps(rows[-1]), flush=True)
         finally:
             subprocess.run(['git', '-C', str(ROOT), 'worktree', 'remove', '--force', tmp], capture_output=True)

@@ -1,9 +1,11 @@
 """Local training (loss goes down, bit-repeatable, FedProx pull) and rectangle-metric evaluation."""
+import contextlib
+
 import numpy as np
 import pytest
 import torch
 
-from mtf_grasp.grasping import EvalResult, ModelSpec, build_model, evaluate, open_dataset, train_epochs
+from mtf_grasp.grasping import EvalResult, ModelSpec, build_model, evaluate, open_dataset, train_epochs, train_loop
 
 SPEC = ModelSpec(width=8, input_size=32)
 
@@ -39,6 +41,41 @@ def test_same_weights_indices_and_seed_give_identical_bits(dataset):
     train_epochs(other, dataset, indices=[3, 1, 4, 5, 9, 2], epochs=2, lr=1e-3, batch_size=4, seed=8,
                  optimizer='sgd')
     assert not all(torch.equal(w1[k], other.state_dict()[k]) for k in w1)
+
+
+@pytest.mark.parametrize('optimizer', ['adam', 'sgd'])
+def test_the_loops_speed_ups_change_no_bit(dataset, monkeypatch, optimizer):
+    """The loop trains without deterministic mode's NaN fill of new tensors (a kernel reading memory
+    it never wrote would show as NaN or changed bits) and with foreach optimisers: the weights are
+    the bits the plain loop gives, so stored runs stay reproducible."""
+    def train(model):
+        return train_epochs(model, dataset, indices=[3, 1, 4, 5, 9, 2], epochs=2, lr=1e-3, batch_size=4, seed=7,
+                            optimizer=optimizer, weight_decay=1e-4, precision='auto')
+
+    quick = fresh_model()
+    train(quick)
+    assert torch.utils.deterministic.fill_uninitialized_memory    # restored after the loop
+
+    @contextlib.contextmanager
+    def deterministic_with_fill():
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        try:
+            yield
+        finally:
+            torch.use_deterministic_algorithms(False)
+
+    def one_tensor_at_a_time(model, *, name, lr, momentum, weight_decay):
+        if name == 'adam':
+            return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, foreach=False)
+        return torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay,
+                               foreach=False)
+
+    monkeypatch.setattr(train_loop, 'deterministic', deterministic_with_fill)
+    monkeypatch.setattr(train_loop, 'make_optimizer', one_tensor_at_a_time)
+    plain = fresh_model()
+    train(plain)
+    for name, value in quick.state_dict().items():
+        assert torch.equal(value, plain.state_dict()[name]), name   # same arithmetic, same precision: same bits
 
 
 @pytest.mark.slow
