@@ -2,7 +2,6 @@
 reports every command done at once, or with argv[1] = 'fail_descend' reports the second pose goal
 as a collision, or with 'silent' never answers."""
 import sys
-import time
 
 import rclpy
 from geometry_msgs.msg import PoseStamped
@@ -10,6 +9,7 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Header
 
 from mtf_grasp.arm import pose_goals as contract
+from mtf_grasp.nodes.perception.subscriber_wait import wait_for_subscribers
 
 
 def main() -> None:
@@ -22,9 +22,7 @@ def main() -> None:
     def answer(stamp, status: str) -> None:
         # As the contract asks: only once our done publisher is matched (the executor's subscription
         # may be matched with us before we are with it, and a volatile answer would go to nobody).
-        deadline = time.monotonic() + 30.0
-        while done.get_subscription_count() == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_for_subscribers([done], count=1, timeout_s=30.0, poll_s=0.01, settle_s=0.0)
         done.publish(Header(stamp=stamp, frame_id=status))
 
     def on_pose(msg: PoseStamped) -> None:

@@ -10,9 +10,11 @@ from typing import Iterable
 MATCH_SETTLE_S = 0.5
 
 
-def wait_for_subscribers(publishers: Iterable, *, count: int, timeout_s: float, poll_s: float = 0.05) -> bool:
-    """True once every publisher has at least `count` matched subscriptions (and MATCH_SETTLE_S
-    more has passed, when `count` > 0); False after `timeout_s`."""
+def wait_for_subscribers(publishers: Iterable, *, count: int, timeout_s: float, poll_s: float = 0.05,
+                         settle_s: float = MATCH_SETTLE_S) -> bool:
+    """True once every publisher has at least `count` matched subscriptions (and `settle_s` more
+    has passed, when `count` > 0); False after `timeout_s`. A reliable subscriber needs none (0): a
+    sample sent once the publisher has matched it is resent until acknowledged."""
     publishers = list(publishers)
     deadline = time.monotonic() + timeout_s
     while any(p.get_subscription_count() < count for p in publishers):
@@ -20,5 +22,5 @@ def wait_for_subscribers(publishers: Iterable, *, count: int, timeout_s: float, 
             return False
         time.sleep(poll_s)
     if count > 0:
-        time.sleep(MATCH_SETTLE_S)
+        time.sleep(settle_s)
     return True
