@@ -77,7 +77,7 @@ def deterministic():
 
     Deterministic mode also fills every new tensor with NaN, to expose kernels that read memory they
     never wrote. None of the training loop's kernels do (its weights are the same bits with the fill
-    on, tested), and the fill is 5-10 % of a small model's step on CPU, so it is off here."""
+    on, tested), and the fill costs every step a pass over each new tensor, so it is off here."""
     fill = torch.utils.deterministic.fill_uninitialized_memory
     before, bench = torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.benchmark
     torch.use_deterministic_algorithms(True, warn_only=True)
@@ -94,8 +94,8 @@ def deterministic():
 def make_optimizer(model: torch.nn.Module, *, name: str, lr: float, momentum: float,
                    weight_decay: float) -> torch.optim.Optimizer:
     # foreach: one call per step for all tensors instead of a Python loop over them (torch picks it
-    # on GPUs only); the same per-tensor arithmetic, so the same bits (tested), ~4 % faster on CPU.
-    # fused=True would be faster still, but changes the bits of every stored run.
+    # on GPUs only); the same per-tensor arithmetic, so the same bits (tested). fused=True would be
+    # faster still, but changes the bits of every stored run (docs/experiments.md).
     if name == 'adam':
         return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, foreach=True)
     if name == 'sgd':
