@@ -89,7 +89,7 @@ DEFENCES = {
     # The same, the seed check only measuring (it refuses nothing fitting under 1000× its reference):
     # the honest clusters' seed-check values under this reading without the re-plans a refusal starts.
     'members_only_measured': {**SEED_CHECK, 'seed_ratio': 1000.0},
-    # ... and with the ρ those measurements chose on held-out seeds 10 and 11 (docs/security.md).
+    # ... and with the ρ those measurements chose on held-out seeds 10 and 11 (docs/security-measurements.md).
     'members_only_rho2': {**SEED_CHECK, 'seed_ratio': 2.0},
     # `seed_check` + the step check (step_check.py): a cluster model that follows the fleet's last step
     # less than a quarter as well as the other clusters', in two rounds running, is refused and its
@@ -130,6 +130,9 @@ def preset_settings(preset: str) -> dict:
         return QUICK
     overrides = yaml.safe_load(STUDY.read_text())['presets'][preset]['overrides']
     return {**overrides, 'data': {k: v for k, v in overrides['data'].items() if k != 'root'}}
+
+
+PROTOCOL = 'none'   # the undefended column of the protocol's reading of eq. 8
 
 
 def undefended(column: str) -> str:
@@ -224,11 +227,12 @@ def difference_text(diff: dict) -> str:
 
 def cell_text(cell: dict) -> str:
     """Mean final accuracy (%) and the paired difference from the clean run with its interval (none for
-    one seed); with --versus, also the paired difference from that column's run of the same row, and
-    with --before from the earlier table's."""
+    one seed); for a column of another reading also from the protocol's clean run; with --versus, also
+    the paired difference from that column's run of the same row, and with --before from the earlier
+    table's."""
     accuracy = 100 * sum(cell['final_accuracy']) / len(cell['final_accuracy'])
     than = ''.join(f'; vs {cell[key].get("column", key)} {difference_text(cell[key])}'
-                   for key in ('versus', 'before') if key in cell)
+                   for key in ('vs_clean_protocol', 'versus', 'before') if key in cell)
     return f'{accuracy:.1f} ({difference_text(cell["vs_clean_undefended"])}{than})'
 
 
@@ -353,9 +357,11 @@ def main() -> int:
             runs += without_runs(pool, work, args.data, args.rounds, args.preset, runs)
         if OFFLINE in defences:  # after the undefended runs, which name each row's robot
             runs += offline_runs(pool, work, args.data, args.rounds, args.preset, attacks, seeds)
-    # Every cell is paired with the clean, undefended run of its seed and reading, whichever columns were asked for.
+    # Every cell is paired with the clean, undefended run of its seed and reading, whichever columns were
+    # asked for; a column of another reading also with the protocol's (PROTOCOL), the fault-free fleet
+    # of the paper's eq. 8.
     clean = {(c, s): run_one(work, args.data, args.rounds, args.preset, c, 'clean', s)['final_accuracy']
-             for c in {undefended(d) for d in defences} for s in seeds}
+             for c in {PROTOCOL, *map(undefended, defences)} for s in seeds}
     cells = []
     for defence in defences:
         fault_free = undefended(defence)
@@ -366,6 +372,9 @@ def main() -> int:
             cells.append({'defence': defence, 'attack': attack, 'final_accuracy': finals,
                           'vs_clean_undefended': diff, 'clean_undefended': fault_free,
                           'decisions': {k: sum(r['decisions'][k] for r in mine) for k in mine[0]['decisions']}})
+            if fault_free != PROTOCOL:
+                cells[-1]['vs_clean_protocol'] = {'column': f'{PROTOCOL} clean', **paired_difference(
+                    finals, [clean[PROTOCOL, r['seed']] for r in mine])}
             if args.versus and defence != args.versus:
                 theirs = {r['seed']: r['final_accuracy'] for r in runs
                           if r['defence'] == args.versus and r['attack'] == attack}

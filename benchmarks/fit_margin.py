@@ -12,7 +12,7 @@ It also scores the global model the round started from on the same data (`global
 the ratios against a reference that cannot fall below it (`floored_ratios`: loss / max(median of
 the others', global_loss)): a candidate rule for pairs, where a partner whose model fits the
 coordinator's data unusually well (the seed sent back, or noise around it) lowers the reference.
-Measured and not adopted (docs/security.md): the floor binds only in the first rounds, where it
+Measured and not adopted (docs/security-measurements.md): the floor binds only in the first rounds, where it
 hides a poisoner for a round longer.
 
     python benchmarks/fit_margin.py --data data/simgrasp_1300_rgbd64 --preset cpu --rounds 10 \

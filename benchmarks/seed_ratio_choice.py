@@ -5,7 +5,7 @@ records, in every `seed_checked` event, each judged cluster's value and its refe
 candidate ρ's first refusal, a run under that ρ is the measuring run decision for decision, so that
 first refusal (round, coordinator, value over reference, the row's attacker or an honest robot) can
 be read off the events of the attack table's --out file. Also the honest clusters' largest value
-per round and the attackers' values, as docs/security.md quotes them.
+per round and the attackers' values, as docs/security-measurements.md quotes them.
 
     python benchmarks/seed_ratio_choice.py --table docs/results/attack_table_cpu_preset_members_only_measured_heldout.json \
         --ratios 1.5,1.75,2,2.25 --out docs/results/seed_ratio_choice_heldout.json

@@ -48,7 +48,7 @@ def test_the_coordinators_direction_check_decides_as_in_the_experiment(ros_proce
     `misdirected`, the refused member is no participant, and the model and decisions are the
     in-process run's. On this tiny data (4 to 14 samples a robot, one epoch) even honest members'
     updates point apart (cosines with the others' sum down to −0.17 on a clean run), so the member
-    refused is not always the attacker: docs/security.md measures where the check can be trusted."""
+    refused is not always the attacker: docs/security-measurements.md measures where the check can be trusted."""
     expected = []
     summary = fleet_matches_experiment(ros_processes, tmp_path, attacks=['low:1:sign_flip'], events=expected,
                                        federation={'top_level': 1}, defences={'direction_z': 3.0})

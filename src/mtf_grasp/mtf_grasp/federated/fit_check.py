@@ -22,7 +22,7 @@ At most one member of two to four, fewer than half of more, is refused (the wors
 the check can only take out a minority of a cluster, and a lone member is not judged. The server has
 none of the coordinator's data: an audit cannot recompute the check, so it accepts an aggregate that
 leaves out any such minority (audit.py), and that is all a lying coordinator gains from it.
-Measured in docs/security.md.
+Measured in docs/security-measurements.md.
 """
 from __future__ import annotations
 

@@ -237,7 +237,7 @@ def direction_check(states: Sequence[State], reference: State, *, z: float,
     one out: of a pair not agreeing beyond chance, a member that does not follow the last step beyond
     chance (cosine below z/√d) while its partner's cosine with it is higher by more than z·√2/√d goes
     alone, and a lone member not following it beyond chance goes. On the cpu preset's attack table
-    (docs/security.md) honest members of pairs agreed with the last step by 0.4 to 48.0 times 1/√d on
+    (docs/security-measurements.md) honest members of pairs agreed with the last step by 0.4 to 48.0 times 1/√d on
     clean runs (the one under 3 in a pair agreeing beyond chance), lone members by 9.7 to 29.0, and
     honest pairs with each other by 3.1 to 53.2; sign-flipped updates by −8.0 to −36.4, noise by −2.3
     to +1.8. Late in training an honest member can stop following the step while its pair sits at

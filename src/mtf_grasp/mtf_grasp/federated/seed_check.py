@@ -19,7 +19,7 @@ fleet has them (experiment.plan_for). The limits: where it has not, the lone mem
 one decides that cluster's value alone, so a lying lone member can get its own honest coordinator
 refused (not another one); and a poisoned seed that fits as well as an honest one (noise) passes.
 A report must be a positive loss; a non-finite one (the seed gave NaN) counts as +inf. Measured in
-docs/security.md (results/seed_margin_check.json: the cpu preset's held-out seeds 10 and 11, 10
+docs/security-measurements.md (results/seed_margin_check.json: the cpu preset's held-out seeds 10 and 11, 10
 rounds, undefended):
 honest clusters at most 1.16× their reference, sign-flipped seeds 2.86× to 47×, seeds trained on
 rotated labels 1.07×/1.22× in round 0, 1.62×/1.77× in round 1 and 2.2× or more later, noisy seeds

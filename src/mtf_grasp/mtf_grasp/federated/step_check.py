@@ -19,7 +19,7 @@ worst first), as the seed check refuses. Round 0, and a round after a restart th
 previous global model, have no step: nothing is judged. Cost: no traffic; the server holds the
 round's cluster models until all are in (O(j·|θ|), as for the seed check) and two global models.
 
-Measured (docs/security.md, "The step check"; the cpu preset, 10 rounds). Undefended
+Measured (docs/security-measurements.md, "The step check"; the cpu preset, 10 rounds). Undefended
 (results/seed_direction_margin*.json, rounds 1 to 9): on the held-out seeds 10 and 11 honest
 clusters +22 to +89 units, within 0.80 of each other on clean runs; a cluster whose coordinator
 noised its seed +2.2 to +10.5, 0.06 to 0.17 of the other's (its members' fine-tuning is honest;

@@ -1,0 +1,62 @@
+"""Every relative link in the README and docs/ names a file of the repository, and a `#fragment`
+names a heading of that file, so moving a section cannot leave a figure's link pointing nowhere."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LINK = re.compile(r'\[[^\]]*\]\(([^)\s]+)\)')
+FENCE = re.compile(r'^\s*```')
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation but hyphens and underscores dropped,
+    spaces to hyphens."""
+    return re.sub(r'[^\w\- ]', '', heading.strip().lower()).replace(' ', '-')
+
+
+def anchors(path: Path) -> set[str]:
+    found, fenced = set(), False
+    for line in path.read_text().splitlines():
+        fenced ^= bool(FENCE.match(line))
+        if not fenced and line.startswith('#'):
+            found.add(slug(line.lstrip('#')))
+    return found
+
+
+def links() -> list[tuple[str, str]]:
+    found = []
+    for path in [ROOT / 'README.md', *sorted((ROOT / 'docs').glob('*.md'))]:
+        fenced = False
+        for line in path.read_text().splitlines():
+            fenced ^= bool(FENCE.match(line))
+            if not fenced:
+                found += [(str(path.relative_to(ROOT)), target) for target in LINK.findall(line)
+                          if not re.match(r'[a-z]+:', target)]
+    return found
+
+
+LINKS = links()
+
+
+def test_the_docs_hold_links():
+    assert len(LINKS) > 100 and any('#' in target for _, target in LINKS)
+
+
+def test_a_heading_gets_githubs_anchor():
+    assert slug(" The seed check's ρ under `members_only`, chosen on held-out seeds (AMD EPYC)") == \
+        'the-seed-checks-ρ-under-members_only-chosen-on-held-out-seeds-amd-epyc'
+    assert slug(' The fit check on bounded models: a clipped ×100 member keeps part') == \
+        'the-fit-check-on-bounded-models-a-clipped-100-member-keeps-part'
+
+
+@pytest.mark.parametrize('where,target', LINKS, ids=[f'{w}:{t}'[:90] for w, t in LINKS])
+def test_a_relative_link_names_a_file_and_heading(where, target):
+    name, _, fragment = target.partition('#')
+    path = (ROOT / where).parent / name if name else ROOT / where
+    assert path.exists(), f'{where}: {target}: no such file'
+    if fragment:
+        assert fragment in anchors(path), f'{where}: {target}: no such heading in {path.name}'
