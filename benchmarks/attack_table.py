@@ -103,6 +103,7 @@ DEFENCES = {
 # (`undefended`): the fault-free run of the protocol it runs.
 FEDERATION = {name: {'tier_aggregate': 'members_only'}
               for name in ('members_only', 'members_only_none', 'members_only_measured', 'members_only_rho2')}
+PROTOCOL = 'none'   # the undefended column of the protocol's reading: every other reading's cells also pair with it
 # Not a defence but a reference column: no defence, and the row's attacking robot (as its undefended
 # run resolved it) crashed at the start of every round, so it sends nothing: what a defence that
 # refuses that robot in every round leaves.
@@ -130,9 +131,6 @@ def preset_settings(preset: str) -> dict:
         return QUICK
     overrides = yaml.safe_load(STUDY.read_text())['presets'][preset]['overrides']
     return {**overrides, 'data': {k: v for k, v in overrides['data'].items() if k != 'root'}}
-
-
-PROTOCOL = 'none'   # the undefended column of the protocol's reading of eq. 8
 
 
 def undefended(column: str) -> str:
