@@ -2,6 +2,7 @@
 names a heading of that file, so moving a section cannot leave a figure's link pointing nowhere."""
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -18,25 +19,25 @@ def slug(heading: str) -> str:
     return re.sub(r'[^\w\- ]', '', heading.strip().lower()).replace(' ', '-')
 
 
-def anchors(path: Path) -> set[str]:
-    found, fenced = set(), False
+def prose(path: Path) -> list[str]:
+    """The file's lines outside fenced code blocks (where a `#` starts a comment, not a heading)."""
+    lines, fenced = [], False
     for line in path.read_text().splitlines():
         fenced ^= bool(FENCE.match(line))
-        if not fenced and line.startswith('#'):
-            found.add(slug(line.lstrip('#')))
-    return found
+        if not fenced:
+            lines.append(line)
+    return lines
+
+
+@functools.cache   # one read per linked file, not one per link
+def anchors(path: Path) -> frozenset[str]:
+    return frozenset(slug(line.lstrip('#')) for line in prose(path) if line.startswith('#'))
 
 
 def links() -> list[tuple[str, str]]:
-    found = []
-    for path in [ROOT / 'README.md', *sorted((ROOT / 'docs').glob('*.md'))]:
-        fenced = False
-        for line in path.read_text().splitlines():
-            fenced ^= bool(FENCE.match(line))
-            if not fenced:
-                found += [(str(path.relative_to(ROOT)), target) for target in LINK.findall(line)
-                          if not re.match(r'[a-z]+:', target)]
-    return found
+    return [(str(path.relative_to(ROOT)), target)
+            for path in [ROOT / 'README.md', *sorted((ROOT / 'docs').glob('*.md'))]
+            for line in prose(path) for target in LINK.findall(line) if not re.match(r'[a-z]+:', target)]
 
 
 LINKS = links()
@@ -56,7 +57,7 @@ def test_a_heading_gets_githubs_anchor():
 @pytest.mark.parametrize('where,target', LINKS, ids=[f'{w}:{t}'[:90] for w, t in LINKS])
 def test_a_relative_link_names_a_file_and_heading(where, target):
     name, _, fragment = target.partition('#')
-    path = (ROOT / where).parent / name if name else ROOT / where
+    path = ((ROOT / where).parent / name if name else ROOT / where).resolve()
     assert path.exists(), f'{where}: {target}: no such file'
     if fragment:
         assert fragment in anchors(path), f'{where}: {target}: no such heading in {path.name}'
